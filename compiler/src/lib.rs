@@ -1,0 +1,52 @@
+//! The monitorc compiler: typed IR, the passes, diagnostics and (later) placement and emitters.
+//!
+//! No terminal I/O and no output format here: callers get [`Checked`] (sources, IR,
+//! diagnostics in report order, object counts) and render it themselves.
+
+pub mod ir;
+pub mod lower;
+pub mod schema;
+mod schema_data;
+pub mod summary;
+
+use std::path::Path;
+
+pub use monitorc_grammar as grammar;
+use monitorc_grammar::{Diagnostic, LoadError, Loaded, Severity};
+
+pub use ir::Ir;
+pub use summary::Summary;
+
+/// The result of checking one configuration.
+pub struct Checked {
+    pub loaded: Loaded,
+    pub ir: Ir,
+    /// Every diagnostic of every stage, in report order.
+    pub diagnostics: Vec<Diagnostic>,
+    pub summary: Summary,
+}
+
+impl Checked {
+    pub fn count(&self, severity: Severity) -> usize {
+        self.diagnostics
+            .iter()
+            .filter(|d| d.severity() == severity)
+            .count()
+    }
+}
+
+/// Loads, parses and lowers the configuration at `path`, collecting every diagnostic.
+pub fn check(path: &Path) -> Result<Checked, LoadError> {
+    let mut loaded = monitorc_grammar::load(path)?;
+    let (ir, lower_diags) = lower::lower(&loaded);
+    let mut diagnostics = std::mem::take(&mut loaded.diagnostics);
+    diagnostics.extend(lower_diags);
+    monitorc_grammar::diag::sort(&mut diagnostics);
+    let summary = summary::summarize(&ir);
+    Ok(Checked {
+        loaded,
+        ir,
+        diagnostics,
+        summary,
+    })
+}

@@ -1,0 +1,556 @@
+//! Lowering: syntax trees to typed IR objects, with every check that needs only the object
+//! itself (value types, required attributes, names, duplicate keys) and duplicate definitions.
+//!
+//! Files are lowered in parallel (rayon) and collected in load order.
+
+use std::collections::HashMap;
+
+use rayon::prelude::*;
+
+use monitorc_grammar::diag::did_you_mean;
+use monitorc_grammar::{codes, Block, Diagnostic, Loaded, Span};
+
+use crate::ir::{Attr, Ir, MainConfig, MainParam, Object, Value};
+use crate::schema::{self, ObjectKind, Ty, TIMEPERIOD_DAY_WORDS};
+
+/// Lowers every file of `loaded`.
+pub fn lower(loaded: &Loaded) -> (Ir, Vec<Diagnostic>) {
+    let mut diags = Vec::new();
+    let main = lower_main(loaded, &mut diags);
+    let illegal = main.illegal_object_name_chars().to_string();
+    let per_file: Vec<(Vec<Object>, Vec<Diagnostic>)> = loaded
+        .files()
+        .collect::<Vec<_>>()
+        .par_iter()
+        .map(|(_, file, tree)| {
+            let mut objects = Vec::with_capacity(tree.blocks.len());
+            let mut diags = Vec::new();
+            for block in &tree.blocks {
+                if let Some(o) = lower_block(&file.text, block, &illegal, &mut diags) {
+                    objects.push(o);
+                }
+            }
+            (objects, diags)
+        })
+        .collect();
+    let mut objects = Vec::new();
+    for (o, d) in per_file {
+        objects.extend(o);
+        diags.extend(d);
+    }
+    let ir = Ir { main, objects };
+    check_duplicates(&ir, &mut diags);
+    (ir, diags)
+}
+
+fn lower_main(loaded: &Loaded, diags: &mut Vec<Diagnostic>) -> MainConfig {
+    let mut main = MainConfig::default();
+    for (_, file, tree) in loaded.files() {
+        for p in &tree.params {
+            let key = file.text[p.key.range()].to_string();
+            let param = MainParam {
+                value: p.value(&file.text).trim().to_string(),
+                key,
+                span: p.span,
+            };
+            if param.key.starts_with('$') {
+                main.resource_macros.retain(|m| m.key != param.key);
+                main.resource_macros.push(param);
+                continue;
+            }
+            if !schema::is_main_config_key(&param.key) {
+                let mut d = Diagnostic::new(
+                    codes::UNKNOWN_MAIN_KEY,
+                    format!("unknown main-config parameter `{}`", param.key),
+                )
+                .at(p.key)
+                .label("not a Nagios, Shinken or Alignak parameter");
+                d = match did_you_mean(&param.key, schema::main_config_keys().iter().copied()) {
+                    Some(s) => d.help(format!("did you mean `{s}`?")),
+                    None => d.help("remove it, or check the spelling against the Nagios/Shinken documentation"),
+                };
+                diags.push(d);
+            }
+            main.params.push(param);
+        }
+    }
+    main
+}
+
+fn lower_block(text: &str, block: &Block, illegal: &str, diags: &mut Vec<Diagnostic>) -> Option<Object> {
+    let kind_span = block.kind?;
+    let keyword = &text[kind_span.range()];
+    let Some(kind) = ObjectKind::from_keyword(keyword) else {
+        let lower = keyword.to_ascii_lowercase();
+        let d = Diagnostic::new(
+            codes::UNKNOWN_OBJECT_TYPE,
+            format!("unknown object type `{keyword}`; this definition is ignored"),
+        )
+        .at(kind_span)
+        .label("not an object type");
+        let d = match ObjectKind::from_keyword(&lower) {
+            Some(k) => d.help(format!("object types are lower case: `define {}`", k.keyword())),
+            None => match did_you_mean(keyword, ObjectKind::ALL.iter().map(|k| k.keyword())) {
+                Some(s) => d.help(format!("did you mean `define {s}`?")),
+                None => d.help("known types are host, service, hostgroup, contact, command, timeperiod, realm, scheduler, poller, …"),
+            },
+        };
+        diags.push(d);
+        return None;
+    };
+    if !kind.is_used() {
+        diags.push(
+            Diagnostic::new(
+                codes::IGNORED_OBJECT_TYPE,
+                format!("`{keyword}` objects are not used by monitorc; this definition is ignored"),
+            )
+            .at(kind_span)
+            .label("Shinken/Alignak-only object type")
+            .help("remove it, or keep it for Shinken/Alignak: it has no effect on monitorc's output"),
+        );
+        return None;
+    }
+    let mut obj = Object {
+        kind,
+        header: block.header,
+        span: block.span,
+        register: true,
+        attrs: Vec::with_capacity(block.attrs.len()),
+        customs: Vec::new(),
+    };
+    for a in &block.attrs {
+        let key = &text[a.key.range()];
+        let value = a.value(text).trim();
+        if let Some(var) = key.strip_prefix('_') {
+            if var.is_empty() {
+                diags.push(
+                    Diagnostic::new(codes::INVALID_CUSTOM_VAR, "custom variable without a name")
+                        .at(a.key)
+                        .label("`_` alone")
+                        .help("name custom variables `_NAME`, e.g. `_SNMP_COMMUNITY public`"),
+                );
+                continue;
+            }
+            let name = key.to_ascii_uppercase();
+            if let Some(first) = obj.customs.iter().find(|c| c.name == name) {
+                if first.raw != value {
+                    diags.push(duplicate_attr(&name, a.key, first.key_span, "the first value is kept"));
+                }
+                continue;
+            }
+            obj.customs.push(Attr {
+                name,
+                key_span: a.key,
+                value_span: a.value,
+                raw: value.to_string(),
+                plus: false,
+                value: Value::Str(value.to_string()),
+            });
+            continue;
+        }
+        let mut value = value;
+        let mut range_key = None;
+        let ty = match kind.attribute(key) {
+            Some(ty) => ty,
+            None if kind == ObjectKind::Timeperiod && is_time_range_key(key) => {
+                // A range line is named by its whole day/date part (`monday 1 september`),
+                // its value is the time ranges.
+                let start = time_ranges_start(value).unwrap_or(0);
+                let day = value[..start].trim();
+                range_key = Some(if day.is_empty() { key.to_string() } else { format!("{key} {day}") });
+                value = value[start..].trim();
+                if let Err(why) = check_time_ranges(value) {
+                    diags.push(
+                        Diagnostic::new(
+                            codes::INVALID_TIME_RANGE,
+                            format!("invalid time range for `{key}`: {why}"),
+                        )
+                        .at(if a.value.is_empty() { a.key } else { a.value })
+                        .label("expected HH:MM-HH:MM[,HH:MM-HH:MM…]")
+                        .help("write e.g. `monday 00:00-09:00,17:00-24:00`; hours go from 00 to 24, minutes from 00 to 59"),
+                    );
+                }
+                Ty::Str
+            }
+            None => {
+                if !kind.open_attributes() {
+                    diags.push(unknown_attribute(kind, key, a.key));
+                }
+                Ty::Str
+            }
+        };
+        let key = range_key.as_deref().unwrap_or(key);
+        let attr = match typed(kind, key, ty, value, a.value, a.key, diags) {
+            Some(attr) => attr,
+            None => continue,
+        };
+        if let Some(prev) = obj.attrs.iter_mut().find(|p| p.name == key) {
+            if ty.is_list() {
+                // Lists concatenate every occurrence (Shinken's list properties).
+                if let (Value::List(old), Value::List(new)) = (&mut prev.value, attr.value) {
+                    old.extend(new);
+                }
+                prev.raw = format!("{},{}", prev.raw, attr.raw);
+                prev.plus |= attr.plus;
+            } else {
+                if prev.raw != attr.raw {
+                    diags.push(duplicate_attr(key, a.key, prev.key_span, "the last value wins"));
+                }
+                *prev = attr;
+            }
+            continue;
+        }
+        obj.attrs.push(attr);
+    }
+    if let Some(Value::Bool(false)) = obj.get("register").map(|a| &a.value) {
+        obj.register = false;
+    }
+    check_object(&obj, text, illegal, diags);
+    Some(obj)
+}
+
+fn typed(
+    kind: ObjectKind,
+    key: &str,
+    ty: Ty,
+    value: &str,
+    span: Span,
+    key_span: Span,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<Attr> {
+    let (plus, body) = match value.strip_prefix('+') {
+        Some(rest) if ty.is_list() => (true, rest.trim_start()),
+        Some(_) => {
+            diags.push(
+                Diagnostic::new(
+                    codes::PLUS_ON_SINGLE_VALUE,
+                    format!("`+` on `{key}`, which holds a single value"),
+                )
+                .at(span)
+                .label("additive value")
+                .help(format!("`+` appends to inherited lists only; write `{key} {}` to override the inherited value", value[1..].trim_start())),
+            );
+            return None;
+        }
+        None => (false, value),
+    };
+    let make = |v: Value| Attr {
+        name: key.to_string(),
+        key_span,
+        value_span: span,
+        raw: body.to_string(),
+        plus,
+        value: v,
+    };
+    if body == "null" {
+        return Some(make(Value::Null));
+    }
+    let bad = |code, what: &str, help: String| {
+        Diagnostic::new(code, format!("`{key}` takes {what}, not `{body}`"))
+            .at(if span.is_empty() { key_span } else { span })
+            .label(format!("expected {what}"))
+            .help(help)
+    };
+    let v = match ty {
+        Ty::Str => Value::Str(body.to_string()),
+        Ty::Int => match body.parse::<i64>() {
+            Ok(i) => Value::Int(i),
+            Err(_) => {
+                diags.push(bad(codes::INVALID_INTEGER, "an integer", format!("write a whole number, e.g. `{key} 3`")));
+                return None;
+            }
+        },
+        Ty::Float => match body.parse::<f64>() {
+            Ok(f) if f.is_finite() => Value::Float(f),
+            _ => {
+                diags.push(bad(codes::INVALID_NUMBER, "a number", format!("write a number, e.g. `{key} 5` or `{key} 0.5`")));
+                return None;
+            }
+        },
+        Ty::Bool => match parse_bool(body) {
+            Some(b) => Value::Bool(b),
+            None => {
+                diags.push(bad(codes::INVALID_BOOLEAN, "a boolean", "write 1 or 0 (yes/no, true/false and on/off are accepted too)".into()));
+                return None;
+            }
+        },
+        Ty::List => Value::List(split_list(body)),
+        Ty::Opts(allowed) => {
+            let mut out = Vec::new();
+            for opt in split_list(body) {
+                match option_letter(&opt, allowed) {
+                    Some(letter) => out.push(letter.to_string()),
+                    None => {
+                        diags.push(
+                            Diagnostic::new(
+                                codes::INVALID_OPTION,
+                                format!("`{opt}` is not an option of {} `{key}`", kind.keyword()),
+                            )
+                            .at(if span.is_empty() { key_span } else { span })
+                            .label("unknown option")
+                            .help(format!("the options of `{key}` are {}", allowed.replace(',', ", "))),
+                        );
+                        return None;
+                    }
+                }
+            }
+            Value::List(out)
+        }
+    };
+    Some(make(v))
+}
+
+pub fn parse_bool(s: &str) -> Option<bool> {
+    match s.to_ascii_lowercase().as_str() {
+        "1" | "yes" | "true" | "on" => Some(true),
+        "0" | "no" | "false" | "off" => Some(false),
+        _ => None,
+    }
+}
+
+/// Splits a comma-separated list, trimming blanks and dropping empty entries.
+pub fn split_list(s: &str) -> Vec<String> {
+    s.split(',')
+        .map(str::trim)
+        .filter(|e| !e.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+/// The option letter `opt` stands for, if `allowed` accepts it. Nagios also accepts the long
+/// words (`down`, `recovery`, …).
+fn option_letter<'a>(opt: &'a str, allowed: &'static str) -> Option<&'a str> {
+    let letter = match opt {
+        "down" => "d",
+        "unreachable" | "unknown" => "u",
+        "recovery" => "r",
+        "flapping" => "f",
+        "downtime" => "s",
+        "none" => "n",
+        "all" => "a",
+        "warning" => "w",
+        "critical" => "c",
+        "ok" | "up" => "o",
+        "pending" => "p",
+        other => other,
+    };
+    allowed.split(',').any(|a| a == letter).then_some(letter)
+}
+
+fn is_time_range_key(key: &str) -> bool {
+    let lower = key.to_ascii_lowercase();
+    TIMEPERIOD_DAY_WORDS.contains(&lower.as_str()) || key.starts_with(|c: char| c.is_ascii_digit())
+}
+
+/// Checks the time ranges that end a timeperiod line (`00:00-09:00,17:00-24:00`); what comes
+/// before them (day numbers, date ranges, `/ 3` skips) is accepted as written.
+fn check_time_ranges(value: &str) -> Result<(), String> {
+    if value.is_empty() {
+        return Err("no time range".into());
+    }
+    for range in value.split(',') {
+        let range = range.trim();
+        let ok = range.split_once('-').is_some_and(|(a, b)| {
+            match (parse_clock(a.trim()), parse_clock(b.trim())) {
+                (Some(x), Some(y)) => x <= y,
+                _ => false,
+            }
+        });
+        if !ok {
+            return Err(format!("`{range}` is not a range HH:MM-HH:MM"));
+        }
+    }
+    Ok(())
+}
+
+/// Where the time ranges of a timeperiod line start: the first `H:MM`/`HH:MM`.
+fn time_ranges_start(value: &str) -> Option<usize> {
+    let bytes = value.as_bytes();
+    (0..bytes.len()).find(|&i| {
+        bytes[i].is_ascii_digit()
+            && (i == 0 || !bytes[i - 1].is_ascii_digit())
+            && value[i..].trim_start_matches(|c: char| c.is_ascii_digit()).starts_with(':')
+    })
+}
+
+fn parse_clock(s: &str) -> Option<u32> {
+    let (h, m) = s.split_once(':')?;
+    if h.is_empty() || h.len() > 2 || m.len() != 2 {
+        return None;
+    }
+    let h: u32 = h.parse().ok()?;
+    let m: u32 = m.parse().ok()?;
+    (h < 24 && m < 60 || h == 24 && m == 0).then_some(h * 60 + m)
+}
+
+fn duplicate_attr(key: &str, at: Span, first: Span, outcome: &str) -> Diagnostic {
+    Diagnostic::new(
+        codes::DUPLICATE_ATTRIBUTE,
+        format!("`{key}` is set twice in this definition with different values; {outcome}"),
+    )
+    .at(at)
+    .label("set again here")
+    .secondary(first, "first set here")
+    .help("remove one of the two lines")
+}
+
+fn unknown_attribute(kind: ObjectKind, key: &str, span: Span) -> Diagnostic {
+    let d = Diagnostic::new(
+        codes::UNKNOWN_ATTRIBUTE,
+        format!("unknown attribute `{key}` for a {}", kind.keyword()),
+    )
+    .at(span)
+    .label("unknown attribute");
+    let mut candidates: Vec<&str> = kind.attributes().iter().map(|(n, _)| *n).collect();
+    if kind == ObjectKind::Timeperiod {
+        candidates.extend(TIMEPERIOD_DAY_WORDS);
+    }
+    match did_you_mean(key, candidates) {
+        Some(s) => d.help(format!("did you mean `{s}`?")),
+        None => d.help(format!(
+            "remove it, or write it `_{}` to make it a custom variable",
+            key.to_ascii_uppercase()
+        )),
+    }
+}
+
+fn check_object(obj: &Object, text: &str, illegal: &str, diags: &mut Vec<Diagnostic>) {
+    let kw = obj.kind.keyword();
+    if let Some(key) = obj.kind.name_key() {
+        if let Some(a) = obj.get(key).filter(|a| a.raw.is_empty()) {
+            diags.push(
+                Diagnostic::new(codes::EMPTY_NAME, format!("`{key}` is empty"))
+                    .at(a.key_span)
+                    .label("no name after the key")
+                    .help(format!("give the {kw} a name: `{key} NAME`")),
+            );
+        }
+    }
+    if !obj.register {
+        let named = obj.template_name().is_some_and(|n| !n.is_empty());
+        if !named && !(obj.kind == ObjectKind::Service && obj.get("host_name").is_some()) {
+            diags.push(
+                Diagnostic::new(codes::TEMPLATE_WITHOUT_NAME, format!("{kw} template without a `name`"))
+                    .at(obj.header)
+                    .label("`register 0` makes this a template")
+                    .help("add `name TEMPLATE_NAME` so objects can `use` it, or remove `register 0`"),
+            );
+        }
+        return;
+    }
+    // Attributes may come from templates: completeness of objects that use some is checked
+    // after inheritance.
+    if obj.uses().is_empty() {
+        let missing: Vec<String> = obj
+            .kind
+            .required()
+            .iter()
+            .filter(|alts| !alts.iter().any(|a| obj.get(a).is_some()))
+            .map(|alts| alts.iter().map(|a| format!("`{a}`")).collect::<Vec<_>>().join(" or "))
+            .collect();
+        if !missing.is_empty() {
+            diags.push(
+                Diagnostic::new(
+                    codes::MISSING_REQUIRED,
+                    format!("{kw} `{}` lacks {}", obj.display_name(), missing.join(", ")),
+                )
+                .at(obj.header)
+                .label(format!("this {kw} definition"))
+                .help(format!("add {} to this definition, or `use` a template that sets it", missing.join(", "))),
+            );
+        }
+    }
+    let checked = match obj.kind {
+        ObjectKind::Host => Some("host_name"),
+        ObjectKind::Contact => Some("contact_name"),
+        // `duplicate_foreach` descriptions carry `$KEY$` until expanded.
+        ObjectKind::Service if obj.get("duplicate_foreach").is_none() => Some("service_description"),
+        _ => None,
+    };
+    if let Some(a) = checked.and_then(|k| obj.get(k)) {
+        if let Some((i, c)) = a.raw.char_indices().find(|(_, c)| illegal.contains(*c)) {
+            let start = a.value_span.start as usize + text[a.value_span.range()].find(c).unwrap_or(i);
+            diags.push(
+                Diagnostic::new(
+                    codes::ILLEGAL_NAME_CHAR,
+                    format!("`{}` contains `{c}`, which is not allowed in a {}", a.name, kw),
+                )
+                .at(Span::new(a.value_span.file, start, start + c.len_utf8()))
+                .label("illegal character")
+                .help(format!(
+                    "rename it without any of {illegal} (the main config's illegal_object_name_chars)"
+                )),
+            );
+        }
+    }
+}
+
+/// Two definitions of one name: the lower `definition_order` wins, then the later one.
+fn check_duplicates(ir: &Ir, diags: &mut Vec<Diagnostic>) {
+    let mut seen: HashMap<(ObjectKind, bool, &str), usize> = HashMap::new();
+    for (i, obj) in ir.objects.iter().enumerate() {
+        let name = if obj.register {
+            match obj.kind {
+                // Extinfo objects add to a host/service; several may name the same one.
+                ObjectKind::Hostextinfo | ObjectKind::Serviceextinfo => None,
+                _ => obj.name(),
+            }
+        } else {
+            obj.template_name()
+        };
+        let Some(name) = name.filter(|n| !n.is_empty()) else {
+            continue;
+        };
+        if let Some(prev) = seen.insert((obj.kind, obj.register, name), i) {
+            let order = |o: &Object| match o.get("definition_order").map(|a| &a.value) {
+                Some(Value::Int(n)) => *n,
+                _ => 100,
+            };
+            let first = &ir.objects[prev];
+            let outcome = if order(first) < order(obj) {
+                seen.insert((obj.kind, obj.register, name), prev);
+                "the first one is kept (lower definition_order)"
+            } else if order(obj) < order(first) {
+                "this one is kept (lower definition_order)"
+            } else {
+                "this one, defined last, is kept"
+            };
+            let what = if obj.register { obj.kind.keyword().to_string() } else { format!("{} template", obj.kind.keyword()) };
+            diags.push(
+                Diagnostic::new(
+                    codes::DUPLICATE_DEFINITION,
+                    format!("{what} `{name}` is defined twice; {outcome}"),
+                )
+                .at(obj.header)
+                .label("defined again here")
+                .secondary(first.header, "first defined here")
+                .help("remove one definition, or set `definition_order` on the one that must win"),
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn time_ranges() {
+        assert!(check_time_ranges("00:00-24:00").is_ok());
+        assert!(check_time_ranges("00:00-09:00,17:00-24:00").is_ok());
+        assert_eq!(time_ranges_start("3 00:00-24:00"), Some(2));
+        assert_eq!(time_ranges_start("- 2008-02-01 / 3 00:00-24:00"), Some(17));
+        assert_eq!(time_ranges_start("1 - 15 9:00-17:00"), Some(7));
+        assert_eq!(time_ranges_start("1 - 15"), None);
+        assert!(check_time_ranges("00:00-25:00").is_err());
+        assert!(check_time_ranges("9-17").is_err());
+        assert!(check_time_ranges("").is_err());
+    }
+
+    #[test]
+    fn options_accept_letters_and_words() {
+        assert_eq!(option_letter("d", "d,u,r"), Some("d"));
+        assert_eq!(option_letter("down", "d,u,r"), Some("d"));
+        assert_eq!(option_letter("w", "d,u,r"), None);
+    }
+}

@@ -1,0 +1,274 @@
+//! The diagnostic model and the one registry of diagnostic codes.
+//!
+//! Every stage (loader, parser, compiler passes) reports through [`Diagnostic`]; none of them
+//! renders anything. Rendering (miette, short, JSON, GitHub annotations) is the CLI's job.
+//! The registry lives in this, the lowest, crate so that a code is defined exactly once and
+//! every stage, the CLI and the tests see the same list.
+
+use crate::source::Span;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Severity {
+    Error,
+    Warning,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        }
+    }
+}
+
+/// A registered diagnostic code: `E0xxx`/`W0xxx`, a kebab-case name and its severity.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Code {
+    pub code: &'static str,
+    pub name: &'static str,
+    pub severity: Severity,
+    /// One line saying what the code means, for `--explain`-style listings and docs.
+    pub summary: &'static str,
+}
+
+macro_rules! registry {
+    ($( $ident:ident = $code:literal $name:literal $sev:ident $summary:literal; )*) => {
+        pub mod codes {
+            use super::{Code, Severity};
+            $(
+                pub const $ident: Code = Code {
+                    code: $code,
+                    name: $name,
+                    severity: Severity::$sev,
+                    summary: $summary,
+                };
+            )*
+        }
+        /// Every registered code, in code order.
+        pub const REGISTRY: &[Code] = &[$(codes::$ident),*];
+    };
+}
+
+registry! {
+    // Loading files (E00xx)
+    // E0001 is not a diagnostic: a CONFIG path that cannot be read is a usage error (exit 2).
+    INCLUDED_FILE_NOT_FOUND = "E0002" "included-file-not-found" Error
+        "a cfg_file or resource_file directive names a file that does not exist";
+    INCLUDED_DIR_NOT_FOUND = "E0003" "included-dir-not-found" Error
+        "a cfg_dir directive names a directory that does not exist";
+    FILE_UNREADABLE = "E0004" "file-unreadable" Error
+        "a configuration file or directory could not be read";
+    FILE_NOT_UTF8 = "E0005" "file-not-utf8" Error
+        "a configuration file is not valid UTF-8";
+    FILE_HAS_NUL = "E0006" "file-contains-nul" Error
+        "a configuration file contains NUL bytes (a binary file?)";
+    EMPTY_INCLUDE = "E0007" "empty-include-path" Error
+        "a cfg_file, cfg_dir or resource_file directive has no path";
+
+    // Syntax (E001x)
+    UNCLOSED_BLOCK = "E0010" "unclosed-definition" Error
+        "a `define` block is not closed by a `}` line before the next definition or the end of file";
+    MISSING_OBJECT_TYPE = "E0011" "missing-object-type" Error
+        "a `define` line names no object type";
+    MISSING_OPEN_BRACE = "E0012" "missing-open-brace" Error
+        "a `define` line is not followed by `{`";
+    UNEXPECTED_TEXT = "E0013" "unexpected-text" Error
+        "text outside any definition that is neither a comment nor a `key=value` parameter";
+    STRAY_CLOSE_BRACE = "E0014" "unmatched-closing-brace" Error
+        "a `}` line outside any definition";
+    HEADER_JUNK = "E0015" "text-after-define" Error
+        "unexpected text on a `define` line";
+
+    // Objects (E002x, E003x)
+    INVALID_INTEGER = "E0020" "invalid-integer" Error
+        "an attribute that takes an integer has another value";
+    INVALID_NUMBER = "E0021" "invalid-number" Error
+        "an attribute that takes a number has another value";
+    INVALID_BOOLEAN = "E0022" "invalid-boolean" Error
+        "an attribute that takes a boolean has another value";
+    INVALID_OPTION = "E0023" "invalid-option" Error
+        "an option list contains a letter the attribute does not accept";
+    MISSING_REQUIRED = "E0024" "missing-required-attribute" Error
+        "an object lacks an attribute its type requires";
+    TEMPLATE_WITHOUT_NAME = "E0025" "template-without-name" Error
+        "a `register 0` template has no `name`, so nothing can use it";
+    ILLEGAL_NAME_CHAR = "E0026" "illegal-name-character" Error
+        "an object name contains a character of illegal_object_name_chars";
+    PLUS_ON_SINGLE_VALUE = "E0027" "additive-single-value" Error
+        "a `+` (additive) value on an attribute that holds a single value";
+    INVALID_TIME_RANGE = "E0028" "invalid-time-range" Error
+        "a timeperiod line whose time ranges are not HH:MM-HH:MM";
+    EMPTY_NAME = "E0029" "empty-name" Error
+        "an object's name attribute is present but empty";
+    INVALID_CUSTOM_VAR = "E0030" "invalid-custom-variable" Error
+        "a custom variable named only `_`";
+
+    // Warnings (W00xx)
+    SYMLINK_LOOP = "W0001" "symlink-loop" Warning
+        "a cfg_dir walk met a symbolic link loop; the loop was not followed";
+    UNKNOWN_MAIN_KEY = "W0002" "unknown-main-config-key" Warning
+        "a main-config key unknown to Nagios, Shinken and Alignak";
+    UNKNOWN_OBJECT_TYPE = "W0003" "unknown-object-type" Warning
+        "a `define` block of a type no engine knows; it is ignored";
+    UNKNOWN_ATTRIBUTE = "W0004" "unknown-attribute" Warning
+        "an attribute its object type does not have";
+    DUPLICATE_DEFINITION = "W0005" "duplicate-definition" Warning
+        "two objects of one type with the same name; definition_order (then the later one) wins";
+    DUPLICATE_ATTRIBUTE = "W0006" "duplicate-attribute" Warning
+        "a single-valued attribute set twice in one definition with different values; the last wins";
+    IGNORED_OBJECT_TYPE = "W0007" "ignored-object-type" Warning
+        "a known object type monitorc does not use (modulations, discovery); it is ignored";
+}
+
+/// A label on a span, possibly in another file than the primary one.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Label {
+    pub span: Span,
+    pub message: String,
+}
+
+/// One finding. `primary` is absent only for problems that have no place in any file (the
+/// configuration path given on the command line does not exist).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Diagnostic {
+    pub code: Code,
+    pub message: String,
+    pub primary: Option<Span>,
+    /// The file concerned, for a problem with a whole file that no directive named (a file of
+    /// the CONFIG directory that cannot be read).
+    pub path: Option<std::path::PathBuf>,
+    /// What the primary span is, shown under it.
+    pub label: Option<String>,
+    pub secondary: Vec<Label>,
+    pub help: Option<String>,
+    pub notes: Vec<String>,
+}
+
+impl Diagnostic {
+    pub fn new(code: Code, message: impl Into<String>) -> Diagnostic {
+        Diagnostic {
+            code,
+            message: message.into(),
+            primary: None,
+            path: None,
+            label: None,
+            secondary: Vec::new(),
+            help: None,
+            notes: Vec::new(),
+        }
+    }
+
+    pub fn at(mut self, span: Span) -> Self {
+        self.primary = Some(span);
+        self
+    }
+
+    pub fn in_file(mut self, path: impl Into<std::path::PathBuf>) -> Self {
+        self.path = Some(path.into());
+        self
+    }
+
+    pub fn label(mut self, label: impl Into<String>) -> Self {
+        self.label = Some(label.into());
+        self
+    }
+
+    pub fn help(mut self, help: impl Into<String>) -> Self {
+        self.help = Some(help.into());
+        self
+    }
+
+    pub fn note(mut self, note: impl Into<String>) -> Self {
+        self.notes.push(note.into());
+        self
+    }
+
+    pub fn secondary(mut self, span: Span, message: impl Into<String>) -> Self {
+        self.secondary.push(Label {
+            span,
+            message: message.into(),
+        });
+        self
+    }
+
+    pub fn severity(&self) -> Severity {
+        self.code.severity
+    }
+
+    /// The order diagnostics are reported in: by file (load order), then position, then code.
+    pub fn sort_key(&self) -> (u32, u32, &'static str, &str) {
+        match self.primary {
+            Some(s) => (s.file.0, s.start, self.code.code, &self.message),
+            None => (0, 0, self.code.code, &self.message),
+        }
+    }
+}
+
+/// Sorts diagnostics into report order and drops exact duplicates.
+pub fn sort(diags: &mut Vec<Diagnostic>) {
+    diags.sort_by(|a, b| {
+        // Spanless diagnostics (command-line problems) come first.
+        (a.primary.is_some(), a.sort_key()).cmp(&(b.primary.is_some(), b.sort_key()))
+    });
+    diags.dedup();
+}
+
+/// The closest candidate to `name` by normalised edit distance, if close enough to be a
+/// plausible typo. Used for every did-you-mean hint.
+pub fn did_you_mean<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    let lower = name.to_ascii_lowercase();
+    let mut best: Option<(f64, &str)> = None;
+    for c in candidates {
+        let score = strsim::normalized_damerau_levenshtein(&lower, &c.to_ascii_lowercase());
+        // Ties go to the smaller name so the hint never depends on candidate order.
+        let better = match best {
+            None => true,
+            Some((s, b)) => score > s || (score == s && c < b),
+        };
+        if better {
+            best = Some((score, c));
+        }
+    }
+    best.filter(|(s, _)| *s >= 0.7).map(|(_, c)| c)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn registry_codes_and_names_are_unique_and_well_formed() {
+        let mut codes: Vec<_> = REGISTRY.iter().map(|c| c.code).collect();
+        let mut names: Vec<_> = REGISTRY.iter().map(|c| c.name).collect();
+        codes.sort();
+        names.sort();
+        let n = REGISTRY.len();
+        codes.dedup();
+        names.dedup();
+        assert_eq!(codes.len(), n, "duplicate code");
+        assert_eq!(names.len(), n, "duplicate name");
+        for c in REGISTRY {
+            let prefix = match c.severity {
+                Severity::Error => 'E',
+                Severity::Warning => 'W',
+            };
+            assert!(c.code.starts_with(prefix) && c.code.len() == 5, "{}", c.code);
+            assert!(
+                c.name
+                    .chars()
+                    .all(|ch| ch.is_ascii_lowercase() || ch == '-' || ch.is_ascii_digit()),
+                "{} is not kebab-case",
+                c.name
+            );
+        }
+    }
+
+    #[test]
+    fn did_you_mean_finds_typos_only() {
+        let c = ["host_name", "hostgroups", "address"];
+        assert_eq!(did_you_mean("host_nmae", c), Some("host_name"));
+        assert_eq!(did_you_mean("adress", c), Some("address"));
+        assert_eq!(did_you_mean("completely_else", c), None);
+    }
+}

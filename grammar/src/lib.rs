@@ -1,0 +1,14 @@
+//! Syntax of Nagios / Shinken / Alignak configuration: the pest grammar, the syntax tree with
+//! exact spans, the loader that follows `cfg_file` / `cfg_dir` / `resource_file`, and the
+//! diagnostic model shared by every stage. No semantics: object types and attribute names are
+//! not interpreted here.
+
+pub mod diag;
+pub mod loader;
+pub mod source;
+pub mod tree;
+
+pub use diag::{codes, Code, Diagnostic, Label, Severity, REGISTRY};
+pub use loader::{load, LoadError, Loaded, Origin};
+pub use source::{FileId, Location, SourceFile, SourceMap, Span};
+pub use tree::{parse, Attribute, Block, Param, SyntaxTree};

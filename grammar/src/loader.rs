@@ -1,0 +1,299 @@
+//! The loader: from a path on the command line to every file of the configuration, parsed.
+//!
+//! CONFIG is a main config file, a single object file, or a directory (every `*.cfg` below
+//! it). `cfg_file=`, `cfg_dir=` and `resource_file=` are followed wherever they appear, relative
+//! to the directory of the file that names them. Every file is read once, by canonical path,
+//! so a file reached twice or a symlink loop is harmless. Files are read and parsed in parallel
+//! (rayon) one include level at a time; results are kept in a deterministic order: a level's
+//! files in the order their directives name them, directories walked in sorted order.
+//!
+//! Problems with included files are diagnostics at the directive that named them and the load
+//! goes on; only a CONFIG path that cannot be used at all is a [`LoadError`].
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+
+use crate::diag::{codes, Diagnostic};
+use crate::source::{FileId, SourceFile, SourceMap, Span};
+use crate::tree::{self, SyntaxTree};
+
+/// A CONFIG argument that cannot be loaded at all (exit code 2 in the CLI).
+#[derive(Debug)]
+pub enum LoadError {
+    NotFound(PathBuf),
+    Unreadable(PathBuf, std::io::Error),
+}
+
+impl std::fmt::Display for LoadError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            LoadError::NotFound(p) => write!(f, "{}: no such file or directory", p.display()),
+            LoadError::Unreadable(p, e) => write!(f, "{}: {e}", p.display()),
+        }
+    }
+}
+
+impl std::error::Error for LoadError {}
+
+/// Which directive brought a file in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Origin {
+    /// The CONFIG argument itself, or a file found in the CONFIG directory.
+    Root,
+    CfgFile,
+    CfgDir,
+    ResourceFile,
+}
+
+/// Every file of a configuration, parsed, with what went wrong while reading them.
+#[derive(Debug, Default)]
+pub struct Loaded {
+    pub sources: SourceMap,
+    /// The syntax tree of each file, indexed like `sources`.
+    pub trees: Vec<SyntaxTree>,
+    /// How each file was reached, indexed like `sources`.
+    pub origins: Vec<Origin>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl Loaded {
+    pub fn files(&self) -> impl Iterator<Item = (FileId, &SourceFile, &SyntaxTree)> {
+        self.sources
+            .iter()
+            .zip(&self.trees)
+            .map(|((id, f), t)| (id, f, t))
+    }
+}
+
+/// A file to read: its path as displayed, and the directive that named it.
+struct Pending {
+    path: PathBuf,
+    directive: Option<Span>,
+    origin: Origin,
+}
+
+/// Loads the configuration rooted at `root`.
+pub fn load(root: &Path) -> Result<Loaded, LoadError> {
+    let meta = std::fs::metadata(root).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => LoadError::NotFound(root.to_path_buf()),
+        _ => LoadError::Unreadable(root.to_path_buf(), e),
+    })?;
+    let mut loaded = Loaded::default();
+    let mut seen = HashSet::new();
+    let mut pending = Vec::new();
+    if meta.is_dir() {
+        let mut diags = Vec::new();
+        for path in walk_cfg_dir(root, None, &mut diags) {
+            pending.push(Pending {
+                path,
+                directive: None,
+                origin: Origin::Root,
+            });
+        }
+        loaded.diagnostics.extend(diags);
+    } else {
+        // Reading the root must work; everything after it is a diagnostic, not a failure.
+        std::fs::File::open(root).map_err(|e| LoadError::Unreadable(root.to_path_buf(), e))?;
+        pending.push(Pending {
+            path: root.to_path_buf(),
+            directive: None,
+            origin: Origin::Root,
+        });
+    }
+
+    while !pending.is_empty() {
+        // Keep the first mention of each file; later mentions are harmless repeats.
+        pending.retain(|p| match std::fs::canonicalize(&p.path) {
+            Ok(c) => seen.insert(c),
+            Err(_) => true, // reported when read
+        });
+        let read: Vec<Result<String, Diagnostic>> =
+            pending.par_iter().map(read_file).collect();
+        let first_id = loaded.sources.len() as u32;
+        let mut ok = Vec::new();
+        for (p, r) in pending.drain(..).zip(read) {
+            match r {
+                Ok(text) => ok.push((p, text)),
+                Err(d) => loaded.diagnostics.push(d),
+            }
+        }
+        let parsed: Vec<(SyntaxTree, Vec<Diagnostic>)> = ok
+            .par_iter()
+            .enumerate()
+            .map(|(i, (_, text))| tree::parse(FileId(first_id + i as u32), text))
+            .collect();
+        for ((p, text), (tree, diags)) in ok.into_iter().zip(parsed) {
+            let id = loaded.sources.add(SourceFile::new(p.path.clone(), text));
+            loaded.diagnostics.extend(diags);
+            let base = p.path.parent().unwrap_or(Path::new("")).to_path_buf();
+            let file_text = &loaded.sources.get(id).text;
+            for param in &tree.params {
+                let key = &file_text[param.key.range()];
+                let origin = match key {
+                    "cfg_file" => Origin::CfgFile,
+                    "cfg_dir" => Origin::CfgDir,
+                    "resource_file" => Origin::ResourceFile,
+                    _ => continue,
+                };
+                let value = param.value(file_text).trim();
+                if value.is_empty() {
+                    loaded.diagnostics.push(
+                        Diagnostic::new(codes::EMPTY_INCLUDE, format!("`{key}=` names no path"))
+                            .at(param.span)
+                            .label("empty path")
+                            .help(format!("write `{key}=PATH`, or remove the line")),
+                    );
+                    continue;
+                }
+                let target = base.join(value);
+                let at = param.value;
+                if origin == Origin::CfgDir {
+                    if !target.is_dir() {
+                        let what = if target.exists() { "is not a directory" } else { "does not exist" };
+                        loaded.diagnostics.push(
+                            Diagnostic::new(
+                                codes::INCLUDED_DIR_NOT_FOUND,
+                                format!("directory `{}` {what}", target.display()),
+                            )
+                            .at(at)
+                            .label("named here")
+                            .help(relative_hint(&base, value)),
+                        );
+                        continue;
+                    }
+                    for path in walk_cfg_dir(&target, Some(at), &mut loaded.diagnostics) {
+                        pending.push(Pending { path, directive: Some(at), origin });
+                    }
+                } else {
+                    pending.push(Pending { path: target, directive: Some(at), origin });
+                }
+            }
+            loaded.trees.push(tree);
+            loaded.origins.push(p.origin);
+        }
+    }
+    Ok(loaded)
+}
+
+fn relative_hint(base: &Path, value: &str) -> String {
+    if Path::new(value).is_absolute() {
+        "check the path, or install what provides it".to_string()
+    } else {
+        format!(
+            "relative paths are resolved against the directory of the including file (`{}`)",
+            if base.as_os_str().is_empty() { Path::new(".") } else { base }.display()
+        )
+    }
+}
+
+/// Every `*.cfg` file below `dir`, recursively, following symbolic links, in sorted order.
+fn walk_cfg_dir(dir: &Path, directive: Option<Span>, diags: &mut Vec<Diagnostic>) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    for entry in walkdir::WalkDir::new(dir)
+        .follow_links(true)
+        .sort_by_file_name()
+    {
+        match entry {
+            Ok(e) => {
+                if e.file_type().is_file()
+                    && e.file_name().to_str().is_some_and(|n| n.ends_with(".cfg"))
+                {
+                    files.push(e.into_path());
+                }
+            }
+            Err(e) => {
+                let path = e.path().map(Path::to_path_buf).unwrap_or_else(|| dir.to_path_buf());
+                let d = if let Some(ancestor) = e.loop_ancestor() {
+                    Diagnostic::new(
+                        codes::SYMLINK_LOOP,
+                        format!(
+                            "`{}` links back to `{}`; the loop is not followed",
+                            path.display(),
+                            ancestor.display()
+                        ),
+                    )
+                    .help("remove the symbolic link, or point it outside the included directory")
+                } else {
+                    Diagnostic::new(
+                        codes::FILE_UNREADABLE,
+                        format!("cannot read `{}`: {}", path.display(), io_reason(&e)),
+                    )
+                    .help("check the permissions of the directory and of the files in it")
+                };
+                let d = match directive {
+                    Some(s) => d.at(s).label("while reading the directory named here"),
+                    None => d,
+                };
+                diags.push(d);
+            }
+        }
+    }
+    files
+}
+
+fn io_reason(e: &walkdir::Error) -> String {
+    e.io_error()
+        .map(|e| e.to_string())
+        .unwrap_or_else(|| e.to_string())
+}
+
+fn read_file(p: &Pending) -> Result<String, Diagnostic> {
+    let at = |d: Diagnostic| match p.directive {
+        Some(s) => d.at(s).label("included here"),
+        None => d.in_file(&p.path),
+    };
+    let bytes = match std::fs::read(&p.path) {
+        Ok(b) => b,
+        Err(e) => {
+            let d = if e.kind() == std::io::ErrorKind::NotFound {
+                Diagnostic::new(
+                    codes::INCLUDED_FILE_NOT_FOUND,
+                    format!("file `{}` does not exist", p.path.display()),
+                )
+                .help(match p.origin {
+                    Origin::ResourceFile => "resource_file must name an existing file of `$USERn$=value` lines",
+                    _ => "check the path; relative paths are resolved against the directory of the including file",
+                })
+            } else if p.path.is_dir() {
+                Diagnostic::new(
+                    codes::FILE_UNREADABLE,
+                    format!("`{}` is a directory", p.path.display()),
+                )
+                .help("include directories with `cfg_dir=`, files with `cfg_file=`")
+            } else {
+                Diagnostic::new(
+                    codes::FILE_UNREADABLE,
+                    format!("cannot read `{}`: {e}", p.path.display()),
+                )
+                .help("check the file's permissions")
+            };
+            return Err(at(d));
+        }
+    };
+    if let Some(pos) = bytes.iter().position(|&b| b == 0) {
+        return Err(at(Diagnostic::new(
+            codes::FILE_HAS_NUL,
+            format!(
+                "`{}` contains a NUL byte at offset {pos}; it is not a text file",
+                p.path.display()
+            ),
+        )
+        .help("configuration files are text; remove binary files from included directories")));
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        let pos = e.utf8_error().valid_up_to();
+        let bytes = e.as_bytes();
+        let line = bytes[..pos].iter().filter(|&&b| b == b'\n').count() + 1;
+        at(Diagnostic::new(
+            codes::FILE_NOT_UTF8,
+            format!(
+                "`{}` is not valid UTF-8: invalid byte 0x{:02x} at offset {pos} (line {line})",
+                p.path.display(),
+                bytes[pos]
+            ),
+        )
+        .help("convert the file to UTF-8, e.g. `iconv -f latin1 -t utf-8`"))
+    })
+}

@@ -1,0 +1,180 @@
+//! Hostile and broken input: always a diagnostic and the right exit code, never a panic or
+//! a hang (every run has a time limit).
+
+mod common;
+
+use std::path::Path;
+use std::time::Duration;
+
+use common::{codes, monitorc_with_limit, Run};
+
+fn check(path: &Path) -> Run {
+    let p = path.display().to_string();
+    let run = monitorc_with_limit(&["check", &p, "--format", "json"], Duration::from_secs(60));
+    assert!(
+        !run.stderr.contains("panicked"),
+        "monitorc panicked on {p}:\n{}",
+        run.stderr
+    );
+    run
+}
+
+fn write(path: &Path, bytes: impl AsRef<[u8]>) {
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, bytes).unwrap();
+}
+
+/// A deterministic pseudo-random byte stream (xorshift), so failures reproduce.
+fn random_bytes(n: usize, mut seed: u64) -> Vec<u8> {
+    (0..n)
+        .map(|_| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed >> 24) as u8
+        })
+        .collect()
+}
+
+#[test]
+fn random_bytes_are_a_file_error() {
+    let dir = tempfile::tempdir().unwrap();
+    for seed in 1..=20u64 {
+        let f = dir.path().join(format!("random{seed}.cfg"));
+        write(&f, random_bytes(4096, seed));
+        let run = check(&f);
+        assert_eq!(run.code, 1, "seed {seed}");
+        let c = codes(&run);
+        assert!(c == ["E0005"] || c == ["E0006"], "seed {seed}: {c:?}");
+    }
+}
+
+#[test]
+fn random_text_never_panics() {
+    // Random printable text with config-ish tokens mixed in: the parser must cope with any
+    // UTF-8, whatever it reports.
+    let dir = tempfile::tempdir().unwrap();
+    let tokens = ["define ", "host", "{", "}", "\n", " ", "\t", ";", "\\", "\\\n", "=", "#", "_X", "+", "\r\n", "é"];
+    for seed in 1..=50u64 {
+        let picks = random_bytes(2000, seed);
+        let text: String = picks.iter().map(|b| tokens[*b as usize % tokens.len()]).collect();
+        let f = dir.path().join(format!("text{seed}.cfg"));
+        write(&f, text);
+        let run = check(&f);
+        assert!(run.code == 0 || run.code == 1, "seed {seed}: exit {}", run.code);
+    }
+}
+
+#[test]
+fn a_truncated_file_reports_the_open_block() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("hosts.cfg");
+    write(&f, "define host {\n    host_name web01\n    address 10.0.0.1\n}\ndefine host {\n    host_name web02\n    addr");
+    let run = check(&f);
+    assert_eq!(run.code, 1);
+    let doc = common::json(&run);
+    let d = &doc["diagnostics"][0];
+    assert_eq!(d["code"], "E0010");
+    assert_eq!(d["line"], 5, "reported at the define line of the truncated block");
+    assert!(codes(&run).iter().any(|c| c == "W0004"), "the cut attribute `addr` is unknown");
+}
+
+#[test]
+fn a_ten_megabyte_line() {
+    let dir = tempfile::tempdir().unwrap();
+    // Inside a block: one huge attribute value.
+    let f = dir.path().join("long_value.cfg");
+    let mut text = String::from("define host {\n    host_name web01\n    notes ");
+    text.push_str(&"x".repeat(10 << 20));
+    text.push_str("\n}\n");
+    write(&f, &text);
+    let run = check(&f);
+    assert_eq!(run.code, 0, "a long value is valid: {}", run.stdout.chars().take(500).collect::<String>());
+    // Outside blocks: one huge line of garbage, reported once.
+    let g = dir.path().join("long_garbage.cfg");
+    write(&g, "y ".repeat(5 << 20));
+    let run = check(&g);
+    assert_eq!(run.code, 1);
+    assert_eq!(codes(&run), ["E0013"]);
+}
+
+#[test]
+fn a_deeply_nested_cfg_dir() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut deep = dir.path().join("objects");
+    for i in 0..300 {
+        deep.push(format!("d{i}"));
+    }
+    write(&deep.join("host.cfg"), "define host {\n    host_name deep\n}\n");
+    write(&dir.path().join("main.cfg"), "cfg_dir=objects\n");
+    let run = check(&dir.path().join("main.cfg"));
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    assert_eq!(common::json(&run)["summary"]["hosts"], 1);
+}
+
+#[test]
+fn a_symlink_loop_is_reported_and_harmless() {
+    let dir = tempfile::tempdir().unwrap();
+    write(&dir.path().join("objects/a/host.cfg"), "define host {\n    host_name h\n}\n");
+    std::os::unix::fs::symlink("..", dir.path().join("objects/a/up")).unwrap();
+    // The same file reached a second time through another directive is read once.
+    write(&dir.path().join("main.cfg"), "cfg_dir=objects\ncfg_file=objects/a/host.cfg\n");
+    let run = check(&dir.path().join("main.cfg"));
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    assert_eq!(codes(&run), ["W0001"]);
+    let doc = common::json(&run);
+    assert_eq!(doc["summary"]["hosts"], 1);
+    assert_eq!(doc["summary"]["files"], 2);
+}
+
+#[test]
+fn a_missing_include_does_not_stop_the_run() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        &dir.path().join("main.cfg"),
+        "cfg_file=missing.cfg\ncfg_dir=missing.d\nresource_file=/nonexistent/resource.cfg\ncfg_file=hosts.cfg\n",
+    );
+    write(&dir.path().join("hosts.cfg"), "define host {\n    host_name h\n    bogus 1\n}\n");
+    let run = check(&dir.path().join("main.cfg"));
+    assert_eq!(run.code, 1);
+    // Every problem in one run, each at its directive, and the rest still checked.
+    assert_eq!(codes(&run), ["E0002", "E0003", "E0002", "W0004"]);
+    let lines: Vec<_> = common::json(&run)["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["line"].as_u64().unwrap())
+        .collect();
+    assert_eq!(lines, [1, 2, 3, 3]);
+}
+
+#[test]
+fn a_missing_config_is_a_usage_error() {
+    let run = check(Path::new("/nonexistent/monitorc.cfg"));
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("/nonexistent/monitorc.cfg"), "{}", run.stderr);
+}
+
+#[test]
+fn several_syntax_errors_are_all_reported_at_their_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("broken.cfg");
+    write(
+        &f,
+        "define host {\n    host_name a\n\ndefine host\n    host_name b\n}\n\nhost_name c\n}\n\ndefine {\n    x y\n}\ndefine host {\n    host_name d\n    max_check_attempts x\n}\n",
+    );
+    let run = check(&f);
+    assert_eq!(run.code, 1);
+    let doc = common::json(&run);
+    let got: Vec<(String, u64)> = doc["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| (d["code"].as_str().unwrap().to_string(), d["line"].as_u64().unwrap()))
+        .collect();
+    let want: Vec<(String, u64)> = [("E0010", 1), ("E0012", 4), ("E0013", 8), ("E0014", 9), ("E0011", 11), ("E0020", 16)]
+        .iter()
+        .map(|(c, l)| (c.to_string(), *l))
+        .collect();
+    assert_eq!(got, want);
+}
