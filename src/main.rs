@@ -65,7 +65,11 @@ fn check(config: PathBuf, format: Option<Format>, deny_warnings: bool) -> ExitCo
         }
     };
     let terminal = std::io::stdout().is_terminal();
-    let format = format.unwrap_or(if terminal { Format::Human } else { Format::Short });
+    let format = format.unwrap_or(if terminal {
+        Format::Human
+    } else {
+        Format::Short
+    });
     let out = match format {
         Format::Human => {
             let color = terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
@@ -81,7 +85,11 @@ fn check(config: PathBuf, format: Option<Format>, deny_warnings: bool) -> ExitCo
         }
     };
     let mut stdout = std::io::stdout().lock();
-    if stdout.write_all(out.as_bytes()).and_then(|_| stdout.flush()).is_err() {
+    if stdout
+        .write_all(out.as_bytes())
+        .and_then(|_| stdout.flush())
+        .is_err()
+    {
         return ExitCode::from(2);
     }
     let errors = checked.count(Severity::Error);

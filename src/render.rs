@@ -52,7 +52,14 @@ pub fn short(checked: &Checked) -> String {
             Some(f) => write!(out, "{f}: ").unwrap(),
             None => {}
         }
-        writeln!(out, "{}[{}]: {}", d.severity().as_str(), d.code.code, d.message).unwrap();
+        writeln!(
+            out,
+            "{}[{}]: {}",
+            d.severity().as_str(),
+            d.code.code,
+            d.message
+        )
+        .unwrap();
     }
     writeln!(out, "{}", totals_line(checked)).unwrap();
     out
@@ -74,7 +81,9 @@ pub fn github(checked: &Checked) -> String {
         data(s).replace(':', "%3A").replace(',', "%2C")
     }
     fn data(s: &str) -> String {
-        s.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
+        s.replace('%', "%25")
+            .replace('\r', "%0D")
+            .replace('\n', "%0A")
     }
     let mut out = String::new();
     for d in &checked.diagnostics {
@@ -93,7 +102,10 @@ pub fn github(checked: &Checked) -> String {
                 props.push(format!("endColumn={}", p.end_column));
             }
         }
-        props.push(format!("title={}", prop(&format!("{} {}", d.code.code, d.code.name))));
+        props.push(format!(
+            "title={}",
+            prop(&format!("{} {}", d.code.code, d.code.name))
+        ));
         let mut msg = d.message.clone();
         if let Some(h) = &d.help {
             msg.push_str("\nhelp: ");
@@ -101,7 +113,12 @@ pub fn github(checked: &Checked) -> String {
         }
         writeln!(out, "::{kind} {}::{}", props.join(","), data(&msg)).unwrap();
     }
-    writeln!(out, "::notice title=monitorc check::{}", totals_line(checked)).unwrap();
+    writeln!(
+        out,
+        "::notice title=monitorc check::{}",
+        totals_line(checked)
+    )
+    .unwrap();
     out
 }
 
@@ -236,7 +253,10 @@ impl Report {
         let mut labels = Vec::new();
         let mut related = Vec::new();
         let source = d.primary.map(|p| {
-            labels.push(LabeledSpan::new_primary_with_span(d.label.clone(), range(p)));
+            labels.push(LabeledSpan::new_primary_with_span(
+                d.label.clone(),
+                range(p),
+            ));
             source_of(p)
         });
         if source.is_none() {
@@ -249,7 +269,10 @@ impl Report {
         }
         for l in &d.secondary {
             if Some(l.span.file) == d.primary.map(|p| p.file) {
-                labels.push(LabeledSpan::new_with_span(Some(l.message.clone()), range(l.span)));
+                labels.push(LabeledSpan::new_with_span(
+                    Some(l.message.clone()),
+                    range(l.span),
+                ));
             } else {
                 related.push(Report {
                     message: l.message.clone(),
@@ -309,7 +332,8 @@ impl miette::Diagnostic for Report {
     }
 
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
-        (!self.labels.is_empty()).then(|| Box::new(self.labels.iter().cloned()) as Box<dyn Iterator<Item = LabeledSpan>>)
+        (!self.labels.is_empty())
+            .then(|| Box::new(self.labels.iter().cloned()) as Box<dyn Iterator<Item = LabeledSpan>>)
     }
 
     fn related<'a>(&'a self) -> Option<Box<dyn Iterator<Item = &'a dyn miette::Diagnostic> + 'a>> {

@@ -54,14 +54,24 @@ fn random_text_never_panics() {
     // Random printable text with config-ish tokens mixed in: the parser must cope with any
     // UTF-8, whatever it reports.
     let dir = tempfile::tempdir().unwrap();
-    let tokens = ["define ", "host", "{", "}", "\n", " ", "\t", ";", "\\", "\\\n", "=", "#", "_X", "+", "\r\n", "é"];
+    let tokens = [
+        "define ", "host", "{", "}", "\n", " ", "\t", ";", "\\", "\\\n", "=", "#", "_X", "+",
+        "\r\n", "é",
+    ];
     for seed in 1..=50u64 {
         let picks = random_bytes(2000, seed);
-        let text: String = picks.iter().map(|b| tokens[*b as usize % tokens.len()]).collect();
+        let text: String = picks
+            .iter()
+            .map(|b| tokens[*b as usize % tokens.len()])
+            .collect();
         let f = dir.path().join(format!("text{seed}.cfg"));
         write(&f, text);
         let run = check(&f);
-        assert!(run.code == 0 || run.code == 1, "seed {seed}: exit {}", run.code);
+        assert!(
+            run.code == 0 || run.code == 1,
+            "seed {seed}: exit {}",
+            run.code
+        );
     }
 }
 
@@ -75,8 +85,14 @@ fn a_truncated_file_reports_the_open_block() {
     let doc = common::json(&run);
     let d = &doc["diagnostics"][0];
     assert_eq!(d["code"], "E0010");
-    assert_eq!(d["line"], 5, "reported at the define line of the truncated block");
-    assert!(codes(&run).iter().any(|c| c == "W0004"), "the cut attribute `addr` is unknown");
+    assert_eq!(
+        d["line"], 5,
+        "reported at the define line of the truncated block"
+    );
+    assert!(
+        codes(&run).iter().any(|c| c == "W0004"),
+        "the cut attribute `addr` is unknown"
+    );
 }
 
 #[test]
@@ -89,7 +105,12 @@ fn a_ten_megabyte_line() {
     text.push_str("\n}\n");
     write(&f, &text);
     let run = check(&f);
-    assert_eq!(run.code, 0, "a long value is valid: {}", run.stdout.chars().take(500).collect::<String>());
+    assert_eq!(
+        run.code,
+        0,
+        "a long value is valid: {}",
+        run.stdout.chars().take(500).collect::<String>()
+    );
     // Outside blocks: one huge line of garbage, reported once.
     let g = dir.path().join("long_garbage.cfg");
     write(&g, "y ".repeat(5 << 20));
@@ -105,7 +126,10 @@ fn a_deeply_nested_cfg_dir() {
     for i in 0..300 {
         deep.push(format!("d{i}"));
     }
-    write(&deep.join("host.cfg"), "define host {\n    host_name deep\n}\n");
+    write(
+        &deep.join("host.cfg"),
+        "define host {\n    host_name deep\n}\n",
+    );
     write(&dir.path().join("main.cfg"), "cfg_dir=objects\n");
     let run = check(&dir.path().join("main.cfg"));
     assert_eq!(run.code, 0, "{}", run.stdout);
@@ -115,10 +139,16 @@ fn a_deeply_nested_cfg_dir() {
 #[test]
 fn a_symlink_loop_is_reported_and_harmless() {
     let dir = tempfile::tempdir().unwrap();
-    write(&dir.path().join("objects/a/host.cfg"), "define host {\n    host_name h\n}\n");
+    write(
+        &dir.path().join("objects/a/host.cfg"),
+        "define host {\n    host_name h\n}\n",
+    );
     std::os::unix::fs::symlink("..", dir.path().join("objects/a/up")).unwrap();
     // The same file reached a second time through another directive is read once.
-    write(&dir.path().join("main.cfg"), "cfg_dir=objects\ncfg_file=objects/a/host.cfg\n");
+    write(
+        &dir.path().join("main.cfg"),
+        "cfg_dir=objects\ncfg_file=objects/a/host.cfg\n",
+    );
     let run = check(&dir.path().join("main.cfg"));
     assert_eq!(run.code, 0, "{}", run.stdout);
     assert_eq!(codes(&run), ["W0001"]);
@@ -134,7 +164,10 @@ fn a_missing_include_does_not_stop_the_run() {
         &dir.path().join("main.cfg"),
         "cfg_file=missing.cfg\ncfg_dir=missing.d\nresource_file=/nonexistent/resource.cfg\ncfg_file=hosts.cfg\n",
     );
-    write(&dir.path().join("hosts.cfg"), "define host {\n    host_name h\n    bogus 1\n}\n");
+    write(
+        &dir.path().join("hosts.cfg"),
+        "define host {\n    host_name h\n    bogus 1\n}\n",
+    );
     let run = check(&dir.path().join("main.cfg"));
     assert_eq!(run.code, 1);
     // Every problem in one run, each at its directive, and the rest still checked.
@@ -152,7 +185,11 @@ fn a_missing_include_does_not_stop_the_run() {
 fn a_missing_config_is_a_usage_error() {
     let run = check(Path::new("/nonexistent/monitorc.cfg"));
     assert_eq!(run.code, 2);
-    assert!(run.stderr.contains("/nonexistent/monitorc.cfg"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("/nonexistent/monitorc.cfg"),
+        "{}",
+        run.stderr
+    );
 }
 
 #[test]
@@ -170,11 +207,23 @@ fn several_syntax_errors_are_all_reported_at_their_lines() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|d| (d["code"].as_str().unwrap().to_string(), d["line"].as_u64().unwrap()))
+        .map(|d| {
+            (
+                d["code"].as_str().unwrap().to_string(),
+                d["line"].as_u64().unwrap(),
+            )
+        })
         .collect();
-    let want: Vec<(String, u64)> = [("E0010", 1), ("E0012", 4), ("E0013", 8), ("E0014", 9), ("E0011", 11), ("E0020", 16)]
-        .iter()
-        .map(|(c, l)| (c.to_string(), *l))
-        .collect();
+    let want: Vec<(String, u64)> = [
+        ("E0010", 1),
+        ("E0012", 4),
+        ("E0013", 8),
+        ("E0014", 9),
+        ("E0011", 11),
+        ("E0020", 16),
+    ]
+    .iter()
+    .map(|(c, l)| (c.to_string(), *l))
+    .collect();
     assert_eq!(got, want);
 }

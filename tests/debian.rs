@@ -11,9 +11,17 @@ const NAGIOS: &str = "/usr/sbin/nagios4";
 
 /// `nagios4 -v CONFIG` counts, mapped to monitorc's summary keys.
 fn nagios_counts(config: &Path) -> Vec<(&'static str, u64)> {
-    let out = Command::new(NAGIOS).arg("-v").arg(config).output().expect("nagios4 runs");
+    let out = Command::new(NAGIOS)
+        .arg("-v")
+        .arg(config)
+        .output()
+        .expect("nagios4 runs");
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.contains("Total Errors:   0"), "nagios4 -v rejects {}:\n{text}", config.display());
+    assert!(
+        text.contains("Total Errors:   0"),
+        "nagios4 -v rejects {}:\n{text}",
+        config.display()
+    );
     let keys = [
         ("services", "services"),
         ("hosts", "hosts"),
@@ -60,7 +68,9 @@ fn available() -> bool {
     let ok = Path::new(NAGIOS).exists() && Path::new("/etc/nagios4/nagios.cfg").exists();
     if !ok {
         // Visible in the test output: the package could not be installed here.
-        eprintln!("SKIPPED: nagios4-core is not installed ({NAGIOS}); run `apt-get install nagios4-core`");
+        eprintln!(
+            "SKIPPED: nagios4-core is not installed ({NAGIOS}); run `apt-get install nagios4-core`"
+        );
     }
     ok
 }

@@ -35,12 +35,22 @@ fn every_registered_code_has_a_fixture() {
         .map(|c| format!("{}-{}", c.code, c.name))
         .filter(|n| !names.contains(n))
         .collect();
-    assert!(missing.is_empty(), "codes without a fixture under fixtures/invalid: {missing:?}");
+    assert!(
+        missing.is_empty(),
+        "codes without a fixture under fixtures/invalid: {missing:?}"
+    );
     let unknown: Vec<&String> = names
         .iter()
-        .filter(|n| !REGISTRY.iter().any(|c| format!("{}-{}", c.code, c.name) == **n))
+        .filter(|n| {
+            !REGISTRY
+                .iter()
+                .any(|c| format!("{}-{}", c.code, c.name) == **n)
+        })
         .collect();
-    assert!(unknown.is_empty(), "fixtures named after no registered code: {unknown:?}");
+    assert!(
+        unknown.is_empty(),
+        "fixtures named after no registered code: {unknown:?}"
+    );
 }
 
 #[test]

@@ -67,7 +67,9 @@ fn lower_main(loaded: &Loaded, diags: &mut Vec<Diagnostic>) -> MainConfig {
                 .label("not a Nagios, Shinken or Alignak parameter");
                 d = match did_you_mean(&param.key, schema::main_config_keys().iter().copied()) {
                     Some(s) => d.help(format!("did you mean `{s}`?")),
-                    None => d.help("remove it, or check the spelling against the Nagios/Shinken documentation"),
+                    None => d.help(
+                        "remove it, or check the spelling against the Nagios/Shinken documentation",
+                    ),
                 };
                 diags.push(d);
             }
@@ -77,7 +79,12 @@ fn lower_main(loaded: &Loaded, diags: &mut Vec<Diagnostic>) -> MainConfig {
     main
 }
 
-fn lower_block(text: &str, block: &Block, illegal: &str, diags: &mut Vec<Diagnostic>) -> Option<Object> {
+fn lower_block(
+    text: &str,
+    block: &Block,
+    illegal: &str,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<Object> {
     let kind_span = block.kind?;
     let keyword = &text[kind_span.range()];
     let Some(kind) = ObjectKind::from_keyword(keyword) else {
@@ -106,7 +113,9 @@ fn lower_block(text: &str, block: &Block, illegal: &str, diags: &mut Vec<Diagnos
             )
             .at(kind_span)
             .label("Shinken/Alignak-only object type")
-            .help("remove it, or keep it for Shinken/Alignak: it has no effect on monitorc's output"),
+            .help(
+                "remove it, or keep it for Shinken/Alignak: it has no effect on monitorc's output",
+            ),
         );
         return None;
     }
@@ -134,7 +143,12 @@ fn lower_block(text: &str, block: &Block, illegal: &str, diags: &mut Vec<Diagnos
             let name = key.to_ascii_uppercase();
             if let Some(first) = obj.customs.iter().find(|c| c.name == name) {
                 if first.raw != value {
-                    diags.push(duplicate_attr(&name, a.key, first.key_span, "the first value is kept"));
+                    diags.push(duplicate_attr(
+                        &name,
+                        a.key,
+                        first.key_span,
+                        "the first value is kept",
+                    ));
                 }
                 continue;
             }
@@ -157,7 +171,11 @@ fn lower_block(text: &str, block: &Block, illegal: &str, diags: &mut Vec<Diagnos
                 // its value is the time ranges.
                 let start = time_ranges_start(value).unwrap_or(0);
                 let day = value[..start].trim();
-                range_key = Some(if day.is_empty() { key.to_string() } else { format!("{key} {day}") });
+                range_key = Some(if day.is_empty() {
+                    key.to_string()
+                } else {
+                    format!("{key} {day}")
+                });
                 value = value[start..].trim();
                 if let Err(why) = check_time_ranges(value) {
                     diags.push(
@@ -194,7 +212,12 @@ fn lower_block(text: &str, block: &Block, illegal: &str, diags: &mut Vec<Diagnos
                 prev.plus |= attr.plus;
             } else {
                 if prev.raw != attr.raw {
-                    diags.push(duplicate_attr(key, a.key, prev.key_span, "the last value wins"));
+                    diags.push(duplicate_attr(
+                        key,
+                        a.key,
+                        prev.key_span,
+                        "the last value wins",
+                    ));
                 }
                 *prev = attr;
             }
@@ -220,6 +243,8 @@ fn typed(
 ) -> Option<Attr> {
     let (plus, body) = match value.strip_prefix('+') {
         Some(rest) if ty.is_list() => (true, rest.trim_start()),
+        // Free text where a leading `+` is the value itself (`pager +33612345678`).
+        Some(_) if LITERAL_PLUS.contains(&key) => (false, value),
         Some(_) => {
             diags.push(
                 Diagnostic::new(
@@ -256,21 +281,33 @@ fn typed(
         Ty::Int => match body.parse::<i64>() {
             Ok(i) => Value::Int(i),
             Err(_) => {
-                diags.push(bad(codes::INVALID_INTEGER, "an integer", format!("write a whole number, e.g. `{key} 3`")));
+                diags.push(bad(
+                    codes::INVALID_INTEGER,
+                    "an integer",
+                    format!("write a whole number, e.g. `{key} 3`"),
+                ));
                 return None;
             }
         },
         Ty::Float => match body.parse::<f64>() {
             Ok(f) if f.is_finite() => Value::Float(f),
             _ => {
-                diags.push(bad(codes::INVALID_NUMBER, "a number", format!("write a number, e.g. `{key} 5` or `{key} 0.5`")));
+                diags.push(bad(
+                    codes::INVALID_NUMBER,
+                    "a number",
+                    format!("write a number, e.g. `{key} 5` or `{key} 0.5`"),
+                ));
                 return None;
             }
         },
         Ty::Bool => match parse_bool(body) {
             Some(b) => Value::Bool(b),
             None => {
-                diags.push(bad(codes::INVALID_BOOLEAN, "a boolean", "write 1 or 0 (yes/no, true/false and on/off are accepted too)".into()));
+                diags.push(bad(
+                    codes::INVALID_BOOLEAN,
+                    "a boolean",
+                    "write 1 or 0 (yes/no, true/false and on/off are accepted too)".into(),
+                ));
                 return None;
             }
         },
@@ -288,7 +325,10 @@ fn typed(
                             )
                             .at(if span.is_empty() { key_span } else { span })
                             .label("unknown option")
-                            .help(format!("the options of `{key}` are {}", allowed.replace(',', ", "))),
+                            .help(format!(
+                                "the options of `{key}` are {}",
+                                allowed.replace(',', ", ")
+                            )),
                         );
                         return None;
                     }
@@ -299,6 +339,26 @@ fn typed(
     };
     Some(make(v))
 }
+
+/// Free-text attributes that Nagios reads literally: a leading `+` (an international phone
+/// number, an IPv6-ish address note) is text there, not an additive value.
+const LITERAL_PLUS: &[&str] = &[
+    "action_url",
+    "address",
+    "address1",
+    "address2",
+    "address3",
+    "address4",
+    "address5",
+    "address6",
+    "alias",
+    "display_name",
+    "email",
+    "icon_image_alt",
+    "notes",
+    "notes_url",
+    "pager",
+];
 
 pub fn parse_bool(s: &str) -> Option<bool> {
     match s.to_ascii_lowercase().as_str() {
@@ -369,7 +429,9 @@ fn time_ranges_start(value: &str) -> Option<usize> {
     (0..bytes.len()).find(|&i| {
         bytes[i].is_ascii_digit()
             && (i == 0 || !bytes[i - 1].is_ascii_digit())
-            && value[i..].trim_start_matches(|c: char| c.is_ascii_digit()).starts_with(':')
+            && value[i..]
+                .trim_start_matches(|c: char| c.is_ascii_digit())
+                .starts_with(':')
     })
 }
 
@@ -430,10 +492,13 @@ fn check_object(obj: &Object, text: &str, illegal: &str, diags: &mut Vec<Diagnos
         let named = obj.template_name().is_some_and(|n| !n.is_empty());
         if !named && !(obj.kind == ObjectKind::Service && obj.get("host_name").is_some()) {
             diags.push(
-                Diagnostic::new(codes::TEMPLATE_WITHOUT_NAME, format!("{kw} template without a `name`"))
-                    .at(obj.header)
-                    .label("`register 0` makes this a template")
-                    .help("add `name TEMPLATE_NAME` so objects can `use` it, or remove `register 0`"),
+                Diagnostic::new(
+                    codes::TEMPLATE_WITHOUT_NAME,
+                    format!("{kw} template without a `name`"),
+                )
+                .at(obj.header)
+                .label("`register 0` makes this a template")
+                .help("add `name TEMPLATE_NAME` so objects can `use` it, or remove `register 0`"),
             );
         }
         return;
@@ -446,7 +511,12 @@ fn check_object(obj: &Object, text: &str, illegal: &str, diags: &mut Vec<Diagnos
             .required()
             .iter()
             .filter(|alts| !alts.iter().any(|a| obj.get(a).is_some()))
-            .map(|alts| alts.iter().map(|a| format!("`{a}`")).collect::<Vec<_>>().join(" or "))
+            .map(|alts| {
+                alts.iter()
+                    .map(|a| format!("`{a}`"))
+                    .collect::<Vec<_>>()
+                    .join(" or ")
+            })
             .collect();
         if !missing.is_empty() {
             diags.push(
@@ -456,7 +526,10 @@ fn check_object(obj: &Object, text: &str, illegal: &str, diags: &mut Vec<Diagnos
                 )
                 .at(obj.header)
                 .label(format!("this {kw} definition"))
-                .help(format!("add {} to this definition, or `use` a template that sets it", missing.join(", "))),
+                .help(format!(
+                    "add {} to this definition, or `use` a template that sets it",
+                    missing.join(", ")
+                )),
             );
         }
     }
@@ -464,12 +537,15 @@ fn check_object(obj: &Object, text: &str, illegal: &str, diags: &mut Vec<Diagnos
         ObjectKind::Host => Some("host_name"),
         ObjectKind::Contact => Some("contact_name"),
         // `duplicate_foreach` descriptions carry `$KEY$` until expanded.
-        ObjectKind::Service if obj.get("duplicate_foreach").is_none() => Some("service_description"),
+        ObjectKind::Service if obj.get("duplicate_foreach").is_none() => {
+            Some("service_description")
+        }
         _ => None,
     };
     if let Some(a) = checked.and_then(|k| obj.get(k)) {
         if let Some((i, c)) = a.raw.char_indices().find(|(_, c)| illegal.contains(*c)) {
-            let start = a.value_span.start as usize + text[a.value_span.range()].find(c).unwrap_or(i);
+            let start =
+                a.value_span.start as usize + text[a.value_span.range()].find(c).unwrap_or(i);
             diags.push(
                 Diagnostic::new(
                     codes::ILLEGAL_NAME_CHAR,
@@ -515,7 +591,11 @@ fn check_duplicates(ir: &Ir, diags: &mut Vec<Diagnostic>) {
             } else {
                 "this one, defined last, is kept"
             };
-            let what = if obj.register { obj.kind.keyword().to_string() } else { format!("{} template", obj.kind.keyword()) };
+            let what = if obj.register {
+                obj.kind.keyword().to_string()
+            } else {
+                format!("{} template", obj.kind.keyword())
+            };
             diags.push(
                 Diagnostic::new(
                     codes::DUPLICATE_DEFINITION,

@@ -113,7 +113,8 @@ impl ObjectKind {
 
     /// The known attributes of this type, sorted by name.
     pub fn attributes(self) -> &'static [(&'static str, Ty)] {
-        static MAP: OnceLock<HashMap<&'static str, &'static [(&'static str, Ty)]>> = OnceLock::new();
+        static MAP: OnceLock<HashMap<&'static str, &'static [(&'static str, Ty)]>> =
+            OnceLock::new();
         MAP.get_or_init(|| OBJECT_ATTRS.iter().map(|(k, a)| (*k, *a)).collect())
             .get(self.keyword())
             .copied()
@@ -131,7 +132,10 @@ impl ObjectKind {
 
     /// Modules take arbitrary, module-specific attributes.
     pub fn open_attributes(self) -> bool {
-        matches!(self, ObjectKind::Module | ObjectKind::Discoveryrule | ObjectKind::Discoveryrun)
+        matches!(
+            self,
+            ObjectKind::Module | ObjectKind::Discoveryrule | ObjectKind::Discoveryrun
+        )
     }
 }
 
@@ -150,9 +154,26 @@ pub const DEFAULT_ILLEGAL_NAME_CHARS: &str = "`~!$%^&*\"|'<>?,()=";
 
 /// Day and month words that start a timeperiod range line.
 pub const TIMEPERIOD_DAY_WORDS: &[&str] = &[
-    "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "january",
-    "february", "march", "april", "may", "june", "july", "august", "september", "october",
-    "november", "december", "day",
+    "monday",
+    "tuesday",
+    "wednesday",
+    "thursday",
+    "friday",
+    "saturday",
+    "sunday",
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+    "day",
 ];
 
 #[cfg(test)]
@@ -172,7 +193,10 @@ mod tests {
                 assert!(kind.attribute(key).is_some(), "{kind:?} lacks {key}");
             }
             if let Some(n) = kind.name_key() {
-                assert!(kind.attribute(n).is_some(), "{kind:?} lacks its name key {n}");
+                assert!(
+                    kind.attribute(n).is_some(),
+                    "{kind:?} lacks its name key {n}"
+                );
             }
             for alts in kind.required() {
                 for a in *alts {

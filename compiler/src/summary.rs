@@ -62,7 +62,9 @@ pub fn summarize(ir: &Ir) -> Summary {
             .filter(|o| o.register)
             .map(|o| {
                 let masters = hosts.select(o, "host_name", "hostgroup_name").len();
-                let mut dependents = hosts.select(o, "dependent_host_name", "dependent_hostgroup_name").len();
+                let mut dependents = hosts
+                    .select(o, "dependent_host_name", "dependent_hostgroup_name")
+                    .len();
                 if kind == ObjectKind::Servicedependency
                     && o.get("dependent_host_name").is_none()
                     && o.get("dependent_hostgroup_name").is_none()
@@ -76,7 +78,7 @@ pub fn summarize(ir: &Ir) -> Summary {
                         o.get(b).map_or(0, |x| list_len(&x.raw)),
                     )
                 });
-                masters * dependents * m * d
+                masters * dependents * m * d * criteria_objects(kind, o)
             })
             .sum()
     };
@@ -91,9 +93,18 @@ pub fn summarize(ir: &Ir) -> Summary {
             ("contactgroups", named(ObjectKind::Contactgroup)),
             ("commands", named(ObjectKind::Command)),
             ("timeperiods", named(ObjectKind::Timeperiod)),
-            ("hostescalations", per_host(ObjectKind::Hostescalation, None)),
-            ("serviceescalations", per_host(ObjectKind::Serviceescalation, Some("service_description"))),
-            ("hostdependencies", dependencies(ObjectKind::Hostdependency, None)),
+            (
+                "hostescalations",
+                per_host(ObjectKind::Hostescalation, None),
+            ),
+            (
+                "serviceescalations",
+                per_host(ObjectKind::Serviceescalation, Some("service_description")),
+            ),
+            (
+                "hostdependencies",
+                dependencies(ObjectKind::Hostdependency, None),
+            ),
             (
                 "servicedependencies",
                 dependencies(
@@ -114,6 +125,24 @@ pub fn summarize(ir: &Ir) -> Summary {
             ("receivers", named(ObjectKind::Receiver)),
             ("modules", named(ObjectKind::Module)),
         ],
+    }
+}
+
+/// How many dependency objects `nagios4 -v` counts for one expanded pair: Nagios registers
+/// one per failure-criteria attribute (notification, execution), none without criteria.
+/// Observed with Nagios 4.4: a service dependency criterion of `n` registers nothing; a host
+/// dependency criterion of `n` registers nothing alone but counts beside the other one.
+fn criteria_objects(kind: ObjectKind, o: &Object) -> usize {
+    let set: Vec<&str> = [
+        "notification_failure_criteria",
+        "execution_failure_criteria",
+    ]
+    .iter()
+    .filter_map(|k| o.get_str(k))
+    .collect();
+    match kind {
+        ObjectKind::Hostdependency if set.len() == 2 => 2,
+        _ => set.iter().filter(|v| v.trim() != "n").count(),
     }
 }
 
@@ -147,10 +176,13 @@ impl<'a> Hosts<'a> {
                     members.push(m);
                 }
             }
-            nested
-                .entry(name)
-                .or_default()
-                .extend(g.get("hostgroup_members").map(|a| a.as_list()).unwrap_or(&[]).iter().map(String::as_str));
+            nested.entry(name).or_default().extend(
+                g.get("hostgroup_members")
+                    .map(|a| a.as_list())
+                    .unwrap_or(&[])
+                    .iter()
+                    .map(String::as_str),
+            );
         }
         for h in ir.of_kind(ObjectKind::Host).filter(|o| o.register) {
             let Some(name) = h.name() else { continue };
@@ -158,7 +190,11 @@ impl<'a> Hosts<'a> {
                 groups.entry(g.as_str()).or_default().push(name);
             }
         }
-        Hosts { all, groups, nested }
+        Hosts {
+            all,
+            groups,
+            nested,
+        }
     }
 
     fn group_members(&self, group: &str, out: &mut BTreeSet<&'a str>) {
@@ -183,7 +219,12 @@ impl<'a> Hosts<'a> {
         let mut out = BTreeSet::new();
         if let Some(g) = o.get(groups_key) {
             let mut excluded = BTreeSet::new();
-            for entry in g.raw.split([',', '|']).map(str::trim).filter(|e| !e.is_empty()) {
+            for entry in g
+                .raw
+                .split([',', '|'])
+                .map(str::trim)
+                .filter(|e| !e.is_empty())
+            {
                 match entry.strip_prefix('!') {
                     Some(x) => self.group_members(x, &mut excluded),
                     None if entry == "*" => out.extend(self.all.iter().copied()),

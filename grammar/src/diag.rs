@@ -216,7 +216,10 @@ pub fn sort(diags: &mut Vec<Diagnostic>) {
 
 /// The closest candidate to `name` by normalised edit distance, if close enough to be a
 /// plausible typo. Used for every did-you-mean hint.
-pub fn did_you_mean<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+pub fn did_you_mean<'a>(
+    name: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
     let lower = name.to_ascii_lowercase();
     let mut best: Option<(f64, &str)> = None;
     for c in candidates {
@@ -253,7 +256,11 @@ mod tests {
                 Severity::Error => 'E',
                 Severity::Warning => 'W',
             };
-            assert!(c.code.starts_with(prefix) && c.code.len() == 5, "{}", c.code);
+            assert!(
+                c.code.starts_with(prefix) && c.code.len() == 5,
+                "{}",
+                c.code
+            );
             assert!(
                 c.name
                     .chars()

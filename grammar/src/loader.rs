@@ -109,8 +109,7 @@ pub fn load(root: &Path) -> Result<Loaded, LoadError> {
             Ok(c) => seen.insert(c),
             Err(_) => true, // reported when read
         });
-        let read: Vec<Result<String, Diagnostic>> =
-            pending.par_iter().map(read_file).collect();
+        let read: Vec<Result<String, Diagnostic>> = pending.par_iter().map(read_file).collect();
         let first_id = loaded.sources.len() as u32;
         let mut ok = Vec::new();
         for (p, r) in pending.drain(..).zip(read) {
@@ -151,7 +150,11 @@ pub fn load(root: &Path) -> Result<Loaded, LoadError> {
                 let at = param.value;
                 if origin == Origin::CfgDir {
                     if !target.is_dir() {
-                        let what = if target.exists() { "is not a directory" } else { "does not exist" };
+                        let what = if target.exists() {
+                            "is not a directory"
+                        } else {
+                            "does not exist"
+                        };
                         loaded.diagnostics.push(
                             Diagnostic::new(
                                 codes::INCLUDED_DIR_NOT_FOUND,
@@ -164,10 +167,18 @@ pub fn load(root: &Path) -> Result<Loaded, LoadError> {
                         continue;
                     }
                     for path in walk_cfg_dir(&target, Some(at), &mut loaded.diagnostics) {
-                        pending.push(Pending { path, directive: Some(at), origin });
+                        pending.push(Pending {
+                            path,
+                            directive: Some(at),
+                            origin,
+                        });
                     }
                 } else {
-                    pending.push(Pending { path: target, directive: Some(at), origin });
+                    pending.push(Pending {
+                        path: target,
+                        directive: Some(at),
+                        origin,
+                    });
                 }
             }
             loaded.trees.push(tree);
@@ -183,7 +194,12 @@ fn relative_hint(base: &Path, value: &str) -> String {
     } else {
         format!(
             "relative paths are resolved against the directory of the including file (`{}`)",
-            if base.as_os_str().is_empty() { Path::new(".") } else { base }.display()
+            if base.as_os_str().is_empty() {
+                Path::new(".")
+            } else {
+                base
+            }
+            .display()
         )
     }
 }
@@ -204,7 +220,10 @@ fn walk_cfg_dir(dir: &Path, directive: Option<Span>, diags: &mut Vec<Diagnostic>
                 }
             }
             Err(e) => {
-                let path = e.path().map(Path::to_path_buf).unwrap_or_else(|| dir.to_path_buf());
+                let path = e
+                    .path()
+                    .map(Path::to_path_buf)
+                    .unwrap_or_else(|| dir.to_path_buf());
                 let d = if let Some(ancestor) = e.loop_ancestor() {
                     Diagnostic::new(
                         codes::SYMLINK_LOOP,
@@ -280,7 +299,9 @@ fn read_file(p: &Pending) -> Result<String, Diagnostic> {
                 p.path.display()
             ),
         )
-        .help("configuration files are text; remove binary files from included directories")));
+        .help(
+            "configuration files are text; remove binary files from included directories",
+        )));
     }
     String::from_utf8(bytes).map_err(|e| {
         let pos = e.utf8_error().valid_up_to();

@@ -117,7 +117,10 @@ pub fn parse(file: FileId, text: &str) -> (SyntaxTree, Vec<Diagnostic>) {
                 let key = inner.next().expect("param has a key");
                 let (value, cooked) = match inner.next() {
                     Some(v) => cook(file, text, sp(&v)),
-                    None => (Span::new(file, key.as_span().end(), key.as_span().end()), None),
+                    None => (
+                        Span::new(file, key.as_span().end(), key.as_span().end()),
+                        None,
+                    ),
                 };
                 tree.params.push(Param {
                     key: sp(&key),
@@ -151,13 +154,10 @@ pub fn parse(file: FileId, text: &str) -> (SyntaxTree, Vec<Diagnostic>) {
             }
             Rule::stray_close => {
                 diags.push(
-                    Diagnostic::new(
-                        codes::STRAY_CLOSE_BRACE,
-                        "`}` closes no definition",
-                    )
-                    .at(trim_line(file, text, sp(&pair)))
-                    .label("no `define` block is open here")
-                    .help("remove this line, or check the block above for a `}` written twice"),
+                    Diagnostic::new(codes::STRAY_CLOSE_BRACE, "`}` closes no definition")
+                        .at(trim_line(file, text, sp(&pair)))
+                        .label("no `define` block is open here")
+                        .help("remove this line, or check the block above for a `}` written twice"),
                 );
             }
             _ => unreachable!("filtered above"),
@@ -168,7 +168,8 @@ pub fn parse(file: FileId, text: &str) -> (SyntaxTree, Vec<Diagnostic>) {
 
 fn build_block(file: FileId, text: &str, pair: Pair<Rule>, diags: &mut Vec<Diagnostic>) -> Block {
     let whole = pair.as_span();
-    let define_start = whole.start() + (text[whole.start()..].len() - text[whole.start()..].trim_start().len());
+    let define_start =
+        whole.start() + (text[whole.start()..].len() - text[whole.start()..].trim_start().len());
     let mut kind = None;
     let mut open = false;
     let mut closed = false;
@@ -216,7 +217,11 @@ fn build_block(file: FileId, text: &str, pair: Pair<Rule>, diags: &mut Vec<Diagn
                 let key = inner.next().expect("attr has a key");
                 let ks = key.as_span();
                 let (value, cooked) = match inner.next() {
-                    Some(v) => cook(file, text, Span::new(file, v.as_span().start(), v.as_span().end())),
+                    Some(v) => cook(
+                        file,
+                        text,
+                        Span::new(file, v.as_span().start(), v.as_span().end()),
+                    ),
                     None => (Span::new(file, ks.end(), ks.end()), None),
                 };
                 end = end.max(value.end as usize).max(ks.end());
@@ -236,10 +241,13 @@ fn build_block(file: FileId, text: &str, pair: Pair<Rule>, diags: &mut Vec<Diagn
     let header = Span::new(file, define_start, header_end);
     if kind.is_none() {
         diags.push(
-            Diagnostic::new(codes::MISSING_OBJECT_TYPE, "`define` without an object type")
-                .at(header)
-                .label("expected `define TYPE {`")
-                .help("name the object type, e.g. `define host {` or `define service {`"),
+            Diagnostic::new(
+                codes::MISSING_OBJECT_TYPE,
+                "`define` without an object type",
+            )
+            .at(header)
+            .label("expected `define TYPE {`")
+            .help("name the object type, e.g. `define host {` or `define service {`"),
         );
     }
     if !open {
@@ -320,13 +328,21 @@ fn trim_line(file: FileId, text: &str, span: Span) -> Span {
     let s = &text[span.range()];
     let lead = s.len() - s.trim_start().len();
     let trimmed = s.trim();
-    Span::new(file, span.start as usize + lead, span.start as usize + lead + trimmed.len())
+    Span::new(
+        file,
+        span.start as usize + lead,
+        span.start as usize + lead + trimmed.len(),
+    )
 }
 
 fn first_line(file: FileId, text: &str, span: Span) -> Span {
     let s = &text[span.range()];
     let len = s.find(['\n', '\r']).unwrap_or(s.len());
-    Span::new(file, span.start as usize, span.start as usize + s[..len].trim_end().len())
+    Span::new(
+        file,
+        span.start as usize,
+        span.start as usize + s[..len].trim_end().len(),
+    )
 }
 
 #[cfg(test)]
@@ -350,7 +366,10 @@ mod tests {
         assert!(diags.is_empty(), "{diags:?}");
         assert_eq!(tree.blocks.len(), 3);
         for (i, name) in ["a", "b", "c"].iter().enumerate() {
-            assert_eq!(attrs(text, &tree, i), vec![("host_name".into(), name.to_string())]);
+            assert_eq!(
+                attrs(text, &tree, i),
+                vec![("host_name".into(), name.to_string())]
+            );
             assert!(tree.blocks[i].closed);
         }
     }
@@ -398,16 +417,35 @@ mod tests {
         let (tree, diags) = parse(F, text);
         let got: Vec<_> = diags
             .iter()
-            .map(|d| (d.code.code, crate::source::SourceFile::new("x".into(), text.into()).location(d.primary.unwrap().start as usize).line))
+            .map(|d| {
+                (
+                    d.code.code,
+                    crate::source::SourceFile::new("x".into(), text.into())
+                        .location(d.primary.unwrap().start as usize)
+                        .line,
+                )
+            })
             .collect();
         assert_eq!(
             got,
-            vec![("E0010", 1), ("E0013", 7), ("E0014", 8), ("E0011", 9), ("E0015", 12)]
+            vec![
+                ("E0010", 1),
+                ("E0013", 7),
+                ("E0014", 8),
+                ("E0011", 9),
+                ("E0015", 12)
+            ]
         );
         // Recovery keeps the attributes of the unclosed block and every later block.
         assert_eq!(tree.blocks.len(), 4);
-        assert_eq!(attrs(text, &tree, 0), vec![("host_name".into(), "a".into())]);
-        assert_eq!(attrs(text, &tree, 1), vec![("host_name".into(), "b".into())]);
+        assert_eq!(
+            attrs(text, &tree, 0),
+            vec![("host_name".into(), "a".into())]
+        );
+        assert_eq!(
+            attrs(text, &tree, 1),
+            vec![("host_name".into(), "b".into())]
+        );
     }
 
     #[test]

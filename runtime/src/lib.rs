@@ -1,14 +1,9 @@
-pub fn add(left: u64, right: u64) -> u64 {
-    left + right
-}
+//! The monitorc runtime: the shard schema (the only serializable types of the project),
+//! loading and verifying a shard set, command routing and failover.
+//!
+//! **Architecture invariant:** this crate depends on neither `monitorc-grammar` nor
+//! `monitorc-compiler`; it knows only the shard files. Today it holds the schema version
+//! alone: the schema types arrive with `monitorc build`.
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn it_works() {
-        let result = add(2, 2);
-        assert_eq!(result, 4);
-    }
-}
+/// Version of the shard file format, written in every file of a set and checked on load.
+pub const FORMAT_VERSION: u32 = 1;

@@ -19,8 +19,14 @@ pub fn root() -> PathBuf {
 /// Runs `monitorc ARGS` from the repository root; fails the test after `limit` (a hang is a
 /// bug, never a pass).
 pub fn monitorc_with_limit(args: &[&str], limit: Duration) -> Run {
+    monitorc_env(args, &[], limit)
+}
+
+/// Like [`monitorc_with_limit`], with extra environment variables.
+pub fn monitorc_env(args: &[&str], env: &[(&str, &str)], limit: Duration) -> Run {
     let mut child = Command::new(env!("CARGO_BIN_EXE_monitorc"))
         .args(args)
+        .envs(env.iter().copied())
         .current_dir(root())
         .env("NO_COLOR", "1")
         .stdin(Stdio::null())
@@ -53,7 +59,9 @@ pub fn monitorc_with_limit(args: &[&str], limit: Duration) -> Run {
         std::thread::sleep(Duration::from_millis(10));
     };
     Run {
-        code: status.code().expect("monitorc exited normally, not by a signal"),
+        code: status
+            .code()
+            .expect("monitorc exited normally, not by a signal"),
         stdout: out_t.join().unwrap(),
         stderr: err_t.join().unwrap(),
     }
