@@ -104,6 +104,56 @@ registry! {
     INVALID_CUSTOM_VAR = "E0030" "invalid-custom-variable" Error
         "a custom variable named only `_`";
 
+    // Templates (E004x)
+    UNKNOWN_TEMPLATE = "E0040" "unknown-template" Error
+        "`use` names a template that is not defined for this object type";
+    TEMPLATE_LOOP = "E0041" "template-loop" Error
+        "templates that use each other in a loop, or a template that uses itself";
+
+    // References and expansion (E005x–E007x)
+    UNKNOWN_HOST = "E0050" "unknown-host" Error
+        "a host name that no host definition has (group members, services, dependencies, escalations)";
+    UNKNOWN_HOSTGROUP = "E0051" "unknown-hostgroup" Error
+        "a hostgroup name that no hostgroup definition has (groups are never created implicitly)";
+    GROUP_LOOP = "E0052" "group-loop" Error
+        "host, service or contact groups that contain each other in a loop";
+    UNKNOWN_PARENT = "E0053" "unknown-parent" Error
+        "a host's `parents` names a host that does not exist";
+    PARENT_LOOP = "E0054" "parent-loop" Error
+        "hosts that are each other's parents in a loop";
+    HOST_DEPENDENCY_LOOP = "E0055" "host-dependency-loop" Error
+        "host dependencies that form a loop";
+    SERVICE_DEPENDENCY_LOOP = "E0056" "service-dependency-loop" Error
+        "service dependencies that form a loop";
+    UNKNOWN_SERVICE = "E0057" "unknown-service" Error
+        "a host,service reference to a service that does not exist on that host";
+    UNKNOWN_SERVICEGROUP = "E0058" "unknown-servicegroup" Error
+        "a servicegroup name that no servicegroup definition has (groups are never created implicitly)";
+    UNKNOWN_CONTACT = "E0059" "unknown-contact" Error
+        "a contact name that no contact definition has";
+    UNKNOWN_CONTACTGROUP = "E0060" "unknown-contactgroup" Error
+        "a contactgroup name that no contactgroup definition has";
+    UNKNOWN_COMMAND = "E0061" "unknown-command" Error
+        "a check, event handler or notification command that is not defined";
+    UNKNOWN_TIMEPERIOD = "E0062" "unknown-timeperiod" Error
+        "a timeperiod name that no timeperiod definition has";
+    UNKNOWN_ESCALATION = "E0063" "unknown-escalation" Error
+        "`escalations` names an escalation that is not defined";
+    UNKNOWN_REALM = "E0064" "unknown-realm" Error
+        "a realm name that no realm definition has";
+    UNKNOWN_NOTIFICATIONWAY = "E0065" "unknown-notificationway" Error
+        "a contact's `notificationways` names one that is not defined";
+    UNKNOWN_MODULE = "E0066" "unknown-module" Error
+        "a daemon's `modules` names a module that is not defined";
+    INVALID_EXPRESSION = "E0067" "invalid-hostgroup-expression" Error
+        "a hostgroup expression that cannot be read (unbalanced parentheses, dangling operator)";
+    INVALID_FOREACH = "E0068" "invalid-duplicate-foreach" Error
+        "a `duplicate_foreach` entry that cannot make a service";
+    INVALID_OVERRIDE = "E0069" "invalid-service-override" Error
+        "a `service_overrides` entry that is malformed or overrides a forbidden attribute";
+    SERVICE_WITHOUT_HOSTS_DENIED = "E0070" "service-without-hosts-denied" Error
+        "a service that applies to no host, with allow_empty_hostgroup_assignment=0";
+
     // Warnings (W00xx)
     SYMLINK_LOOP = "W0001" "symlink-loop" Warning
         "a cfg_dir walk met a symbolic link loop; the loop was not followed";
@@ -119,6 +169,8 @@ registry! {
         "a single-valued attribute set twice in one definition with different values; the last wins";
     IGNORED_OBJECT_TYPE = "W0007" "ignored-object-type" Warning
         "a known object type monitorc does not use (modulations, discovery); it is ignored";
+    SERVICE_WITHOUT_HOSTS = "W0010" "service-without-hosts" Warning
+        "a service whose host selection is empty; it is not created";
 }
 
 /// A label on a span, possibly in another file than the primary one.

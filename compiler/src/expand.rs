@@ -1,0 +1,1849 @@
+//! Expansion: from resolved objects to the monitored model. Group membership (hosts,
+//! services, contacts, nested groups), services exploded over the hosts they select (host
+//! lists, hostgroup expressions, host templates, `duplicate_foreach`, exclusions and
+//! overrides), parents, host and service dependencies, escalations, and every check that a
+//! name refers to an object that exists, with loops reported with their whole cycle.
+//!
+//! A reference that is wrong in a template is reported once, at the template, with the number
+//! of objects it affects (alignak#781), because every resolved value knows where it was set.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use monitorc_grammar::diag::did_you_mean;
+use monitorc_grammar::{codes, Code, Diagnostic, SourceMap, Span};
+
+use crate::hostexpr;
+use crate::ir::{Ir, Value};
+use crate::resolve::{RAttr, Resolved, ResolvedObject, Source};
+use crate::schema::ObjectKind;
+
+/// Position of a host in [`Model::hosts`].
+pub type HostId = u32;
+/// Position of a service in [`Model::services`].
+pub type ServiceId = u32;
+
+/// One service on one host.
+#[derive(Clone, Debug)]
+pub struct Service {
+    pub host: HostId,
+    pub description: String,
+    /// The resolved service definition (or service template, for services on host templates)
+    /// in `Resolved::objects`.
+    pub def: usize,
+    /// Created from a service template attached to one of the host's templates.
+    pub from_host_template: bool,
+    /// Values that differ from the definition's: `duplicate_foreach` substitutions and the
+    /// host's `service_overrides`.
+    pub overrides: BTreeMap<String, RAttr>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct HostDependency {
+    pub master: HostId,
+    pub dependent: HostId,
+    /// The `hostdependency` object (absent for parent links, which are separate).
+    pub def: usize,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct ServiceDependency {
+    pub master: ServiceId,
+    pub dependent: ServiceId,
+    /// The `servicedependency` object, or the service whose `service_dependencies` made it.
+    pub def: usize,
+}
+
+/// The monitored configuration, every list ordered by name.
+#[derive(Debug, Default)]
+pub struct Model {
+    /// Real hosts (resolved object indices), sorted by host name.
+    pub hosts: Vec<usize>,
+    pub host_names: Vec<String>,
+    pub host_by_name: HashMap<String, HostId>,
+    /// Parents of each host.
+    pub parents: Vec<Vec<HostId>>,
+    /// Every hostgroup with all its hosts (nested groups included).
+    pub hostgroups: BTreeMap<String, BTreeSet<HostId>>,
+    /// Sorted by (host name, description).
+    pub services: Vec<Service>,
+    pub servicegroups: BTreeMap<String, BTreeSet<ServiceId>>,
+    pub contactgroups: BTreeMap<String, BTreeSet<String>>,
+    pub host_dependencies: Vec<HostDependency>,
+    pub service_dependencies: Vec<ServiceDependency>,
+    /// (host, escalation object) pairs from `hostescalation` definitions.
+    pub host_escalations: Vec<(HostId, usize)>,
+    /// (service, escalation object) pairs from `serviceescalation` definitions.
+    pub service_escalations: Vec<(ServiceId, usize)>,
+    /// Real objects of the other named types, by name (the winner of duplicates).
+    pub named: BTreeMap<ObjectKind, BTreeMap<String, usize>>,
+}
+
+/// Attributes a service takes from its host when neither it nor its templates set them
+/// (reference §1; applied after template inheritance).
+pub const IMPLICIT_FROM_HOST: &[&str] = &[
+    "contacts",
+    "contact_groups",
+    "notification_interval",
+    "notification_period",
+    "resultmodulations",
+    "business_impact_modulations",
+    "escalations",
+    "poller_tag",
+    "reactionner_tag",
+    "check_period",
+    "business_impact",
+    "maintenance_period",
+    "priority",
+];
+
+/// Commands every engine defines itself.
+pub const GHOST_COMMANDS: &[&str] = &[
+    "bp_rule",
+    "_internal_host_up",
+    "_echo",
+    "_internal_host_check",
+    "_internal_service_check",
+];
+
+impl Model {
+    pub fn host<'r>(&self, res: &'r Resolved, h: HostId) -> &'r ResolvedObject {
+        &res.objects[self.hosts[h as usize]]
+    }
+
+    /// A service attribute: override, then definition (with its templates), then the host's
+    /// value for the attributes services inherit implicitly.
+    pub fn service_attr<'a>(
+        &'a self,
+        res: &'a Resolved,
+        s: &'a Service,
+        key: &str,
+    ) -> Option<&'a RAttr> {
+        if let Some(a) = s.overrides.get(key) {
+            return Some(a);
+        }
+        if key == "host_name" {
+            return None;
+        }
+        if let Some(a) = res.objects[s.def].get(key) {
+            return Some(a);
+        }
+        if IMPLICIT_FROM_HOST.contains(&key) {
+            return self.host(res, s.host).get(key);
+        }
+        None
+    }
+
+    pub fn service_by_key(&self, host: HostId, description: &str) -> Option<ServiceId> {
+        let host_name = &self.host_names[host as usize];
+        self.services
+            .binary_search_by(|s| {
+                (
+                    self.host_names[s.host as usize].as_str(),
+                    s.description.as_str(),
+                )
+                    .cmp(&(host_name.as_str(), description))
+            })
+            .ok()
+            .map(|i| i as ServiceId)
+    }
+}
+
+/// Builds the model and reports every unknown name and every loop.
+pub fn expand(ir: &Ir, res: &Resolved, sources: &SourceMap, diags: &mut Vec<Diagnostic>) -> Model {
+    let mut x = Expander {
+        ir,
+        res,
+        sources,
+        model: Model::default(),
+        unknown: BTreeMap::new(),
+        diags: Vec::new(),
+    };
+    x.named();
+    x.hosts();
+    x.hostgroups();
+    x.parents();
+    x.services();
+    x.servicegroups();
+    x.contactgroups();
+    x.host_dependencies();
+    x.service_dependencies();
+    x.escalations();
+    x.references();
+    x.flush_unknown();
+    diags.extend(x.diags);
+    x.model
+}
+
+/// One unknown name at one place, with every object it affects.
+struct Unknown {
+    code: Code,
+    what: &'static str,
+    attr: String,
+    users: BTreeSet<String>,
+    candidates: Vec<String>,
+}
+
+struct Expander<'a> {
+    ir: &'a Ir,
+    res: &'a Resolved,
+    sources: &'a SourceMap,
+    model: Model,
+    /// Keyed by (span, name) so a mistake in a template is one diagnostic.
+    unknown: BTreeMap<(Span, String), Unknown>,
+    diags: Vec<Diagnostic>,
+}
+
+fn order_of(o: &ResolvedObject) -> i64 {
+    match o.get("definition_order").map(|a| &a.value) {
+        Some(Value::Int(n)) => *n,
+        _ => 100,
+    }
+}
+
+impl<'a> Expander<'a> {
+    fn display(&self, o: &ResolvedObject) -> String {
+        self.ir.objects[o.id].display_name()
+    }
+
+    /// Real objects of every named type by name; duplicates resolved like `lower` reports them.
+    fn named(&mut self) {
+        let mut named: BTreeMap<ObjectKind, BTreeMap<String, usize>> = BTreeMap::new();
+        for o in self.res.objects.iter().filter(|o| o.register) {
+            let Some(name) = o.name().filter(|n| !n.is_empty()) else {
+                continue;
+            };
+            if matches!(o.kind, ObjectKind::Hostextinfo | ObjectKind::Serviceextinfo) {
+                continue;
+            }
+            let by = named.entry(o.kind).or_default();
+            match by.get(name) {
+                Some(&prev) if order_of(&self.res.objects[prev]) < order_of(o) => {}
+                _ => {
+                    by.insert(name.to_string(), o.id);
+                }
+            }
+        }
+        self.model.named = named;
+    }
+
+    fn names_of(&self, kind: ObjectKind) -> Vec<String> {
+        self.model
+            .named
+            .get(&kind)
+            .map(|m| m.keys().cloned().collect())
+            .unwrap_or_default()
+    }
+
+    fn exists(&self, kind: ObjectKind, name: &str) -> bool {
+        self.model
+            .named
+            .get(&kind)
+            .is_some_and(|m| m.contains_key(name))
+    }
+
+    fn hosts(&mut self) {
+        let hosts: Vec<(String, usize)> = self
+            .model
+            .named
+            .get(&ObjectKind::Host)
+            .map(|m| m.iter().map(|(k, v)| (k.clone(), *v)).collect())
+            .unwrap_or_default();
+        for (i, (name, idx)) in hosts.into_iter().enumerate() {
+            self.model.host_by_name.insert(name.clone(), i as HostId);
+            self.model.host_names.push(name);
+            self.model.hosts.push(idx);
+        }
+        self.model.parents = vec![Vec::new(); self.model.hosts.len()];
+    }
+
+    fn all_hosts(&self) -> BTreeSet<HostId> {
+        (0..self.model.hosts.len() as HostId).collect()
+    }
+
+    /// Records an unknown name found in `attr` (set at `src`) of object `user`.
+    fn unknown(
+        &mut self,
+        code: Code,
+        what: &'static str,
+        attr: &str,
+        src: &Source,
+        name: &str,
+        user: String,
+        candidates: Vec<String>,
+    ) {
+        let span = narrow(self.sources, src.value_span, name);
+        self.unknown
+            .entry((span, name.to_string()))
+            .or_insert_with(|| Unknown {
+                code,
+                what,
+                attr: attr.to_string(),
+                users: BTreeSet::new(),
+                candidates,
+            })
+            .users
+            .insert(user);
+    }
+
+    fn flush_unknown(&mut self) {
+        for ((span, name), u) in std::mem::take(&mut self.unknown) {
+            let mut d = Diagnostic::new(
+                u.code,
+                format!("unknown {} `{name}` in `{}`", u.what, u.attr),
+            )
+            .at(span)
+            .label(format!("no {} is named `{name}`", u.what));
+            if u.users.len() > 1 {
+                let shown: Vec<&str> = u.users.iter().take(5).map(String::as_str).collect();
+                d = d.note(format!(
+                    "this value is inherited by {} objects: {}{}",
+                    u.users.len(),
+                    shown.join(", "),
+                    if u.users.len() > 5 { ", …" } else { "" }
+                ));
+            }
+            d = match did_you_mean(&name, u.candidates.iter().map(String::as_str)) {
+                Some(s) => d.help(format!("did you mean `{s}`?")),
+                None => d.help(format!(
+                    "define the {} `{name}`, or remove it from `{}`",
+                    u.what, u.attr
+                )),
+            };
+            self.diags.push(d);
+        }
+    }
+
+    fn hostgroups(&mut self) {
+        let groups = self
+            .model
+            .named
+            .get(&ObjectKind::Hostgroup)
+            .cloned()
+            .unwrap_or_default();
+        let all = self.all_hosts();
+        let host_names: Vec<String> = self.model.host_names.clone();
+        let group_names: Vec<String> = groups.keys().cloned().collect();
+        let mut direct: BTreeMap<String, BTreeSet<HostId>> = groups
+            .keys()
+            .map(|g| (g.clone(), BTreeSet::new()))
+            .collect();
+        let mut nested: BTreeMap<String, Vec<(String, Source)>> = BTreeMap::new();
+        for (g, &idx) in &groups {
+            let o = &self.res.objects[idx];
+            if let Some(a) = o.get("members") {
+                for (m, src) in entries(self.sources, a) {
+                    if m == "*" {
+                        direct.get_mut(g).unwrap().extend(all.iter().copied());
+                    } else if let Some(&h) = self.model.host_by_name.get(m) {
+                        direct.get_mut(g).unwrap().insert(h);
+                    } else {
+                        self.unknown(
+                            codes::UNKNOWN_HOST,
+                            "host",
+                            "members",
+                            src,
+                            m,
+                            format!("hostgroup {g}"),
+                            host_names.clone(),
+                        );
+                    }
+                }
+            }
+            if let Some(a) = o.get("hostgroup_members") {
+                for (m, src) in entries(self.sources, a) {
+                    if groups.contains_key(m) {
+                        nested
+                            .entry(g.clone())
+                            .or_default()
+                            .push((m.to_string(), src.clone()));
+                    } else {
+                        self.unknown(
+                            codes::UNKNOWN_HOSTGROUP,
+                            "hostgroup",
+                            "hostgroup_members",
+                            src,
+                            m,
+                            format!("hostgroup {g}"),
+                            group_names.clone(),
+                        );
+                    }
+                }
+            }
+        }
+        for h in 0..self.model.hosts.len() {
+            let o = &self.res.objects[self.model.hosts[h]];
+            if let Some(a) = o.get("hostgroups") {
+                for (g, src) in entries(self.sources, a) {
+                    match direct.get_mut(g) {
+                        Some(set) => {
+                            set.insert(h as HostId);
+                        }
+                        None => {
+                            let user = format!("host {}", host_names[h]);
+                            self.unknown(
+                                codes::UNKNOWN_HOSTGROUP,
+                                "hostgroup",
+                                "hostgroups",
+                                src,
+                                g,
+                                user,
+                                group_names.clone(),
+                            );
+                        }
+                    }
+                }
+            }
+        }
+        self.model.hostgroups =
+            self.close_groups("hostgroup", "hostgroup_members", direct, &nested);
+    }
+
+    /// Adds nested groups' members to each group, reporting nesting loops with their cycle.
+    fn close_groups<T: Ord + Clone>(
+        &mut self,
+        what: &str,
+        attr: &str,
+        direct: BTreeMap<String, BTreeSet<T>>,
+        nested: &BTreeMap<String, Vec<(String, Source)>>,
+    ) -> BTreeMap<String, BTreeSet<T>> {
+        let names: Vec<&String> = direct.keys().collect();
+        let edges: BTreeMap<&str, Vec<(&str, Span)>> = nested
+            .iter()
+            .map(|(g, v)| {
+                (
+                    g.as_str(),
+                    v.iter()
+                        .map(|(m, s)| (m.as_str(), narrow(self.sources, s.value_span, m)))
+                        .collect(),
+                )
+            })
+            .collect();
+        for cycle in cycles(names.iter().map(|s| s.as_str()), |n| {
+            edges
+                .get(n)
+                .map(|v| v.iter().map(|(m, _)| *m).collect())
+                .unwrap_or_default()
+        }) {
+            let first_edge = edges[cycle[0]]
+                .iter()
+                .find(|(m, _)| *m == cycle[1])
+                .map(|(_, s)| *s)
+                .unwrap();
+            let chain: Vec<String> = cycle.iter().map(|c| format!("`{c}`")).collect();
+            let mut d = Diagnostic::new(
+                codes::GROUP_LOOP,
+                format!(
+                    "{what}s contain each other in a loop: {}",
+                    chain.join(" -> ")
+                ),
+            )
+            .at(first_edge)
+            .label(format!("`{}` includes `{}` here", cycle[0], cycle[1]));
+            for w in cycle.windows(2).skip(1) {
+                if let Some((_, s)) = edges[w[0]].iter().find(|(m, _)| *m == w[1]) {
+                    d = d.secondary(*s, format!("`{}` includes `{}`", w[0], w[1]));
+                }
+            }
+            self.diags.push(d.help(format!(
+                "remove one `{attr}` entry of the loop; nesting must go one way"
+            )));
+        }
+        let mut out = BTreeMap::new();
+        for g in direct.keys() {
+            let mut set = BTreeSet::new();
+            let mut stack = vec![g.as_str()];
+            let mut seen = BTreeSet::new();
+            while let Some(n) = stack.pop() {
+                if !seen.insert(n) {
+                    continue;
+                }
+                set.extend(direct[n].iter().cloned());
+                if let Some(v) = edges.get(n) {
+                    stack.extend(v.iter().map(|(m, _)| *m));
+                }
+            }
+            out.insert(g.clone(), set);
+        }
+        out
+    }
+
+    /// The hosts an object selects with `hosts_key` (names, `!name`, `*`) and `groups_key`
+    /// (a hostgroup expression): groups first, then host entries in order.
+    fn select(
+        &mut self,
+        o: &ResolvedObject,
+        hosts_key: &str,
+        groups_key: &str,
+    ) -> (BTreeSet<HostId>, bool) {
+        let mut out = BTreeSet::new();
+        let mut errors = false;
+        let user = self.display(o);
+        if let Some(a) = o.get(groups_key) {
+            let group_names = self.names_of(ObjectKind::Hostgroup);
+            match hostexpr::parse(&a.raw) {
+                Ok(expr) => {
+                    let src = a.sources[0].clone();
+                    for n in expr.names() {
+                        if !self.model.hostgroups.contains_key(n) {
+                            errors = true;
+                            self.unknown(
+                                codes::UNKNOWN_HOSTGROUP,
+                                "hostgroup",
+                                groups_key,
+                                &src,
+                                n,
+                                user.clone(),
+                                group_names.clone(),
+                            );
+                        }
+                    }
+                    let groups = &self.model.hostgroups;
+                    out = expr.eval(&self.all_hosts(), &|n| {
+                        groups.get(n).cloned().unwrap_or_default()
+                    });
+                }
+                Err(why) => {
+                    errors = true;
+                    self.diags.push(
+                        Diagnostic::new(codes::INVALID_EXPRESSION, format!("invalid hostgroup expression in `{groups_key}`: {why}"))
+                            .at(a.sources[0].value_span)
+                            .label("cannot be read")
+                            .help("combine group names with `,` or `|` (or), `&` (and), `!` (not) and parentheses"),
+                    );
+                }
+            }
+        }
+        if let Some(a) = o.get(hosts_key) {
+            let host_names = self.model.host_names.clone();
+            for (h, src) in entries(self.sources, a) {
+                if let Some(x) = h.strip_prefix('!') {
+                    let x = x.trim();
+                    match self.model.host_by_name.get(x) {
+                        Some(id) => {
+                            out.remove(id);
+                        }
+                        None => {
+                            errors = true;
+                            self.unknown(
+                                codes::UNKNOWN_HOST,
+                                "host",
+                                hosts_key,
+                                src,
+                                x,
+                                user.clone(),
+                                host_names.clone(),
+                            );
+                        }
+                    }
+                } else if h == "*" {
+                    out.extend(self.all_hosts());
+                } else {
+                    match self.model.host_by_name.get(h) {
+                        Some(&id) => {
+                            out.insert(id);
+                        }
+                        None => {
+                            errors = true;
+                            self.unknown(
+                                codes::UNKNOWN_HOST,
+                                "host",
+                                hosts_key,
+                                src,
+                                h,
+                                user.clone(),
+                                host_names.clone(),
+                            );
+                        }
+                    }
+                }
+            }
+        }
+        (out, errors)
+    }
+
+    fn parents(&mut self) {
+        let host_names = self.model.host_names.clone();
+        for h in 0..self.model.hosts.len() {
+            let o = &self.res.objects[self.model.hosts[h]];
+            let Some(a) = o.get("parents") else { continue };
+            for (p, src) in entries(self.sources, a) {
+                match self.model.host_by_name.get(p) {
+                    Some(&pid) => self.model.parents[h].push(pid),
+                    None => {
+                        let user = format!("host {}", host_names[h]);
+                        self.unknown(
+                            codes::UNKNOWN_PARENT,
+                            "parent host",
+                            "parents",
+                            src,
+                            p,
+                            user,
+                            host_names.clone(),
+                        );
+                    }
+                }
+            }
+        }
+        let parents = self.model.parents.clone();
+        for cycle in cycles(0..host_names.len() as HostId, |h| {
+            parents[h as usize].clone()
+        }) {
+            let names: Vec<String> = cycle
+                .iter()
+                .map(|&h| format!("`{}`", host_names[h as usize]))
+                .collect();
+            let at = |h: HostId| {
+                let o = &self.res.objects[self.model.hosts[h as usize]];
+                o.get("parents")
+                    .map(|a| a.sources[0].value_span)
+                    .unwrap_or(self.ir.objects[o.id].header)
+            };
+            let mut d = Diagnostic::new(
+                codes::PARENT_LOOP,
+                format!(
+                    "hosts are each other's parents in a loop: {}",
+                    names.join(" -> ")
+                ),
+            )
+            .at(narrow(
+                self.sources,
+                at(cycle[0]),
+                &host_names[cycle[1] as usize],
+            ))
+            .label(format!(
+                "`{}` has parent `{}`",
+                host_names[cycle[0] as usize], host_names[cycle[1] as usize]
+            ));
+            for w in cycle.windows(2).skip(1) {
+                d = d.secondary(
+                    narrow(self.sources, at(w[0]), &host_names[w[1] as usize]),
+                    format!(
+                        "`{}` has parent `{}`",
+                        host_names[w[0] as usize], host_names[w[1] as usize]
+                    ),
+                );
+            }
+            self.diags.push(
+                d.help("a host cannot be its own ancestor: remove one `parents` entry of the loop"),
+            );
+        }
+    }
+
+    fn services(&mut self) {
+        let deny_empty = self
+            .ir
+            .main
+            .get("allow_empty_hostgroup_assignment")
+            .is_some_and(|v| v.trim() == "0");
+        let mut found: BTreeMap<(HostId, String), Service> = BTreeMap::new();
+        let mut defs: Vec<&'a ResolvedObject> = self.res.of_kind(ObjectKind::Service).collect();
+        // Services on host templates: service templates whose host_name names host templates.
+        let templated: Vec<&'a ResolvedObject> = self
+            .res
+            .templates_of_kind(ObjectKind::Service)
+            .filter(|t| t.get("host_name").is_some())
+            .collect();
+        defs.sort_by_key(|d| d.id);
+        for def in defs {
+            let (hosts, errors) = self.select(def, "host_name", "hostgroup_name");
+            if hosts.is_empty() && !errors {
+                let (code, verdict) = if deny_empty {
+                    (
+                        codes::SERVICE_WITHOUT_HOSTS_DENIED,
+                        "allow_empty_hostgroup_assignment=0 makes this an error",
+                    )
+                } else {
+                    (codes::SERVICE_WITHOUT_HOSTS, "it is not created")
+                };
+                let o = &self.ir.objects[def.id];
+                let at = def
+                    .get("hostgroup_name")
+                    .or(def.get("host_name"))
+                    .map(|a| a.sources[0].value_span)
+                    .unwrap_or(o.header);
+                self.diags.push(
+                    Diagnostic::new(
+                        code,
+                        format!(
+                            "service `{}` applies to no host; {verdict}",
+                            def.get_str("service_description").unwrap_or("?")
+                        ),
+                    )
+                    .at(at)
+                    .label("selects no host")
+                    .help("add hosts to the groups it names, or remove the service"),
+                );
+            }
+            self.add_services(def, hosts, false, &mut found);
+        }
+        for t in templated {
+            let a = t.get("host_name").unwrap();
+            let Ok(expr) = hostexpr::parse(&a.raw) else {
+                continue;
+            };
+            let res = self.res;
+            let hosts_objs = &self.model.hosts;
+            let hosts = expr.eval(&self.all_hosts(), &|name| {
+                (0..hosts_objs.len() as HostId)
+                    .filter(|&h| {
+                        res.objects[hosts_objs[h as usize]]
+                            .templates
+                            .iter()
+                            .any(|t| t == name)
+                    })
+                    .collect()
+            });
+            self.add_services(t, hosts, true, &mut found);
+        }
+        self.model.services = found.into_values().collect();
+        let names = &self.model.host_names;
+        self.model.services.sort_by(|a, b| {
+            (names[a.host as usize].as_str(), a.description.as_str())
+                .cmp(&(names[b.host as usize].as_str(), b.description.as_str()))
+        });
+        self.apply_overrides();
+    }
+
+    fn add_services(
+        &mut self,
+        def: &ResolvedObject,
+        hosts: BTreeSet<HostId>,
+        from_template: bool,
+        found: &mut BTreeMap<(HostId, String), Service>,
+    ) {
+        let Some(desc) = def.get_str("service_description") else {
+            return;
+        };
+        for h in hosts {
+            let host = self.model.host(self.res, h);
+            let generated: Vec<(String, BTreeMap<String, RAttr>)> =
+                match def.get_str("duplicate_foreach") {
+                    Some(var) => self.foreach(def, host, var, desc),
+                    None => vec![(desc.to_string(), BTreeMap::new())],
+                };
+            for (description, overrides) in generated {
+                if excluded(host, &description) {
+                    continue;
+                }
+                let svc = Service {
+                    host: h,
+                    description: description.clone(),
+                    def: def.id,
+                    from_host_template: from_template,
+                    overrides,
+                };
+                match found.get(&(h, description.clone())) {
+                    None => {
+                        found.insert((h, description), svc);
+                    }
+                    Some(prev) => {
+                        // A service defined for the host beats one from a host template.
+                        if prev.from_host_template != from_template {
+                            if prev.from_host_template {
+                                found.insert((h, description), svc);
+                            }
+                            continue;
+                        }
+                        let p = &self.res.objects[prev.def];
+                        let keep_prev = order_of(p) < order_of(def);
+                        if prev.def != def.id {
+                            let host_name = &self.model.host_names[h as usize];
+                            self.diags.push(
+                                Diagnostic::new(codes::DUPLICATE_DEFINITION, format!("service `{description}` of host `{host_name}` is defined twice; {}", if keep_prev { "the first one is kept (lower definition_order)" } else { "this one, defined last, is kept" }))
+                                    .at(self.ir.objects[def.id].header)
+                                    .label("defined again here")
+                                    .secondary(self.ir.objects[p.id].header, "first defined here")
+                                    .help("remove one definition, or set `definition_order` on the one that must win"),
+                            );
+                        }
+                        if !keep_prev {
+                            found.insert((h, description), svc);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// `duplicate_foreach _VAR`: one service per entry of the host's `_VAR`.
+    fn foreach(
+        &mut self,
+        def: &ResolvedObject,
+        host: &ResolvedObject,
+        var: &str,
+        desc: &str,
+    ) -> Vec<(String, BTreeMap<String, RAttr>)> {
+        let var = var.trim().to_ascii_uppercase();
+        let Some(list) = host.customs.get(&var) else {
+            return Vec::new();
+        };
+        let excluded: BTreeSet<String> = host
+            .customs
+            .get(&format!("_!{}", &var[1..]))
+            .map(|a| {
+                foreach_entries(&a.raw)
+                    .into_iter()
+                    .map(|(k, _)| k)
+                    .collect()
+            })
+            .unwrap_or_default();
+        let default = def.get_str("default_value");
+        let mut out = Vec::new();
+        for (key, values) in foreach_entries(&list.raw) {
+            if excluded.contains(&key) {
+                continue;
+            }
+            if key.contains('$') {
+                self.diags.push(
+                    Diagnostic::new(codes::INVALID_FOREACH, format!("`{key}` in `{var}` of host `{}` cannot name a service: it contains `$`", host.name().unwrap_or("?")))
+                        .at(list.sources[0].value_span)
+                        .label("entry with `$`")
+                        .help("entries are written KEY or KEY$(VALUE)$; remove the `$` from the key"),
+                );
+                continue;
+            }
+            let uses_value = [
+                "service_description",
+                "check_command",
+                "display_name",
+                "event_handler",
+                "aggregation",
+                "service_dependencies",
+            ]
+            .iter()
+            .filter_map(|k| def.get_str(k))
+            .chain(std::iter::once(desc))
+            .any(|v| v.contains("$VALUE"));
+            if values.is_empty() && uses_value && default.is_none() {
+                self.diags.push(
+                    Diagnostic::new(codes::INVALID_FOREACH, format!("`{key}` in `{var}` of host `{}` has no value and service `{desc}` has no `default_value`", host.name().unwrap_or("?")))
+                        .at(list.sources[0].value_span)
+                        .label("entry without value")
+                        .secondary(self.ir.objects[def.id].header, "the service that needs $VALUE$")
+                        .help("write the entry KEY$(VALUE)$, or give the service a `default_value`"),
+                );
+                continue;
+            }
+            let subst = |text: &str| -> String {
+                let mut t = text.replace("$KEY$", &key);
+                let first = values.first().map(String::as_str).or(default).unwrap_or("");
+                for (i, v) in values.iter().enumerate() {
+                    t = t.replace(&format!("$VALUE{}$", i + 1), v);
+                }
+                t.replace("$VALUE$", first)
+            };
+            let safe_key: String = key
+                .chars()
+                .map(|c| {
+                    if self.ir.main.illegal_object_name_chars().contains(c) {
+                        '_'
+                    } else {
+                        c
+                    }
+                })
+                .collect();
+            let description = desc.replace("$KEY$", &safe_key);
+            let description = subst(&description);
+            let mut overrides = BTreeMap::new();
+            for k in [
+                "check_command",
+                "display_name",
+                "event_handler",
+                "aggregation",
+                "service_dependencies",
+            ] {
+                if let Some(a) = def.get(k) {
+                    let raw = subst(&a.raw);
+                    if raw != a.raw {
+                        let value = match &a.value {
+                            Value::List(_) => Value::List(crate::lower::split_list(&raw)),
+                            _ => Value::Str(raw.clone()),
+                        };
+                        overrides.insert(
+                            k.to_string(),
+                            RAttr {
+                                value,
+                                raw,
+                                sources: a.sources.clone(),
+                            },
+                        );
+                    }
+                }
+            }
+            let d = def.get("service_description").unwrap();
+            overrides.insert(
+                "service_description".into(),
+                RAttr {
+                    value: Value::Str(description.clone()),
+                    raw: description.clone(),
+                    sources: d.sources.clone(),
+                },
+            );
+            out.push((description, overrides));
+        }
+        out
+    }
+
+    /// Hosts' `service_overrides`: `description,attribute value` (description may be `*` or
+    /// `r:regex`).
+    fn apply_overrides(&mut self) {
+        const FORBIDDEN: &[&str] = &[
+            "host_name",
+            "service_description",
+            "use",
+            "servicegroups",
+            "trigger",
+            "trigger_name",
+        ];
+        for h in 0..self.model.hosts.len() {
+            let host = &self.res.objects[self.model.hosts[h]];
+            let Some(a) = host.get("service_overrides") else {
+                continue;
+            };
+            let items = a.as_list().to_vec();
+            let src = a.sources[0].clone();
+            for pair in items.chunks(2) {
+                let [pattern, setting] = pair else {
+                    self.diags.push(
+                        Diagnostic::new(
+                            codes::INVALID_OVERRIDE,
+                            format!("`service_overrides` entry `{}` has no attribute", pair[0]),
+                        )
+                        .at(src.value_span)
+                        .label("expected `description,attribute value`")
+                        .help("write `service_overrides SERVICE,attribute value`"),
+                    );
+                    continue;
+                };
+                let Some((attr, value)) = setting.trim().split_once(char::is_whitespace) else {
+                    self.diags.push(
+                        Diagnostic::new(
+                            codes::INVALID_OVERRIDE,
+                            format!("`service_overrides` entry `{pattern},{setting}` has no value"),
+                        )
+                        .at(src.value_span)
+                        .label("expected `description,attribute value`")
+                        .help("write `service_overrides SERVICE,attribute value`"),
+                    );
+                    continue;
+                };
+                if FORBIDDEN.contains(&attr) {
+                    self.diags.push(
+                        Diagnostic::new(
+                            codes::INVALID_OVERRIDE,
+                            format!("`{attr}` cannot be overridden per host"),
+                        )
+                        .at(narrow(self.sources, src.value_span, attr))
+                        .label("forbidden in service_overrides")
+                        .help(format!(
+                            "{} cannot be overridden; define a separate service instead",
+                            FORBIDDEN.join(", ")
+                        )),
+                    );
+                    continue;
+                }
+                let matcher = Pattern::new(pattern);
+                let mut matched = false;
+                for s in self
+                    .model
+                    .services
+                    .iter_mut()
+                    .filter(|s| s.host == h as HostId)
+                {
+                    if matcher.matches(&s.description) {
+                        matched = true;
+                        let v = value.trim().to_string();
+                        s.overrides.insert(
+                            attr.to_string(),
+                            RAttr {
+                                value: Value::Str(v.clone()),
+                                raw: v,
+                                sources: vec![src.clone()],
+                            },
+                        );
+                    }
+                }
+                if !matched {
+                    let user = format!("host {}", self.model.host_names[h]);
+                    let candidates = self
+                        .model
+                        .services
+                        .iter()
+                        .filter(|s| s.host == h as HostId)
+                        .map(|s| s.description.clone())
+                        .collect();
+                    self.unknown(
+                        codes::UNKNOWN_SERVICE,
+                        "service",
+                        "service_overrides",
+                        &src,
+                        pattern,
+                        user,
+                        candidates,
+                    );
+                }
+            }
+        }
+    }
+
+    fn servicegroups(&mut self) {
+        let groups = self
+            .model
+            .named
+            .get(&ObjectKind::Servicegroup)
+            .cloned()
+            .unwrap_or_default();
+        let group_names: Vec<String> = groups.keys().cloned().collect();
+        let mut direct: BTreeMap<String, BTreeSet<ServiceId>> = groups
+            .keys()
+            .map(|g| (g.clone(), BTreeSet::new()))
+            .collect();
+        let mut nested: BTreeMap<String, Vec<(String, Source)>> = BTreeMap::new();
+        for (g, &idx) in &groups {
+            let o = &self.res.objects[idx];
+            if let Some(a) = o.get("members") {
+                let src = a.sources[0].clone();
+                for pair in a.as_list().chunks(2) {
+                    let [host, desc] = pair else {
+                        self.diags.push(
+                            Diagnostic::new(
+                                codes::UNKNOWN_SERVICE,
+                                format!("servicegroup `{g}` member `{}` names no service", pair[0]),
+                            )
+                            .at(src.value_span)
+                            .label("members are host,service pairs")
+                            .help("write `members host1,service1,host2,service2`"),
+                        );
+                        continue;
+                    };
+                    match self
+                        .model
+                        .host_by_name
+                        .get(host.as_str())
+                        .and_then(|&h| self.model.service_by_key(h, desc))
+                    {
+                        Some(s) => {
+                            direct.get_mut(g).unwrap().insert(s);
+                        }
+                        None => {
+                            let cands = self
+                                .model
+                                .services
+                                .iter()
+                                .map(|s| {
+                                    format!(
+                                        "{},{}",
+                                        self.model.host_names[s.host as usize], s.description
+                                    )
+                                })
+                                .collect();
+                            self.unknown(
+                                codes::UNKNOWN_SERVICE,
+                                "service",
+                                "members",
+                                &src,
+                                &format!("{host},{desc}"),
+                                format!("servicegroup {g}"),
+                                cands,
+                            );
+                        }
+                    }
+                }
+            }
+            if let Some(a) = o.get("servicegroup_members") {
+                for (m, src) in entries(self.sources, a) {
+                    if groups.contains_key(m) {
+                        nested
+                            .entry(g.clone())
+                            .or_default()
+                            .push((m.to_string(), src.clone()));
+                    } else {
+                        self.unknown(
+                            codes::UNKNOWN_SERVICEGROUP,
+                            "servicegroup",
+                            "servicegroup_members",
+                            src,
+                            m,
+                            format!("servicegroup {g}"),
+                            group_names.clone(),
+                        );
+                    }
+                }
+            }
+        }
+        for sid in 0..self.model.services.len() {
+            let s = &self.model.services[sid];
+            let Some(a) = self
+                .model
+                .service_attr(self.res, s, "servicegroups")
+                .cloned()
+            else {
+                continue;
+            };
+            let user = format!(
+                "service {}/{}",
+                self.model.host_names[s.host as usize], s.description
+            );
+            for (g, src) in entries(self.sources, &a) {
+                match direct.get_mut(g) {
+                    Some(set) => {
+                        set.insert(sid as ServiceId);
+                    }
+                    None => self.unknown(
+                        codes::UNKNOWN_SERVICEGROUP,
+                        "servicegroup",
+                        "servicegroups",
+                        src,
+                        g,
+                        user.clone(),
+                        group_names.clone(),
+                    ),
+                }
+            }
+        }
+        self.model.servicegroups =
+            self.close_groups("servicegroup", "servicegroup_members", direct, &nested);
+    }
+
+    fn contactgroups(&mut self) {
+        let groups = self
+            .model
+            .named
+            .get(&ObjectKind::Contactgroup)
+            .cloned()
+            .unwrap_or_default();
+        let group_names: Vec<String> = groups.keys().cloned().collect();
+        let contacts = self.names_of(ObjectKind::Contact);
+        let mut direct: BTreeMap<String, BTreeSet<String>> = groups
+            .keys()
+            .map(|g| (g.clone(), BTreeSet::new()))
+            .collect();
+        let mut nested: BTreeMap<String, Vec<(String, Source)>> = BTreeMap::new();
+        for (g, &idx) in &groups {
+            let o = &self.res.objects[idx];
+            if let Some(a) = o.get("members") {
+                for (m, src) in entries(self.sources, a) {
+                    if m == "*" {
+                        direct.get_mut(g).unwrap().extend(contacts.iter().cloned());
+                    } else if self.exists(ObjectKind::Contact, m) {
+                        direct.get_mut(g).unwrap().insert(m.to_string());
+                    } else {
+                        self.unknown(
+                            codes::UNKNOWN_CONTACT,
+                            "contact",
+                            "members",
+                            src,
+                            m,
+                            format!("contactgroup {g}"),
+                            contacts.clone(),
+                        );
+                    }
+                }
+            }
+            if let Some(a) = o.get("contactgroup_members") {
+                for (m, src) in entries(self.sources, a) {
+                    if groups.contains_key(m) {
+                        nested
+                            .entry(g.clone())
+                            .or_default()
+                            .push((m.to_string(), src.clone()));
+                    } else {
+                        self.unknown(
+                            codes::UNKNOWN_CONTACTGROUP,
+                            "contactgroup",
+                            "contactgroup_members",
+                            src,
+                            m,
+                            format!("contactgroup {g}"),
+                            group_names.clone(),
+                        );
+                    }
+                }
+            }
+        }
+        let contact_objs: Vec<usize> = self
+            .model
+            .named
+            .get(&ObjectKind::Contact)
+            .map(|m| m.values().copied().collect())
+            .unwrap_or_default();
+        for idx in contact_objs {
+            let o = &self.res.objects[idx];
+            let name = o.name().unwrap_or("").to_string();
+            if let Some(a) = o.get("contactgroups") {
+                for (g, src) in entries(self.sources, a) {
+                    match direct.get_mut(g) {
+                        Some(set) => {
+                            set.insert(name.clone());
+                        }
+                        None => self.unknown(
+                            codes::UNKNOWN_CONTACTGROUP,
+                            "contactgroup",
+                            "contactgroups",
+                            src,
+                            g,
+                            format!("contact {name}"),
+                            group_names.clone(),
+                        ),
+                    }
+                }
+            }
+        }
+        self.model.contactgroups =
+            self.close_groups("contactgroup", "contactgroup_members", direct, &nested);
+    }
+
+    fn host_dependencies(&mut self) {
+        let defs: Vec<&'a ResolvedObject> = self.res.of_kind(ObjectKind::Hostdependency).collect();
+        let mut deps = BTreeSet::new();
+        for d in defs {
+            let (masters, _) = self.select(d, "host_name", "hostgroup_name");
+            let (dependents, _) = self.select(d, "dependent_host_name", "dependent_hostgroup_name");
+            for &m in &masters {
+                for &c in &dependents {
+                    deps.insert(HostDependency {
+                        master: m,
+                        dependent: c,
+                        def: d.id,
+                    });
+                }
+            }
+        }
+        self.model.host_dependencies = deps.into_iter().collect();
+        let mut edges: Vec<Vec<HostId>> = vec![Vec::new(); self.model.hosts.len()];
+        for d in &self.model.host_dependencies {
+            edges[d.dependent as usize].push(d.master);
+        }
+        let names = self.model.host_names.clone();
+        for cycle in cycles(0..names.len() as HostId, |h| edges[h as usize].clone()) {
+            let chain: Vec<String> = cycle
+                .iter()
+                .map(|&h| format!("`{}`", names[h as usize]))
+                .collect();
+            let def = self
+                .model
+                .host_dependencies
+                .iter()
+                .find(|d| d.dependent == cycle[0] && d.master == cycle[1])
+                .unwrap()
+                .def;
+            let mut diag = Diagnostic::new(
+                codes::HOST_DEPENDENCY_LOOP,
+                format!(
+                    "host dependencies form a loop: {}",
+                    chain.join(" -depends-on-> ")
+                ),
+            )
+            .at(self.ir.objects[def].header)
+            .label(format!(
+                "`{}` depends on `{}` here",
+                names[cycle[0] as usize], names[cycle[1] as usize]
+            ));
+            for w in cycle.windows(2).skip(1) {
+                if let Some(d) = self
+                    .model
+                    .host_dependencies
+                    .iter()
+                    .find(|d| d.dependent == w[0] && d.master == w[1])
+                {
+                    diag = diag.secondary(
+                        self.ir.objects[d.def].header,
+                        format!(
+                            "`{}` depends on `{}`",
+                            names[w[0] as usize], names[w[1] as usize]
+                        ),
+                    );
+                }
+            }
+            self.diags.push(diag.help(
+                "a host cannot depend on itself through others: remove one dependency of the loop",
+            ));
+        }
+    }
+
+    fn service_dependencies(&mut self) {
+        let mut deps = BTreeSet::new();
+        let defs: Vec<&'a ResolvedObject> =
+            self.res.of_kind(ObjectKind::Servicedependency).collect();
+        for d in defs {
+            let masters_desc: Vec<String> = d.list("service_description").to_vec();
+            let dependents_desc: Vec<String> = d.list("dependent_service_description").to_vec();
+            let same_host = d
+                .get_str("explode_hostgroup")
+                .is_some_and(|v| crate::lower::parse_bool(v) == Some(true))
+                && d.get("hostgroup_name").is_some();
+            let (masters, _) = self.select(d, "host_name", "hostgroup_name");
+            let pairs: Vec<(HostId, HostId)> = if same_host {
+                masters.iter().map(|&h| (h, h)).collect()
+            } else {
+                let dependents = if d.get("dependent_host_name").is_none()
+                    && d.get("dependent_hostgroup_name").is_none()
+                {
+                    masters.clone()
+                } else {
+                    self.select(d, "dependent_host_name", "dependent_hostgroup_name")
+                        .0
+                };
+                masters
+                    .iter()
+                    .flat_map(|&m| dependents.iter().map(move |&c| (m, c)))
+                    .collect()
+            };
+            let src_m = d.get("service_description").map(|a| a.sources[0].clone());
+            let src_d = d
+                .get("dependent_service_description")
+                .map(|a| a.sources[0].clone());
+            for (mh, ch) in pairs {
+                for md in &masters_desc {
+                    let Some(ms) =
+                        self.lookup_service(mh, md, "service_description", src_m.as_ref(), d)
+                    else {
+                        continue;
+                    };
+                    for cd in &dependents_desc {
+                        let Some(cs) = self.lookup_service(
+                            ch,
+                            cd,
+                            "dependent_service_description",
+                            src_d.as_ref(),
+                            d,
+                        ) else {
+                            continue;
+                        };
+                        deps.insert(ServiceDependency {
+                            master: ms,
+                            dependent: cs,
+                            def: d.id,
+                        });
+                    }
+                }
+            }
+        }
+        // The service-side form: `service_dependencies host1,svc1,host2,svc2` (empty host:
+        // the same host).
+        for sid in 0..self.model.services.len() {
+            let s = self.model.services[sid].clone();
+            let Some(a) = self
+                .model
+                .service_attr(self.res, &s, "service_dependencies")
+                .cloned()
+            else {
+                continue;
+            };
+            let raw: Vec<&str> = a.raw.split(',').map(str::trim).collect();
+            for pair in raw.chunks(2) {
+                let [host, desc] = pair else { continue };
+                let h = if host.is_empty() {
+                    Some(s.host)
+                } else {
+                    self.model.host_by_name.get(*host).copied()
+                };
+                let user = format!(
+                    "service {}/{}",
+                    self.model.host_names[s.host as usize], s.description
+                );
+                match h.and_then(|h| self.model.service_by_key(h, desc)) {
+                    Some(m) => {
+                        deps.insert(ServiceDependency {
+                            master: m,
+                            dependent: sid as ServiceId,
+                            def: s.def,
+                        });
+                    }
+                    None => {
+                        let cands = self
+                            .model
+                            .services
+                            .iter()
+                            .map(|s| {
+                                format!(
+                                    "{},{}",
+                                    self.model.host_names[s.host as usize], s.description
+                                )
+                            })
+                            .collect();
+                        self.unknown(
+                            codes::UNKNOWN_SERVICE,
+                            "service",
+                            "service_dependencies",
+                            &a.sources[0],
+                            &format!("{host},{desc}"),
+                            user,
+                            cands,
+                        );
+                    }
+                }
+            }
+        }
+        self.model.service_dependencies = deps.into_iter().collect();
+        let mut edges: Vec<Vec<ServiceId>> = vec![Vec::new(); self.model.services.len()];
+        for d in &self.model.service_dependencies {
+            edges[d.dependent as usize].push(d.master);
+        }
+        let label = |m: &Model, s: ServiceId| {
+            format!(
+                "`{}/{}`",
+                m.host_names[m.services[s as usize].host as usize],
+                m.services[s as usize].description
+            )
+        };
+        for cycle in cycles(0..self.model.services.len() as ServiceId, |s| {
+            edges[s as usize].clone()
+        }) {
+            let chain: Vec<String> = cycle.iter().map(|&s| label(&self.model, s)).collect();
+            let def = self
+                .model
+                .service_dependencies
+                .iter()
+                .find(|d| d.dependent == cycle[0] && d.master == cycle[1])
+                .unwrap()
+                .def;
+            let mut diag = Diagnostic::new(
+                codes::SERVICE_DEPENDENCY_LOOP,
+                format!(
+                    "service dependencies form a loop: {}",
+                    chain.join(" -depends-on-> ")
+                ),
+            )
+            .at(self.ir.objects[def].header)
+            .label(format!("{} depends on {} here", chain[0], chain[1]));
+            for w in cycle.windows(2).skip(1) {
+                if let Some(d) = self
+                    .model
+                    .service_dependencies
+                    .iter()
+                    .find(|d| d.dependent == w[0] && d.master == w[1])
+                {
+                    diag = diag.secondary(
+                        self.ir.objects[d.def].header,
+                        format!(
+                            "{} depends on {}",
+                            label(&self.model, w[0]),
+                            label(&self.model, w[1])
+                        ),
+                    );
+                }
+            }
+            self.diags.push(diag.help("a service cannot depend on itself through others: remove one dependency of the loop"));
+        }
+    }
+
+    fn lookup_service(
+        &mut self,
+        host: HostId,
+        desc: &str,
+        attr: &str,
+        src: Option<&Source>,
+        user: &ResolvedObject,
+    ) -> Option<ServiceId> {
+        let found = self.model.service_by_key(host, desc);
+        if found.is_none() {
+            if let Some(src) = src {
+                let host_name = self.model.host_names[host as usize].clone();
+                let cands = self
+                    .model
+                    .services
+                    .iter()
+                    .filter(|s| s.host == host)
+                    .map(|s| s.description.clone())
+                    .collect();
+                let who = format!("{} (host {host_name})", self.display(user));
+                self.unknown(
+                    codes::UNKNOWN_SERVICE,
+                    "service",
+                    attr,
+                    src,
+                    desc,
+                    who,
+                    cands,
+                );
+            }
+        }
+        found
+    }
+
+    fn escalations(&mut self) {
+        let mut hosts_esc = BTreeSet::new();
+        let defs: Vec<&'a ResolvedObject> = self.res.of_kind(ObjectKind::Hostescalation).collect();
+        for d in defs {
+            for h in self.select(d, "host_name", "hostgroup_name").0 {
+                hosts_esc.insert((h, d.id));
+            }
+        }
+        let mut svc_esc = BTreeSet::new();
+        let defs: Vec<&'a ResolvedObject> =
+            self.res.of_kind(ObjectKind::Serviceescalation).collect();
+        for d in defs {
+            let descs = d.list("service_description").to_vec();
+            let src = d.get("service_description").map(|a| a.sources[0].clone());
+            for h in self.select(d, "host_name", "hostgroup_name").0 {
+                for desc in &descs {
+                    let found = if desc == "*" {
+                        self.model
+                            .services
+                            .iter()
+                            .enumerate()
+                            .filter(|(_, s)| s.host == h)
+                            .map(|(i, _)| i as ServiceId)
+                            .collect()
+                    } else {
+                        self.lookup_service(h, desc, "service_description", src.as_ref(), d)
+                            .into_iter()
+                            .collect::<Vec<_>>()
+                    };
+                    for s in found {
+                        svc_esc.insert((s, d.id));
+                    }
+                }
+            }
+        }
+        self.model.host_escalations = hosts_esc.into_iter().collect();
+        self.model.service_escalations = svc_esc.into_iter().collect();
+    }
+
+    /// Every attribute that names another object must name one that exists.
+    fn references(&mut self) {
+        use ObjectKind as K;
+        const COMMAND: (K, &str, Code) = (K::Command, "command", codes::UNKNOWN_COMMAND);
+        const PERIOD: (K, &str, Code) = (K::Timeperiod, "timeperiod", codes::UNKNOWN_TIMEPERIOD);
+        const CONTACT: (K, &str, Code) = (K::Contact, "contact", codes::UNKNOWN_CONTACT);
+        const CGROUP: (K, &str, Code) =
+            (K::Contactgroup, "contactgroup", codes::UNKNOWN_CONTACTGROUP);
+        const ESC: (K, &str, Code) = (K::Escalation, "escalation", codes::UNKNOWN_ESCALATION);
+        const REALM: (K, &str, Code) = (K::Realm, "realm", codes::UNKNOWN_REALM);
+        const NWAY: (K, &str, Code) = (
+            K::Notificationway,
+            "notificationway",
+            codes::UNKNOWN_NOTIFICATIONWAY,
+        );
+        const MODULE: (K, &str, Code) = (K::Module, "module", codes::UNKNOWN_MODULE);
+        let common: &[(&str, (K, &str, Code))] = &[
+            ("check_command", COMMAND),
+            ("event_handler", COMMAND),
+            ("check_period", PERIOD),
+            ("notification_period", PERIOD),
+            ("maintenance_period", PERIOD),
+            ("contacts", CONTACT),
+            ("contact_groups", CGROUP),
+            ("escalations", ESC),
+        ];
+        let per_kind = |kind: K| -> Vec<(&'static str, (K, &'static str, Code))> {
+            match kind {
+                K::Host => [common, &[("realm", REALM)]].concat(),
+                K::Service => common.to_vec(),
+                K::Contact | K::Notificationway => vec![
+                    ("host_notification_commands", COMMAND),
+                    ("service_notification_commands", COMMAND),
+                    ("host_notification_period", PERIOD),
+                    ("service_notification_period", PERIOD),
+                    ("notificationways", NWAY),
+                ],
+                K::Hostgroup => vec![("realm", REALM)],
+                K::Timeperiod => vec![("exclude", PERIOD)],
+                K::Hostescalation | K::Serviceescalation | K::Escalation => {
+                    vec![
+                        ("contacts", CONTACT),
+                        ("contact_groups", CGROUP),
+                        ("escalation_period", PERIOD),
+                    ]
+                }
+                K::Hostdependency | K::Servicedependency => vec![("dependency_period", PERIOD)],
+                K::Realm => vec![("realm_members", REALM), ("higher_realms", REALM)],
+                K::Scheduler
+                | K::Poller
+                | K::Reactionner
+                | K::Broker
+                | K::Receiver
+                | K::Arbiter => {
+                    vec![("realm", REALM), ("modules", MODULE)]
+                }
+                _ => Vec::new(),
+            }
+        };
+        let mut checks: Vec<(usize, String, &'static str, RAttr, (K, &'static str, Code))> =
+            Vec::new();
+        for o in self.res.objects.iter().filter(|o| o.register) {
+            if o.kind == K::Service {
+                continue; // checked per exploded service below, implicit host values included
+            }
+            for (attr, target) in per_kind(o.kind) {
+                if let Some(a) = o.get(attr) {
+                    checks.push((o.id, self.display(o), attr, a.clone(), target));
+                }
+            }
+        }
+        for s in &self.model.services {
+            for (attr, target) in per_kind(K::Service) {
+                // Values a service takes from its host are checked on the host.
+                let own = s.overrides.get(attr).or(self.res.objects[s.def].get(attr));
+                if let Some(a) = own {
+                    let who = format!(
+                        "service {}/{}",
+                        self.model.host_names[s.host as usize], s.description
+                    );
+                    checks.push((s.def, who, attr, a.clone(), target));
+                }
+            }
+        }
+        let realm_default = |n: &str| n.is_empty();
+        for (_, who, attr, a, (kind, what, code)) in checks {
+            let names: Vec<(String, Source)> = if matches!(attr, "check_command" | "event_handler")
+            {
+                let name = a.raw.split('!').next().unwrap_or("").trim().to_string();
+                if name.is_empty() || GHOST_COMMANDS.contains(&name.as_str()) {
+                    continue;
+                }
+                vec![(name, a.sources[0].clone())]
+            } else if matches!(attr, "realm") {
+                if realm_default(a.raw.trim()) {
+                    continue;
+                }
+                vec![(a.raw.trim().to_string(), a.sources[0].clone())]
+            } else {
+                let list = match &a.value {
+                    Value::List(_) => entries(self.sources, &a)
+                        .map(|(n, s)| (n.to_string(), s.clone()))
+                        .collect(),
+                    _ => vec![(a.raw.trim().to_string(), a.sources[0].clone())],
+                };
+                list
+            };
+            for (name, src) in names {
+                if name.is_empty() || self.exists(kind, &name) {
+                    continue;
+                }
+                // Nagios names the 24x7-style period `none`/empty for "never"; Shinken lets a
+                // realm be written before realms exist only as the default one: none here.
+                let cands = self.names_of(kind);
+                self.unknown(code, what, attr, &src, &name, who.clone(), cands);
+            }
+        }
+    }
+}
+
+/// The entries of a list attribute with the definition each came from. A list merged from
+/// several `+` definitions keeps one source per definition; each entry goes with the last
+/// definition whose text names it.
+fn entries<'r>(
+    sources: &'r SourceMap,
+    a: &'r RAttr,
+) -> impl Iterator<Item = (&'r str, &'r Source)> {
+    a.as_list().iter().map(move |e| {
+        let src = match a.sources.len() {
+            1 => &a.sources[0],
+            _ => a
+                .sources
+                .iter()
+                .rev()
+                .find(|src| {
+                    narrow(sources, src.value_span, e) != src.value_span
+                        || sources.text(src.value_span) == e
+                })
+                .unwrap_or(&a.sources[0]),
+        };
+        (e.as_str(), src)
+    })
+}
+
+/// Narrows `span` (a value) to the first whole occurrence of `name` in it.
+fn narrow(sources: &SourceMap, span: Span, name: &str) -> Span {
+    if name.is_empty() {
+        return span;
+    }
+    let text = sources.text(span);
+    let is_sep = |c: Option<char>| {
+        c.is_none_or(|c| matches!(c, ',' | '|' | '&' | '!' | '(' | ')' | ' ' | '\t' | '+'))
+    };
+    let mut from = 0;
+    while let Some(i) = text[from..].find(name) {
+        let start = from + i;
+        let end = start + name.len();
+        if is_sep(text[..start].chars().next_back()) && is_sep(text[end..].chars().next()) {
+            return Span {
+                file: span.file,
+                start: span.start + start as u32,
+                end: span.start + end as u32,
+            };
+        }
+        from = end;
+    }
+    span
+}
+
+/// Elementary cycles worth reporting, one per strongly connected component: the walk from
+/// the smallest node along the first edge that stays in the component. Deterministic.
+fn cycles<N: Ord + Copy + std::hash::Hash>(
+    nodes: impl Iterator<Item = N>,
+    edges: impl Fn(N) -> Vec<N>,
+) -> Vec<Vec<N>> {
+    use petgraph::graphmap::DiGraphMap;
+    let mut g: DiGraphMap<N, ()> = DiGraphMap::new();
+    for n in nodes {
+        g.add_node(n);
+    }
+    let all: Vec<N> = g.nodes().collect();
+    for n in all {
+        for m in edges(n) {
+            g.add_edge(n, m, ());
+        }
+    }
+    let mut out = Vec::new();
+    for scc in petgraph::algo::tarjan_scc(&g) {
+        let mut members = scc.clone();
+        members.sort();
+        let start = members[0];
+        if members.len() == 1 && !g.contains_edge(start, start) {
+            continue;
+        }
+        let mut path = vec![start];
+        let mut cur = start;
+        loop {
+            let mut next: Vec<N> = g
+                .neighbors(cur)
+                .filter(|m| members.binary_search(m).is_ok())
+                .collect();
+            next.sort();
+            // Prefer closing the loop, else the smallest unvisited member.
+            let n = if next.contains(&start) {
+                start
+            } else {
+                *next.iter().find(|m| !path.contains(m)).unwrap_or(&start)
+            };
+            path.push(n);
+            if n == start {
+                break;
+            }
+            cur = n;
+        }
+        out.push(path);
+    }
+    out.sort();
+    out
+}
+
+/// `duplicate_foreach` entries: `KEY` or `KEY$(V1)$$(V2)$`, with `name[1-3]` ranges.
+fn foreach_entries(raw: &str) -> Vec<(String, Vec<String>)> {
+    let mut out = Vec::new();
+    for entry in raw.split(',').map(str::trim).filter(|e| !e.is_empty()) {
+        let (key, rest) = match entry.find("$(") {
+            Some(i) => (entry[..i].trim(), &entry[i..]),
+            None => (entry, ""),
+        };
+        let values: Vec<String> = rest
+            .split("$(")
+            .filter_map(|v| v.strip_suffix(")$").or_else(|| v.strip_suffix(")$ ")))
+            .map(str::to_string)
+            .collect();
+        for k in expand_range(key) {
+            out.push((k, values.clone()));
+        }
+    }
+    out
+}
+
+/// `disk[1-3]` → disk1, disk2, disk3 (`[01-03]` keeps the padding).
+fn expand_range(key: &str) -> Vec<String> {
+    let parsed = key.find('[').and_then(|open| {
+        let close = key[open..].find(']')? + open;
+        let (a, b) = key[open + 1..close].split_once('-')?;
+        let (x, y) = (a.parse::<u64>().ok()?, b.parse::<u64>().ok()?);
+        (x <= y && y - x < 100_000).then_some((open, close, x, y, a.len()))
+    });
+    match parsed {
+        Some((open, close, x, y, width)) => (x..=y)
+            .map(|i| {
+                format!(
+                    "{}{:0width$}{}",
+                    &key[..open],
+                    i,
+                    &key[close + 1..],
+                    width = width
+                )
+            })
+            .collect(),
+        None => vec![key.to_string()],
+    }
+}
+
+/// A service-name pattern of `service_excludes`, `service_includes` and `service_overrides`:
+/// `*`, `r:regex`, or an exact name.
+enum Pattern {
+    Any,
+    Regex(regex::Regex),
+    Exact(String),
+}
+
+impl Pattern {
+    fn new(p: &str) -> Pattern {
+        let p = p.trim();
+        if p == "*" {
+            Pattern::Any
+        } else if let Some(r) = p.strip_prefix("r:") {
+            match regex::Regex::new(&format!("^(?:{r})")) {
+                Ok(re) => Pattern::Regex(re),
+                Err(_) => Pattern::Exact(p.to_string()),
+            }
+        } else {
+            Pattern::Exact(p.to_string())
+        }
+    }
+
+    fn matches(&self, desc: &str) -> bool {
+        match self {
+            Pattern::Any => true,
+            Pattern::Regex(re) => re.is_match(desc),
+            Pattern::Exact(e) => e == desc,
+        }
+    }
+}
+
+/// Whether the host's `service_excludes` / `service_includes` drop this service.
+fn excluded(host: &ResolvedObject, desc: &str) -> bool {
+    let excl = host.list("service_excludes");
+    if excl.iter().any(|p| Pattern::new(p).matches(desc)) {
+        return true;
+    }
+    let incl = host.list("service_includes");
+    !incl.is_empty() && !incl.iter().any(|p| Pattern::new(p).matches(desc))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn foreach_entries_and_ranges() {
+        assert_eq!(
+            foreach_entries("C$(80%)$$(90%)$,D, disk[1-3]"),
+            vec![
+                ("C".to_string(), vec!["80%".to_string(), "90%".to_string()]),
+                ("D".to_string(), vec![]),
+                ("disk1".to_string(), vec![]),
+                ("disk2".to_string(), vec![]),
+                ("disk3".to_string(), vec![]),
+            ]
+        );
+        assert_eq!(expand_range("sw[08-10]"), ["sw08", "sw09", "sw10"]);
+    }
+
+    #[test]
+    fn cycles_are_reported_once_each_from_their_smallest_node() {
+        let edges = |n: u32| match n {
+            1 => vec![2],
+            2 => vec![3],
+            3 => vec![1],
+            4 => vec![4],
+            5 => vec![1],
+            _ => vec![],
+        };
+        assert_eq!(cycles(1..=6, edges), vec![vec![1, 2, 3, 1], vec![4, 4]]);
+    }
+
+    #[test]
+    fn patterns() {
+        assert!(Pattern::new("*").matches("x"));
+        assert!(Pattern::new("r:HTTP.*").matches("HTTPS"));
+        assert!(!Pattern::new("r:HTTP").matches("XHTTP"));
+        assert!(Pattern::new("SSH").matches("SSH"));
+    }
+}

@@ -1,0 +1,737 @@
+//! Template inheritance: every real object with the attributes it gets from its `use` chain.
+//!
+//! Semantics (reference §3): `use a,b,c` is searched per attribute, left to right, depth
+//! first; the object's own value wins; `+value` appends to what the chain gives (a template's
+//! own `+value` keeps the search going and concatenates); `null` clears; custom variables take
+//! the first template that defines them unless the object sets its own; `register`, `name` and
+//! `use` are never inherited. Templates are resolved once each, in dependency order, and
+//! objects only combine their direct templates' results: Shinken's per-attribute recursive walk
+//! is what made it slow (shinken#1591).
+
+use std::collections::{BTreeMap, HashMap};
+
+use petgraph::graph::{DiGraph, NodeIndex};
+use rayon::prelude::*;
+
+use monitorc_grammar::diag::did_you_mean;
+use monitorc_grammar::{codes, Diagnostic, Span};
+
+use crate::ir::{Attr, Ir, Object, Value};
+use crate::schema::ObjectKind;
+
+/// Where one resolved value came from.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Source {
+    /// Index of the defining object (the object itself or a template) in `Ir::objects`.
+    pub object: usize,
+    pub key_span: Span,
+    pub value_span: Span,
+}
+
+/// One resolved attribute.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RAttr {
+    pub value: Value,
+    /// The value as text (lists joined with `,`).
+    pub raw: String,
+    /// Every definition that contributed, in value order (several for `+` lists).
+    pub sources: Vec<Source>,
+}
+
+impl RAttr {
+    pub fn as_list(&self) -> &[String] {
+        match &self.value {
+            Value::List(l) => l,
+            _ => &[],
+        }
+    }
+}
+
+/// An object (a real one or a template) with its inherited attributes.
+#[derive(Clone, Debug)]
+pub struct ResolvedObject {
+    /// Index in `Ir::objects`.
+    pub id: usize,
+    pub kind: ObjectKind,
+    /// False for templates (`register 0`).
+    pub register: bool,
+    pub attrs: BTreeMap<String, RAttr>,
+    pub customs: BTreeMap<String, RAttr>,
+    /// Every template this object inherits from, directly or not, depth first, once each.
+    pub templates: Vec<String>,
+}
+
+impl ResolvedObject {
+    pub fn get(&self, key: &str) -> Option<&RAttr> {
+        self.attrs.get(key)
+    }
+
+    pub fn get_str(&self, key: &str) -> Option<&str> {
+        self.attrs.get(key).map(|a| a.raw.as_str())
+    }
+
+    pub fn list(&self, key: &str) -> &[String] {
+        self.attrs.get(key).map(RAttr::as_list).unwrap_or(&[])
+    }
+
+    pub fn name(&self) -> Option<&str> {
+        self.kind.name_key().and_then(|k| self.get_str(k))
+    }
+}
+
+#[derive(Debug, Default)]
+pub struct Resolved {
+    /// Every object, indexed like `Ir::objects`.
+    pub objects: Vec<ResolvedObject>,
+}
+
+impl Resolved {
+    /// Real (registered) objects of one type.
+    pub fn of_kind(&self, kind: ObjectKind) -> impl Iterator<Item = &ResolvedObject> {
+        self.objects
+            .iter()
+            .filter(move |o| o.kind == kind && o.register)
+    }
+
+    /// Templates (`register 0`) of one type.
+    pub fn templates_of_kind(&self, kind: ObjectKind) -> impl Iterator<Item = &ResolvedObject> {
+        self.objects
+            .iter()
+            .filter(move |o| o.kind == kind && !o.register)
+    }
+}
+
+/// An attribute as a template passes it on: `open` when it is only `+` additions, so the
+/// search goes on to the next template and concatenates.
+#[derive(Clone, Debug)]
+struct Partial {
+    attr: RAttr,
+    open: bool,
+}
+
+/// A template as its users see it.
+#[derive(Clone, Debug, Default)]
+struct Template {
+    attrs: HashMap<String, Partial>,
+    customs: BTreeMap<String, RAttr>,
+    names: Vec<String>,
+}
+
+/// Attributes that are never inherited.
+const NOT_INHERITED: &[&str] = &["register", "name", "use"];
+
+pub fn resolve(ir: &Ir, diags: &mut Vec<Diagnostic>) -> Resolved {
+    let index = TemplateIndex::new(ir);
+    let uses = index.link(ir, diags);
+    let order = index.order(ir, &uses, diags);
+
+    // Templates, in dependency order: each one's attributes as it passes them on.
+    let mut memo: Vec<Option<Template>> = vec![None; ir.objects.len()];
+    for &t in &order {
+        memo[t] = Some(Template {
+            attrs: combine(ir, t, &uses[t], &memo, true).into_iter().collect(),
+            customs: customs(ir, t, &uses[t], &memo),
+            names: template_names(ir, &uses[t], &memo),
+        });
+    }
+
+    let objects = ir
+        .objects
+        .par_iter()
+        .enumerate()
+        .map(|(i, o)| {
+            let attrs = combine(ir, i, &uses[i], &memo, false)
+                .into_iter()
+                .filter(|(_, p)| p.attr.value != Value::Null)
+                .map(|(k, p)| (k, p.attr))
+                .collect();
+            ResolvedObject {
+                id: i,
+                kind: o.kind,
+                register: o.register,
+                attrs,
+                customs: customs(ir, i, &uses[i], &memo),
+                templates: template_names(ir, &uses[i], &memo),
+            }
+        })
+        .collect();
+    let resolved = Resolved { objects };
+    check_required(ir, &resolved, diags);
+    resolved
+}
+
+/// The attributes of object `i` given its templates' memos.
+fn combine(
+    ir: &Ir,
+    i: usize,
+    uses: &[usize],
+    memo: &[Option<Template>],
+    template: bool,
+) -> BTreeMap<String, Partial> {
+    let obj = &ir.objects[i];
+    let mut keys: Vec<&str> = obj.attrs.iter().map(|a| a.name.as_str()).collect();
+    for &u in uses {
+        if let Some(t) = &memo[u] {
+            keys.extend(t.attrs.keys().map(String::as_str));
+        }
+    }
+    keys.sort_unstable();
+    keys.dedup();
+    let mut out = BTreeMap::new();
+    for key in keys {
+        if NOT_INHERITED.contains(&key) {
+            if let Some(a) = obj.get(key) {
+                out.insert(
+                    key.to_string(),
+                    Partial {
+                        attr: own(i, a),
+                        open: false,
+                    },
+                );
+            }
+            continue;
+        }
+        if let Some(p) = attribute(i, obj.get(key), key, uses, memo, template) {
+            out.insert(key.to_string(), p);
+        }
+    }
+    out
+}
+
+fn own(i: usize, a: &Attr) -> RAttr {
+    RAttr {
+        value: a.value.clone(),
+        raw: a.raw.clone(),
+        sources: vec![Source {
+            object: i,
+            key_span: a.key_span,
+            value_span: a.value_span,
+        }],
+    }
+}
+
+/// One attribute of object `i`: its own value, else the first template (left to right) that
+/// has one, with `+` additions concatenated on the way.
+fn attribute(
+    i: usize,
+    own_attr: Option<&Attr>,
+    key: &str,
+    uses: &[usize],
+    memo: &[Option<Template>],
+    template: bool,
+) -> Option<Partial> {
+    if let Some(a) = own_attr.filter(|a| !a.plus) {
+        return Some(Partial {
+            attr: own(i, a),
+            open: false,
+        });
+    }
+    let mut acc: Option<RAttr> = None;
+    let mut closed = false;
+    for &u in uses {
+        let Some(p) = memo[u].as_ref().and_then(|t| t.attrs.get(key)) else {
+            continue;
+        };
+        // Earlier additions first, then this template's value.
+        acc = Some(match acc {
+            None => p.attr.clone(),
+            Some(prev) => concat(prev, &p.attr),
+        });
+        if !p.open {
+            closed = true;
+            break;
+        }
+    }
+    if let Some(a) = own_attr {
+        // Own `+value`: appended after what the chain gives.
+        let mine = own(i, a);
+        acc = Some(match acc {
+            None => mine,
+            Some(prev) => concat(prev, &mine),
+        });
+    }
+    acc.map(|attr| Partial {
+        attr,
+        // Only templates pass on an open (purely additive) list; a real object ends the chain.
+        open: template && !closed,
+    })
+}
+
+fn concat(mut a: RAttr, b: &RAttr) -> RAttr {
+    let mut list = match std::mem::replace(&mut a.value, Value::Null) {
+        Value::List(l) => l,
+        _ => Vec::new(),
+    };
+    for v in b.as_list() {
+        // Alignak de-duplicates list values, preserving order.
+        if !list.contains(v) {
+            list.push(v.clone());
+        }
+    }
+    a.raw = list.join(",");
+    a.value = Value::List(list);
+    a.sources.extend(b.sources.iter().cloned());
+    a
+}
+
+/// Custom variables: own first, then each template's (left to right, each already resolved
+/// depth first): the first definition wins.
+fn customs(
+    ir: &Ir,
+    i: usize,
+    uses: &[usize],
+    memo: &[Option<Template>],
+) -> BTreeMap<String, RAttr> {
+    let mut out = BTreeMap::new();
+    for c in &ir.objects[i].customs {
+        out.insert(c.name.clone(), own(i, c));
+    }
+    for &u in uses {
+        for (k, v) in memo[u].iter().flat_map(|t| &t.customs) {
+            out.entry(k.clone()).or_insert_with(|| v.clone());
+        }
+    }
+    out
+}
+
+/// Transitive template names, depth first.
+fn template_names(ir: &Ir, uses: &[usize], memo: &[Option<Template>]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for &u in uses {
+        if let Some(n) = ir.objects[u].template_name() {
+            if !out.iter().any(|x| x == n) {
+                out.push(n.to_string());
+            }
+        }
+        for t in memo[u].iter().flat_map(|t| &t.names) {
+            if !out.contains(t) {
+                out.push(t.clone());
+            }
+        }
+    }
+    out
+}
+
+/// Templates by kind and name, the winner of duplicates chosen like `lower` does.
+struct TemplateIndex<'a> {
+    by_name: HashMap<(ObjectKind, &'a str), usize>,
+}
+
+impl<'a> TemplateIndex<'a> {
+    fn new(ir: &'a Ir) -> TemplateIndex<'a> {
+        let mut by_name: HashMap<(ObjectKind, &str), usize> = HashMap::new();
+        let order = |o: &Object| match o.get("definition_order").map(|a| &a.value) {
+            Some(Value::Int(n)) => *n,
+            _ => 100,
+        };
+        for (i, o) in ir.objects.iter().enumerate() {
+            let Some(name) = o.template_name().filter(|n| !n.is_empty()) else {
+                continue;
+            };
+            match by_name.get(&(o.kind, name)) {
+                Some(&prev) if order(&ir.objects[prev]) < order(o) => {}
+                _ => {
+                    by_name.insert((o.kind, name), i);
+                }
+            }
+        }
+        TemplateIndex { by_name }
+    }
+
+    /// Each object's templates as indices; unknown names are reported once per name.
+    fn link(&self, ir: &Ir, diags: &mut Vec<Diagnostic>) -> Vec<Vec<usize>> {
+        let mut unknown: BTreeMap<(ObjectKind, &str), Vec<(usize, Span)>> = BTreeMap::new();
+        let uses = ir
+            .objects
+            .iter()
+            .enumerate()
+            .map(|(i, o)| {
+                let mut v = Vec::new();
+                for name in o.uses() {
+                    match self.by_name.get(&(o.kind, name.as_str())) {
+                        Some(&t) => v.push(t),
+                        None => {
+                            let span = o.get("use").map(|a| a.value_span).unwrap_or(o.header);
+                            unknown
+                                .entry((o.kind, name.as_str()))
+                                .or_default()
+                                .push((i, span));
+                        }
+                    }
+                }
+                v
+            })
+            .collect();
+        for ((kind, name), users) in unknown {
+            let kw = kind.keyword();
+            let candidates: Vec<&str> = self
+                .by_name
+                .keys()
+                .filter(|(k, _)| *k == kind)
+                .map(|(_, n)| *n)
+                .collect();
+            let (first, span) = users[0];
+            let mut d = Diagnostic::new(
+                codes::UNKNOWN_TEMPLATE,
+                format!("unknown {kw} template `{name}`"),
+            )
+            .at(span)
+            .label(format!("no {kw} template is named `{name}`"));
+            if users.len() > 1 {
+                let mut names: Vec<String> = users
+                    .iter()
+                    .map(|(i, _)| ir.objects[*i].display_name())
+                    .collect();
+                names.dedup();
+                let shown: Vec<&str> = names.iter().take(5).map(String::as_str).collect();
+                d = d.note(format!(
+                    "{} {kw} definitions use it: {}{}",
+                    users.len(),
+                    shown.join(", "),
+                    if names.len() > 5 { ", …" } else { "" }
+                ));
+            } else {
+                d = d.note(format!("used by {}", ir.objects[first].display_name()));
+            }
+            d = match did_you_mean(name, candidates) {
+                Some(s) => d.help(format!("did you mean `{s}`?")),
+                None => d.help(format!(
+                    "define it (`define {kw} {{ name {name} … register 0 }}`) or remove it from `use`"
+                )),
+            };
+            diags.push(d);
+        }
+        uses
+    }
+
+    /// Templates in dependency order (a template after those it uses). Loops are reported
+    /// with their whole cycle, and the edges that close them are ignored.
+    fn order(&self, ir: &Ir, uses: &[Vec<usize>], diags: &mut Vec<Diagnostic>) -> Vec<usize> {
+        let templates: Vec<usize> = {
+            let mut t: Vec<usize> = self.by_name.values().copied().collect();
+            t.sort_unstable();
+            t
+        };
+        let mut graph: DiGraph<usize, ()> = DiGraph::new();
+        let mut node: HashMap<usize, NodeIndex> = HashMap::new();
+        for &t in &templates {
+            node.insert(t, graph.add_node(t));
+        }
+        for &t in &templates {
+            for &u in &uses[t] {
+                graph.add_edge(node[&t], node[&u], ());
+            }
+        }
+        // Strongly connected components come out in reverse topological order: dependencies
+        // first, which is the order templates must be resolved in.
+        let mut order = Vec::new();
+        for scc in petgraph::algo::tarjan_scc(&graph) {
+            let mut members: Vec<usize> = scc.iter().map(|n| graph[*n]).collect();
+            members.sort_unstable();
+            let looped = members.len() > 1 || uses[members[0]].contains(&members[0]);
+            if !looped {
+                order.extend(members);
+                continue;
+            }
+            report_loop(ir, &members, uses, diags);
+            // Inside a loop: depth first from the smallest member, post-order, so the `use`
+            // that closes the loop (a back edge) finds its target unresolved and is ignored.
+            let mut done = Vec::new();
+            let mut stack = vec![(members[0], 0usize)];
+            let mut on_path = vec![members[0]];
+            while let Some((t, next)) = stack.pop() {
+                let inner: Vec<usize> = uses[t]
+                    .iter()
+                    .copied()
+                    .filter(|u| members.contains(u))
+                    .collect();
+                if let Some(&u) = inner.get(next) {
+                    stack.push((t, next + 1));
+                    if !on_path.contains(&u) && !done.contains(&u) {
+                        on_path.push(u);
+                        stack.push((u, 0));
+                    }
+                } else {
+                    on_path.retain(|&x| x != t);
+                    done.push(t);
+                }
+            }
+            order.extend(done);
+        }
+        order
+    }
+}
+
+fn report_loop(ir: &Ir, members: &[usize], uses: &[Vec<usize>], diags: &mut Vec<Diagnostic>) {
+    let start = members[0];
+    let obj = &ir.objects[start];
+    let kw = obj.kind.keyword();
+    let name = |i: usize| ir.objects[i].template_name().unwrap_or("?").to_string();
+    let span = obj.get("use").map(|a| a.value_span).unwrap_or(obj.header);
+    // Walk the cycle from the smallest member, always taking the first `use` inside the loop.
+    let mut path = vec![start];
+    let mut cur = start;
+    loop {
+        let next = *uses[cur]
+            .iter()
+            .find(|u| members.contains(u))
+            .expect("a loop member uses another");
+        if next == start || path.contains(&next) {
+            path.push(next);
+            break;
+        }
+        path.push(next);
+        cur = next;
+    }
+    let chain: Vec<String> = path.iter().map(|&i| format!("`{}`", name(i))).collect();
+    let mut d = if members.len() == 1 {
+        Diagnostic::new(
+            codes::TEMPLATE_LOOP,
+            format!("{kw} template `{}` uses itself", name(start)),
+        )
+        .at(span)
+        .label("this `use` names the template itself")
+    } else {
+        Diagnostic::new(
+            codes::TEMPLATE_LOOP,
+            format!(
+                "{kw} templates use each other in a loop: {}",
+                chain.join(" -> ")
+            ),
+        )
+        .at(span)
+        .label("the loop starts here")
+    };
+    for &i in &path[1..path.len() - 1] {
+        let o = &ir.objects[i];
+        d = d.secondary(
+            o.get("use").map(|a| a.value_span).unwrap_or(o.header),
+            format!("`{}` continues the loop", name(i)),
+        );
+    }
+    d = d
+        .help("remove one `use` of the loop; inheritance must go one way")
+        .note("objects using these templates inherit as if the loop's last `use` were absent");
+    diags.push(d);
+}
+
+fn check_required(ir: &Ir, resolved: &Resolved, diags: &mut Vec<Diagnostic>) {
+    for r in resolved.objects.iter().filter(|r| r.register) {
+        let obj = &ir.objects[r.id];
+        // Objects without templates were checked when lowered.
+        if obj.uses().is_empty() {
+            continue;
+        }
+        let missing: Vec<String> = r
+            .kind
+            .required()
+            .iter()
+            .filter(|alts| !alts.iter().any(|a| r.attrs.contains_key(*a)))
+            .map(|alts| {
+                alts.iter()
+                    .map(|a| format!("`{a}`"))
+                    .collect::<Vec<_>>()
+                    .join(" or ")
+            })
+            .collect();
+        if !missing.is_empty() {
+            let kw = r.kind.keyword();
+            diags.push(
+                Diagnostic::new(
+                    codes::MISSING_REQUIRED,
+                    format!("{kw} `{}` lacks {}", obj.display_name(), missing.join(", ")),
+                )
+                .at(obj.header)
+                .label(format!("neither this {kw} nor its templates set it"))
+                .help(format!(
+                    "add {} to this definition or to one of its templates",
+                    missing.join(", ")
+                )),
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use monitorc_grammar::{FileId, Loaded, Origin, SourceFile};
+
+    fn resolve_text(text: &str) -> (Ir, Resolved, Vec<Diagnostic>) {
+        let mut loaded = Loaded::default();
+        let (tree, mut diags) = monitorc_grammar::parse(FileId(0), text);
+        loaded
+            .sources
+            .add(SourceFile::new("test.cfg".into(), text.into()));
+        loaded.trees.push(tree);
+        loaded.origins.push(Origin::Root);
+        let (ir, d) = crate::lower::lower(&loaded);
+        diags.extend(d);
+        let r = resolve(&ir, &mut diags);
+        (ir, r, diags)
+    }
+
+    fn host<'a>(r: &'a Resolved, name: &str) -> &'a ResolvedObject {
+        r.of_kind(ObjectKind::Host)
+            .find(|h| h.name() == Some(name))
+            .unwrap()
+    }
+
+    const TEMPLATES: &str = "
+define host {
+    name        tA
+    notes       from-tA
+    hostgroups  hgA
+    _X          x-from-tA
+    register    0
+}
+define host {
+    name        tB
+    notes       from-tB
+    notes_url   url-from-tB
+    hostgroups  hgB
+    _X          x-from-tB
+    _Y          y-from-tB
+    register    0
+}
+";
+
+    #[test]
+    fn left_to_right_depth_first_per_attribute() {
+        let text = format!(
+            "{TEMPLATES}
+define host {{
+    host_name  ab
+    use        tA,tB
+}}
+define host {{
+    host_name  ba
+    use        tB,tA
+}}
+"
+        );
+        let (_, r, diags) = resolve_text(&text);
+        assert!(diags.is_empty(), "{diags:?}");
+        let ab = host(&r, "ab");
+        assert_eq!(ab.get_str("notes"), Some("from-tA"));
+        // Set only in the later template: still arrives.
+        assert_eq!(ab.get_str("notes_url"), Some("url-from-tB"));
+        assert_eq!(ab.customs["_X"].raw, "x-from-tA");
+        assert_eq!(ab.customs["_Y"].raw, "y-from-tB");
+        assert_eq!(ab.templates, ["tA", "tB"]);
+        assert_eq!(host(&r, "ba").get_str("notes"), Some("from-tB"));
+        // `register` and `name` are never inherited.
+        assert!(ab.get("register").is_none() && ab.get("name").is_none());
+    }
+
+    #[test]
+    fn plus_appends_to_the_first_value_found_and_null_clears() {
+        let text = format!(
+            "{TEMPLATES}
+define host {{
+    name        tPlus
+    hostgroups  +hgPlus
+    use         tB
+    register    0
+}}
+define host {{
+    host_name   plus
+    use         tA,tB
+    hostgroups  +hgNew
+    notes       null
+    _X          own
+}}
+define host {{
+    host_name   chained
+    use         tPlus
+    hostgroups  +hgOwn
+}}
+"
+        );
+        let (_, r, diags) = resolve_text(&text);
+        assert!(diags.is_empty(), "{diags:?}");
+        let p = host(&r, "plus");
+        // The probe of the reference: tB's hgB is lost, hgNew appended to tA's.
+        assert_eq!(p.list("hostgroups"), ["hgA", "hgNew"]);
+        assert!(p.get("notes").is_none(), "null clears the inherited value");
+        assert_eq!(p.customs["_X"].raw, "own");
+        // A template's own `+` continues the search and concatenates.
+        assert_eq!(
+            host(&r, "chained").list("hostgroups"),
+            ["hgB", "hgPlus", "hgOwn"]
+        );
+        assert_eq!(host(&r, "chained").templates, ["tPlus", "tB"]);
+    }
+
+    #[test]
+    fn unknown_templates_are_reported_once_per_name() {
+        let text = "
+define host {
+    name      generic-host
+    register  0
+}
+define host {
+    host_name a
+    use       generic-hots
+}
+define host {
+    host_name b
+    use       generic-hots
+}
+";
+        let (_, _, diags) = resolve_text(text);
+        assert_eq!(diags.len(), 1, "{diags:?}");
+        assert_eq!(diags[0].code, codes::UNKNOWN_TEMPLATE);
+        assert_eq!(
+            diags[0].help.as_deref(),
+            Some("did you mean `generic-host`?")
+        );
+        assert!(
+            diags[0].notes[0].starts_with("2 host definitions use it"),
+            "{:?}",
+            diags[0].notes
+        );
+    }
+
+    #[test]
+    fn loops_print_the_cycle_and_do_not_hang() {
+        let text = "
+define host {
+    name      a
+    use       b
+    register  0
+}
+define host {
+    name      b
+    use       c
+    register  0
+}
+define host {
+    name      c
+    use       a
+    notes     from-c
+    register  0
+}
+define host {
+    name      self
+    use       self
+    register  0
+}
+define host {
+    host_name h
+    use       a,self
+}
+";
+        let (_, r, diags) = resolve_text(text);
+        let msgs: Vec<&str> = diags.iter().map(|d| d.message.as_str()).collect();
+        assert_eq!(
+            msgs,
+            [
+                "host templates use each other in a loop: `a` -> `b` -> `c` -> `a`",
+                "host template `self` uses itself",
+            ]
+        );
+        assert_eq!(host(&r, "h").get_str("notes"), Some("from-c"));
+        assert_eq!(host(&r, "h").templates, ["a", "b", "c", "self"]);
+    }
+}
