@@ -34,7 +34,27 @@ enum Command {
         /// Exit 1 when there are warnings, too.
         #[arg(long)]
         deny_warnings: bool,
+        /// Print the time each stage took to stderr.
+        #[arg(long)]
+        timings: bool,
     },
+    /// Show one host or service with every resolved attribute and where it came from.
+    ///
+    /// Usage: `explain [CONFIG] host NAME` or `explain [CONFIG] service HOST DESCRIPTION`.
+    /// Exit code: 0 when the object exists, 1 when it does not, 2 usage or I/O error.
+    Explain {
+        /// [CONFIG] host NAME | [CONFIG] service HOST DESCRIPTION
+        #[arg(num_args = 2..=4, required = true, value_name = "ARGS")]
+        args: Vec<String>,
+        #[arg(long, value_enum, default_value = "human")]
+        format: ExplainFormat,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ExplainFormat {
+    Human,
+    Json,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -52,13 +72,22 @@ fn main() -> ExitCode {
             config,
             format,
             deny_warnings,
-        } => check(config, format, deny_warnings),
+            timings,
+        } => check(config, format, deny_warnings, timings),
+        Command::Explain { args, format } => explain(args, format),
     }
 }
 
-fn check(config: PathBuf, format: Option<Format>, deny_warnings: bool) -> ExitCode {
-    let checked = match monitorc_compiler::check(&config) {
-        Ok(c) => c,
+fn check(config: PathBuf, format: Option<Format>, deny_warnings: bool, timings: bool) -> ExitCode {
+    let checked = match monitorc_compiler::check_timed(&config) {
+        Ok((c, t)) => {
+            if timings {
+                for (stage, d) in t {
+                    eprintln!("{stage:>12}: {:8.1} ms", d.as_secs_f64() * 1000.0);
+                }
+            }
+            c
+        }
         Err(e) => {
             eprintln!("monitorc: error: {e}");
             return ExitCode::from(2);
@@ -99,4 +128,64 @@ fn check(config: PathBuf, format: Option<Format>, deny_warnings: bool) -> ExitCo
     } else {
         ExitCode::SUCCESS
     }
+}
+
+fn explain(args: Vec<String>, format: ExplainFormat) -> ExitCode {
+    let (config, rest) = match args.first().map(String::as_str) {
+        Some("host" | "service") => (PathBuf::from("."), &args[..]),
+        Some(c) => (PathBuf::from(c), &args[1..]),
+        None => unreachable!("clap requires arguments"),
+    };
+    let query = match rest {
+        [kind, name] if kind == "host" => (name.as_str(), None),
+        [kind, host, desc] if kind == "service" => (host.as_str(), Some(desc.as_str())),
+        _ => {
+            eprintln!(
+                "monitorc: usage: monitorc explain [CONFIG] host NAME | service HOST DESCRIPTION"
+            );
+            return ExitCode::from(2);
+        }
+    };
+    let checked = match monitorc_compiler::check(&config) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("monitorc: error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let found = match query {
+        (name, None) => monitorc_compiler::explain::host(&checked, name),
+        (host, Some(desc)) => monitorc_compiler::explain::service(&checked, host, desc),
+    };
+    let e = match found {
+        Ok(e) => e,
+        Err(hint) => {
+            let what = match query {
+                (name, None) => format!("no host named `{name}`"),
+                (host, Some(desc)) => format!("no service `{desc}` on host `{host}`"),
+            };
+            match hint {
+                Some(h) => eprintln!("monitorc: {what}; did you mean `{h}`?"),
+                None => eprintln!("monitorc: {what}"),
+            }
+            return ExitCode::from(1);
+        }
+    };
+    let errors = checked.count(Severity::Error);
+    if errors > 0 {
+        eprintln!(
+            "monitorc: warning: the configuration has {errors} error(s); run `monitorc check`"
+        );
+    }
+    let out = match format {
+        ExplainFormat::Human => render::explain_human(&e),
+        ExplainFormat::Json => {
+            let mut s = serde_json::to_string_pretty(&render::explain_json(&e))
+                .expect("JSON values always serialize");
+            s.push('\n');
+            s
+        }
+    };
+    print!("{out}");
+    ExitCode::SUCCESS
 }

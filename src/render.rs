@@ -5,6 +5,7 @@ use std::fmt::Write as _;
 use std::sync::Arc;
 
 use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource};
+use monitorc_compiler::explain::{Explained, Explanation, Origin};
 use monitorc_compiler::grammar::{Diagnostic, FileId, Severity, SourceMap, Span};
 use monitorc_compiler::Checked;
 use serde_json::{json, Value};
@@ -342,4 +343,116 @@ impl miette::Diagnostic for Report {
                 as Box<dyn Iterator<Item = &'a dyn miette::Diagnostic>>
         })
     }
+}
+
+fn origin_text(o: &Origin) -> String {
+    match &o.template {
+        Some(t) => format!("{}:{} ({t})", o.file, o.line),
+        None => format!("{}:{}", o.file, o.line),
+    }
+}
+
+/// `explain` for people: one line per attribute, its value and where it was set.
+pub fn explain_human(e: &Explanation) -> String {
+    let mut out = String::new();
+    writeln!(out, "{} {}", e.kind, e.name).unwrap();
+    if let Some(d) = &e.defined_at {
+        writeln!(out, "  defined at {}", origin_text(d)).unwrap();
+    }
+    if !e.templates.is_empty() {
+        writeln!(out, "  templates: {}", e.templates.join(", ")).unwrap();
+    }
+    let width = e
+        .attributes
+        .iter()
+        .chain(&e.customs)
+        .map(|a| a.name.len())
+        .max()
+        .unwrap_or(0);
+    let vwidth = e
+        .attributes
+        .iter()
+        .chain(&e.customs)
+        .map(|a| a.value.chars().count())
+        .max()
+        .unwrap_or(0)
+        .min(48);
+    for (title, list) in [
+        ("attributes", &e.attributes),
+        ("custom variables", &e.customs),
+    ] {
+        if list.is_empty() {
+            continue;
+        }
+        writeln!(out, "\n{title}:").unwrap();
+        for a in list {
+            let from: Vec<String> = a.origins.iter().map(origin_text).collect();
+            writeln!(
+                out,
+                "  {:width$}  {:vwidth$}  {}",
+                a.name,
+                a.value,
+                from.join(", ")
+            )
+            .unwrap();
+        }
+    }
+    let groups_title = if e.kind == "host" {
+        "hostgroups"
+    } else {
+        "servicegroups"
+    };
+    for (title, list) in [
+        (groups_title, &e.groups),
+        ("services", &e.services),
+        ("parents", &e.parents),
+        ("depends on", &e.depends_on),
+        ("dependents", &e.dependents),
+    ] {
+        if !list.is_empty() {
+            writeln!(out, "\n{title}: {}", list.join(", ")).unwrap();
+        }
+    }
+    out
+}
+
+/// `explain --format json`: every attribute with `value`, `file`, `line` and `template` (of
+/// the definition that set it; `origins` lists all of them for `+` lists).
+pub fn explain_json(e: &Explanation) -> Value {
+    let attrs = |list: &[Explained]| -> serde_json::Map<String, Value> {
+        list.iter()
+            .map(|a| {
+                let first = a.origins.first();
+                let origins: Vec<Value> = a
+                    .origins
+                    .iter()
+                    .map(|o| json!({"file": o.file, "line": o.line, "template": o.template}))
+                    .collect();
+                (
+                    a.name.clone(),
+                    json!({
+                        "value": a.value,
+                        "file": first.map(|o| o.file.clone()),
+                        "line": first.map(|o| o.line),
+                        "template": first.and_then(|o| o.template.clone()),
+                        "origins": origins,
+                    }),
+                )
+            })
+            .collect()
+    };
+    json!({
+        "kind": e.kind,
+        "name": e.name,
+        "file": e.defined_at.as_ref().map(|o| o.file.clone()),
+        "line": e.defined_at.as_ref().map(|o| o.line),
+        "templates": e.templates,
+        "attributes": attrs(&e.attributes),
+        "custom_variables": attrs(&e.customs),
+        "groups": e.groups,
+        "services": e.services,
+        "parents": e.parents,
+        "depends_on": e.depends_on,
+        "dependents": e.dependents,
+    })
 }

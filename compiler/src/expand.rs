@@ -8,6 +8,7 @@
 //! of objects it affects (alignak#781), because every resolved value knows where it was set.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
 
 use monitorc_grammar::diag::did_you_mean;
 use monitorc_grammar::{codes, Code, Diagnostic, SourceMap, Span};
@@ -66,6 +67,8 @@ pub struct Model {
     pub hostgroups: BTreeMap<String, BTreeSet<HostId>>,
     /// Sorted by (host name, description).
     pub services: Vec<Service>,
+    /// The range of `services` each host has.
+    pub host_services: Vec<std::ops::Range<ServiceId>>,
     pub servicegroups: BTreeMap<String, BTreeSet<ServiceId>>,
     pub contactgroups: BTreeMap<String, BTreeSet<String>>,
     pub host_dependencies: Vec<HostDependency>,
@@ -134,17 +137,16 @@ impl Model {
     }
 
     pub fn service_by_key(&self, host: HostId, description: &str) -> Option<ServiceId> {
-        let host_name = &self.host_names[host as usize];
-        self.services
-            .binary_search_by(|s| {
-                (
-                    self.host_names[s.host as usize].as_str(),
-                    s.description.as_str(),
-                )
-                    .cmp(&(host_name.as_str(), description))
-            })
+        let range = self.host_services.get(host as usize)?.clone();
+        let list = &self.services[range.start as usize..range.end as usize];
+        list.binary_search_by(|s| s.description.as_str().cmp(description))
             .ok()
-            .map(|i| i as ServiceId)
+            .map(|i| range.start + i as ServiceId)
+    }
+
+    /// The services of one host.
+    pub fn services_of(&self, host: HostId) -> std::ops::Range<ServiceId> {
+        self.host_services[host as usize].clone()
     }
 }
 
@@ -155,6 +157,7 @@ pub fn expand(ir: &Ir, res: &Resolved, sources: &SourceMap, diags: &mut Vec<Diag
         res,
         sources,
         model: Model::default(),
+        all: BTreeSet::new(),
         unknown: BTreeMap::new(),
         diags: Vec::new(),
     };
@@ -179,8 +182,16 @@ struct Unknown {
     code: Code,
     what: &'static str,
     attr: String,
+    /// How many objects the mistake affects, and the first few of them by name.
+    count: usize,
     users: BTreeSet<String>,
-    candidates: Vec<String>,
+    candidates: Candidates,
+}
+
+/// What a misspelt name may have meant; computed only when reporting.
+enum Candidates {
+    Named(ObjectKind),
+    Given(Vec<String>),
 }
 
 struct Expander<'a> {
@@ -188,9 +199,23 @@ struct Expander<'a> {
     res: &'a Resolved,
     sources: &'a SourceMap,
     model: Model,
+    /// Every host, for `*` and negations.
+    all: BTreeSet<HostId>,
     /// Keyed by (span, name) so a mistake in a template is one diagnostic.
     unknown: BTreeMap<(Span, String), Unknown>,
     diags: Vec<Diagnostic>,
+}
+
+impl From<ObjectKind> for Candidates {
+    fn from(k: ObjectKind) -> Candidates {
+        Candidates::Named(k)
+    }
+}
+
+impl From<Vec<String>> for Candidates {
+    fn from(v: Vec<String>) -> Candidates {
+        Candidates::Given(v)
+    }
 }
 
 fn order_of(o: &ResolvedObject) -> i64 {
@@ -254,10 +279,11 @@ impl<'a> Expander<'a> {
             self.model.hosts.push(idx);
         }
         self.model.parents = vec![Vec::new(); self.model.hosts.len()];
+        self.all = (0..self.model.hosts.len() as HostId).collect();
     }
 
     fn all_hosts(&self) -> BTreeSet<HostId> {
-        (0..self.model.hosts.len() as HostId).collect()
+        self.all.clone()
     }
 
     /// Records an unknown name found in `attr` (set at `src`) of object `user`.
@@ -269,20 +295,28 @@ impl<'a> Expander<'a> {
         src: &Source,
         name: &str,
         user: String,
-        candidates: Vec<String>,
+        candidates: impl Into<Candidates>,
     ) {
+        let candidates = candidates.into();
         let span = narrow(self.sources, src.value_span, name);
-        self.unknown
+        let entry = self
+            .unknown
             .entry((span, name.to_string()))
             .or_insert_with(|| Unknown {
                 code,
                 what,
                 attr: attr.to_string(),
+                count: 0,
                 users: BTreeSet::new(),
                 candidates,
-            })
-            .users
-            .insert(user);
+            });
+        if entry.users.insert(user) {
+            entry.count += 1;
+            // Keep only the first names in order; the count says how many there are.
+            if entry.users.len() > 5 {
+                entry.users.pop_last();
+            }
+        }
     }
 
     fn flush_unknown(&mut self) {
@@ -293,16 +327,20 @@ impl<'a> Expander<'a> {
             )
             .at(span)
             .label(format!("no {} is named `{name}`", u.what));
-            if u.users.len() > 1 {
-                let shown: Vec<&str> = u.users.iter().take(5).map(String::as_str).collect();
+            if u.count > 1 {
+                let shown: Vec<&str> = u.users.iter().map(String::as_str).collect();
                 d = d.note(format!(
                     "this value is inherited by {} objects: {}{}",
-                    u.users.len(),
+                    u.count,
                     shown.join(", "),
-                    if u.users.len() > 5 { ", …" } else { "" }
+                    if u.count > 5 { ", …" } else { "" }
                 ));
             }
-            d = match did_you_mean(&name, u.candidates.iter().map(String::as_str)) {
+            let candidates = match u.candidates {
+                Candidates::Named(kind) => self.names_of(kind),
+                Candidates::Given(v) => v,
+            };
+            d = match did_you_mean(&name, candidates.iter().map(String::as_str)) {
                 Some(s) => d.help(format!("did you mean `{s}`?")),
                 None => d.help(format!(
                     "define the {} `{name}`, or remove it from `{}`",
@@ -322,7 +360,6 @@ impl<'a> Expander<'a> {
             .unwrap_or_default();
         let all = self.all_hosts();
         let host_names: Vec<String> = self.model.host_names.clone();
-        let group_names: Vec<String> = groups.keys().cloned().collect();
         let mut direct: BTreeMap<String, BTreeSet<HostId>> = groups
             .keys()
             .map(|g| (g.clone(), BTreeSet::new()))
@@ -344,7 +381,7 @@ impl<'a> Expander<'a> {
                             src,
                             m,
                             format!("hostgroup {g}"),
-                            host_names.clone(),
+                            ObjectKind::Host,
                         );
                     }
                 }
@@ -364,7 +401,7 @@ impl<'a> Expander<'a> {
                             src,
                             m,
                             format!("hostgroup {g}"),
-                            group_names.clone(),
+                            ObjectKind::Hostgroup,
                         );
                     }
                 }
@@ -387,7 +424,7 @@ impl<'a> Expander<'a> {
                                 src,
                                 g,
                                 user,
-                                group_names.clone(),
+                                ObjectKind::Hostgroup,
                             );
                         }
                     }
@@ -479,7 +516,6 @@ impl<'a> Expander<'a> {
         let mut errors = false;
         let user = self.display(o);
         if let Some(a) = o.get(groups_key) {
-            let group_names = self.names_of(ObjectKind::Hostgroup);
             match hostexpr::parse(&a.raw) {
                 Ok(expr) => {
                     let src = a.sources[0].clone();
@@ -493,14 +529,12 @@ impl<'a> Expander<'a> {
                                 &src,
                                 n,
                                 user.clone(),
-                                group_names.clone(),
+                                ObjectKind::Hostgroup,
                             );
                         }
                     }
                     let groups = &self.model.hostgroups;
-                    out = expr.eval(&self.all_hosts(), &|n| {
-                        groups.get(n).cloned().unwrap_or_default()
-                    });
+                    out = expr.eval(&self.all, &|n| groups.get(n).cloned().unwrap_or_default());
                 }
                 Err(why) => {
                     errors = true;
@@ -514,7 +548,6 @@ impl<'a> Expander<'a> {
             }
         }
         if let Some(a) = o.get(hosts_key) {
-            let host_names = self.model.host_names.clone();
             for (h, src) in entries(self.sources, a) {
                 if let Some(x) = h.strip_prefix('!') {
                     let x = x.trim();
@@ -531,12 +564,12 @@ impl<'a> Expander<'a> {
                                 src,
                                 x,
                                 user.clone(),
-                                host_names.clone(),
+                                ObjectKind::Host,
                             );
                         }
                     }
                 } else if h == "*" {
-                    out.extend(self.all_hosts());
+                    out.extend(self.all.iter().copied());
                 } else {
                     match self.model.host_by_name.get(h) {
                         Some(&id) => {
@@ -551,7 +584,7 @@ impl<'a> Expander<'a> {
                                 src,
                                 h,
                                 user.clone(),
-                                host_names.clone(),
+                                ObjectKind::Host,
                             );
                         }
                     }
@@ -578,7 +611,7 @@ impl<'a> Expander<'a> {
                             src,
                             p,
                             user,
-                            host_names.clone(),
+                            ObjectKind::Host,
                         );
                     }
                 }
@@ -635,7 +668,7 @@ impl<'a> Expander<'a> {
             .main
             .get("allow_empty_hostgroup_assignment")
             .is_some_and(|v| v.trim() == "0");
-        let mut found: BTreeMap<(HostId, String), Service> = BTreeMap::new();
+        let mut per_host: Vec<Vec<Service>> = vec![Vec::new(); self.model.hosts.len()];
         let mut defs: Vec<&'a ResolvedObject> = self.res.of_kind(ObjectKind::Service).collect();
         // Services on host templates: service templates whose host_name names host templates.
         let templated: Vec<&'a ResolvedObject> = self
@@ -674,33 +707,41 @@ impl<'a> Expander<'a> {
                     .help("add hosts to the groups it names, or remove the service"),
                 );
             }
-            self.add_services(def, hosts, false, &mut found);
+            self.add_services(def, hosts, false, &mut per_host);
         }
-        for t in templated {
-            let a = t.get("host_name").unwrap();
-            let Ok(expr) = hostexpr::parse(&a.raw) else {
-                continue;
-            };
-            let res = self.res;
-            let hosts_objs = &self.model.hosts;
-            let hosts = expr.eval(&self.all_hosts(), &|name| {
-                (0..hosts_objs.len() as HostId)
-                    .filter(|&h| {
-                        res.objects[hosts_objs[h as usize]]
-                            .templates
-                            .iter()
-                            .any(|t| t == name)
-                    })
-                    .collect()
-            });
-            self.add_services(t, hosts, true, &mut found);
+        if !templated.is_empty() {
+            // Which hosts inherit each host template, computed once.
+            let mut by_template: HashMap<&str, BTreeSet<HostId>> = HashMap::new();
+            for (h, &idx) in self.model.hosts.iter().enumerate() {
+                for t in &self.res.objects[idx].templates {
+                    by_template
+                        .entry(t.as_str())
+                        .or_default()
+                        .insert(h as HostId);
+                }
+            }
+            for t in templated {
+                let a = t.get("host_name").unwrap();
+                let Ok(expr) = hostexpr::parse(&a.raw) else {
+                    continue;
+                };
+                let hosts = expr.eval(&self.all, &|name| {
+                    by_template.get(name).cloned().unwrap_or_default()
+                });
+                self.add_services(t, hosts, true, &mut per_host);
+            }
         }
-        self.model.services = found.into_values().collect();
-        let names = &self.model.host_names;
-        self.model.services.sort_by(|a, b| {
-            (names[a.host as usize].as_str(), a.description.as_str())
-                .cmp(&(names[b.host as usize].as_str(), b.description.as_str()))
-        });
+        // Hosts are in name order already; services of a host in description order.
+        let mut services = Vec::with_capacity(per_host.iter().map(Vec::len).sum());
+        let mut ranges = Vec::with_capacity(per_host.len());
+        for mut list in per_host {
+            list.sort_by(|a, b| a.description.cmp(&b.description));
+            let start = services.len() as ServiceId;
+            services.extend(list);
+            ranges.push(start..services.len() as ServiceId);
+        }
+        self.model.services = services;
+        self.model.host_services = ranges;
         self.apply_overrides();
     }
 
@@ -709,57 +750,67 @@ impl<'a> Expander<'a> {
         def: &ResolvedObject,
         hosts: BTreeSet<HostId>,
         from_template: bool,
-        found: &mut BTreeMap<(HostId, String), Service>,
+        per_host: &mut [Vec<Service>],
     ) {
         let Some(desc) = def.get_str("service_description") else {
             return;
         };
+        let foreach = def.get_str("duplicate_foreach");
         for h in hosts {
             let host = self.model.host(self.res, h);
-            let generated: Vec<(String, BTreeMap<String, RAttr>)> =
-                match def.get_str("duplicate_foreach") {
-                    Some(var) => self.foreach(def, host, var, desc),
-                    None => vec![(desc.to_string(), BTreeMap::new())],
-                };
+            let generated: Vec<(String, BTreeMap<String, RAttr>)> = match foreach {
+                Some(var) => self.foreach(def, host, var, desc),
+                None => vec![(desc.to_string(), BTreeMap::new())],
+            };
             for (description, overrides) in generated {
                 if excluded(host, &description) {
                     continue;
                 }
+                let list = &mut per_host[h as usize];
                 let svc = Service {
                     host: h,
-                    description: description.clone(),
+                    description,
                     def: def.id,
                     from_host_template: from_template,
                     overrides,
                 };
-                match found.get(&(h, description.clone())) {
-                    None => {
-                        found.insert((h, description), svc);
+                let Some(pos) = list.iter().position(|s| s.description == svc.description) else {
+                    list.push(svc);
+                    continue;
+                };
+                let prev = &list[pos];
+                // A service defined for the host beats one from a host template.
+                if prev.from_host_template != from_template {
+                    if prev.from_host_template {
+                        list[pos] = svc;
                     }
-                    Some(prev) => {
-                        // A service defined for the host beats one from a host template.
-                        if prev.from_host_template != from_template {
-                            if prev.from_host_template {
-                                found.insert((h, description), svc);
-                            }
-                            continue;
-                        }
-                        let p = &self.res.objects[prev.def];
-                        let keep_prev = order_of(p) < order_of(def);
-                        if prev.def != def.id {
-                            let host_name = &self.model.host_names[h as usize];
-                            self.diags.push(
-                                Diagnostic::new(codes::DUPLICATE_DEFINITION, format!("service `{description}` of host `{host_name}` is defined twice; {}", if keep_prev { "the first one is kept (lower definition_order)" } else { "this one, defined last, is kept" }))
-                                    .at(self.ir.objects[def.id].header)
-                                    .label("defined again here")
-                                    .secondary(self.ir.objects[p.id].header, "first defined here")
-                                    .help("remove one definition, or set `definition_order` on the one that must win"),
-                            );
-                        }
-                        if !keep_prev {
-                            found.insert((h, description), svc);
-                        }
-                    }
+                    continue;
+                }
+                let p = &self.res.objects[prev.def];
+                let keep_prev = order_of(p) < order_of(def);
+                if prev.def != def.id {
+                    let host_name = &self.model.host_names[h as usize];
+                    self.diags.push(
+                        Diagnostic::new(
+                            codes::DUPLICATE_DEFINITION,
+                            format!(
+                                "service `{}` of host `{host_name}` is defined twice; {}",
+                                svc.description,
+                                if keep_prev {
+                                    "the first one is kept (lower definition_order)"
+                                } else {
+                                    "this one, defined last, is kept"
+                                }
+                            ),
+                        )
+                        .at(self.ir.objects[def.id].header)
+                        .label("defined again here")
+                        .secondary(self.ir.objects[p.id].header, "first defined here")
+                        .help("remove one definition, or set `definition_order` on the one that must win"),
+                    );
+                }
+                if !keep_prev {
+                    list[pos] = svc;
                 }
             }
         }
@@ -774,12 +825,12 @@ impl<'a> Expander<'a> {
         desc: &str,
     ) -> Vec<(String, BTreeMap<String, RAttr>)> {
         let var = var.trim().to_ascii_uppercase();
-        let Some(list) = host.customs.get(&var) else {
+        let Some(list) = host.customs.get(var.as_str()) else {
             return Vec::new();
         };
         let excluded: BTreeSet<String> = host
             .customs
-            .get(&format!("_!{}", &var[1..]))
+            .get(format!("_!{}", &var[1..]).as_str())
             .map(|a| {
                 foreach_entries(&a.raw)
                     .into_iter()
@@ -944,12 +995,8 @@ impl<'a> Expander<'a> {
                 }
                 let matcher = Pattern::new(pattern);
                 let mut matched = false;
-                for s in self
-                    .model
-                    .services
-                    .iter_mut()
-                    .filter(|s| s.host == h as HostId)
-                {
+                let range = self.model.services_of(h as HostId);
+                for s in &mut self.model.services[range.start as usize..range.end as usize] {
                     if matcher.matches(&s.description) {
                         matched = true;
                         let v = value.trim().to_string();
@@ -965,11 +1012,10 @@ impl<'a> Expander<'a> {
                 }
                 if !matched {
                     let user = format!("host {}", self.model.host_names[h]);
-                    let candidates = self
-                        .model
-                        .services
+                    let range = self.model.services_of(h as HostId);
+                    let candidates: Vec<String> = self.model.services
+                        [range.start as usize..range.end as usize]
                         .iter()
-                        .filter(|s| s.host == h as HostId)
                         .map(|s| s.description.clone())
                         .collect();
                     self.unknown(
@@ -993,7 +1039,6 @@ impl<'a> Expander<'a> {
             .get(&ObjectKind::Servicegroup)
             .cloned()
             .unwrap_or_default();
-        let group_names: Vec<String> = groups.keys().cloned().collect();
         let mut direct: BTreeMap<String, BTreeSet<ServiceId>> = groups
             .keys()
             .map(|g| (g.clone(), BTreeSet::new()))
@@ -1026,7 +1071,7 @@ impl<'a> Expander<'a> {
                             direct.get_mut(g).unwrap().insert(s);
                         }
                         None => {
-                            let cands = self
+                            let cands: Vec<String> = self
                                 .model
                                 .services
                                 .iter()
@@ -1065,7 +1110,7 @@ impl<'a> Expander<'a> {
                             src,
                             m,
                             format!("servicegroup {g}"),
-                            group_names.clone(),
+                            ObjectKind::Servicegroup,
                         );
                     }
                 }
@@ -1096,7 +1141,7 @@ impl<'a> Expander<'a> {
                         src,
                         g,
                         user.clone(),
-                        group_names.clone(),
+                        ObjectKind::Servicegroup,
                     ),
                 }
             }
@@ -1112,7 +1157,6 @@ impl<'a> Expander<'a> {
             .get(&ObjectKind::Contactgroup)
             .cloned()
             .unwrap_or_default();
-        let group_names: Vec<String> = groups.keys().cloned().collect();
         let contacts = self.names_of(ObjectKind::Contact);
         let mut direct: BTreeMap<String, BTreeSet<String>> = groups
             .keys()
@@ -1135,7 +1179,7 @@ impl<'a> Expander<'a> {
                             src,
                             m,
                             format!("contactgroup {g}"),
-                            contacts.clone(),
+                            ObjectKind::Contact,
                         );
                     }
                 }
@@ -1155,7 +1199,7 @@ impl<'a> Expander<'a> {
                             src,
                             m,
                             format!("contactgroup {g}"),
-                            group_names.clone(),
+                            ObjectKind::Contactgroup,
                         );
                     }
                 }
@@ -1183,7 +1227,7 @@ impl<'a> Expander<'a> {
                             src,
                             g,
                             format!("contact {name}"),
-                            group_names.clone(),
+                            ObjectKind::Contactgroup,
                         ),
                     }
                 }
@@ -1351,7 +1395,7 @@ impl<'a> Expander<'a> {
                         });
                     }
                     None => {
-                        let cands = self
+                        let cands: Vec<String> = self
                             .model
                             .services
                             .iter()
@@ -1440,11 +1484,10 @@ impl<'a> Expander<'a> {
         if found.is_none() {
             if let Some(src) = src {
                 let host_name = self.model.host_names[host as usize].clone();
-                let cands = self
-                    .model
-                    .services
+                let range = self.model.services_of(host);
+                let cands: Vec<String> = self.model.services
+                    [range.start as usize..range.end as usize]
                     .iter()
-                    .filter(|s| s.host == host)
                     .map(|s| s.description.clone())
                     .collect();
                 let who = format!("{} (host {host_name})", self.display(user));
@@ -1479,13 +1522,7 @@ impl<'a> Expander<'a> {
             for h in self.select(d, "host_name", "hostgroup_name").0 {
                 for desc in &descs {
                     let found = if desc == "*" {
-                        self.model
-                            .services
-                            .iter()
-                            .enumerate()
-                            .filter(|(_, s)| s.host == h)
-                            .map(|(i, _)| i as ServiceId)
-                            .collect()
+                        self.model.services_of(h).collect()
                     } else {
                         self.lookup_service(h, desc, "service_description", src.as_ref(), d)
                             .into_iter()
@@ -1560,33 +1597,49 @@ impl<'a> Expander<'a> {
                 _ => Vec::new(),
             }
         };
-        let mut checks: Vec<(usize, String, &'static str, RAttr, (K, &'static str, Code))> =
+        let mut checks: Vec<(String, &'static str, Arc<RAttr>, (K, &'static str, Code))> =
             Vec::new();
         for o in self.res.objects.iter().filter(|o| o.register) {
             if o.kind == K::Service {
-                continue; // checked per exploded service below, implicit host values included
+                continue; // checked per service definition below
             }
             for (attr, target) in per_kind(o.kind) {
-                if let Some(a) = o.get(attr) {
-                    checks.push((o.id, self.display(o), attr, a.clone(), target));
+                if let Some(a) = o.attrs.get(attr) {
+                    checks.push((self.display(o), attr, a.clone(), target));
                 }
             }
         }
+        // Services: once per definition that made services (values a service takes from its
+        // host are checked on the host), and per service for its own overrides.
+        let service_kind = per_kind(K::Service);
+        let mut used_defs: BTreeMap<usize, usize> = BTreeMap::new();
         for s in &self.model.services {
-            for (attr, target) in per_kind(K::Service) {
-                // Values a service takes from its host are checked on the host.
-                let own = s.overrides.get(attr).or(self.res.objects[s.def].get(attr));
-                if let Some(a) = own {
+            *used_defs.entry(s.def).or_default() += 1;
+            for (attr, target) in &service_kind {
+                if let Some(a) = s.overrides.get(*attr) {
                     let who = format!(
                         "service {}/{}",
                         self.model.host_names[s.host as usize], s.description
                     );
-                    checks.push((s.def, who, attr, a.clone(), target));
+                    checks.push((who, attr, Arc::new(a.clone()), *target));
+                }
+            }
+        }
+        for (def, n) in used_defs {
+            let o = &self.res.objects[def];
+            for (attr, target) in &service_kind {
+                if let Some(a) = o.attrs.get(*attr) {
+                    let who = format!(
+                        "{} ({n} service{})",
+                        self.display(o),
+                        if n == 1 { "" } else { "s" }
+                    );
+                    checks.push((who, attr, a.clone(), *target));
                 }
             }
         }
         let realm_default = |n: &str| n.is_empty();
-        for (_, who, attr, a, (kind, what, code)) in checks {
+        for (who, attr, a, (kind, what, code)) in checks {
             let names: Vec<(String, Source)> = if matches!(attr, "check_command" | "event_handler")
             {
                 let name = a.raw.split('!').next().unwrap_or("").trim().to_string();
@@ -1677,12 +1730,10 @@ fn cycles<N: Ord + Copy + std::hash::Hash>(
     edges: impl Fn(N) -> Vec<N>,
 ) -> Vec<Vec<N>> {
     use petgraph::graphmap::DiGraphMap;
+    // Only nodes with edges can be on a cycle: a million services without dependencies
+    // cost nothing here.
     let mut g: DiGraphMap<N, ()> = DiGraphMap::new();
     for n in nodes {
-        g.add_node(n);
-    }
-    let all: Vec<N> = g.nodes().collect();
-    for n in all {
         for m in edges(n) {
             g.add_edge(n, m, ());
         }

@@ -4,6 +4,7 @@
 //! diagnostics in report order, object counts) and render it themselves.
 
 pub mod expand;
+pub mod explain;
 pub mod hostexpr;
 pub mod ir;
 pub mod lower;
@@ -13,6 +14,7 @@ mod schema_data;
 pub mod summary;
 
 use std::path::Path;
+use std::time::{Duration, Instant};
 
 pub use monitorc_grammar as grammar;
 use monitorc_grammar::{Diagnostic, LoadError, Loaded, Severity};
@@ -42,22 +44,41 @@ impl Checked {
     }
 }
 
-/// Loads, parses and lowers the configuration at `path`, collecting every diagnostic.
+/// Loads, parses, lowers, resolves and expands the configuration at `path`, collecting every
+/// diagnostic.
 pub fn check(path: &Path) -> Result<Checked, LoadError> {
+    check_timed(path).map(|(c, _)| c)
+}
+
+/// [`check`], with the wall-clock time of each stage (for `--timings` and benchmarks).
+pub fn check_timed(path: &Path) -> Result<(Checked, Vec<(&'static str, Duration)>), LoadError> {
+    let mut timings = Vec::new();
+    let mut clock = Instant::now();
+    let mut lap = |name: &'static str, timings: &mut Vec<(&'static str, Duration)>| {
+        let now = Instant::now();
+        timings.push((name, now - clock));
+        clock = now;
+    };
     let mut loaded = monitorc_grammar::load(path)?;
+    lap("load+parse", &mut timings);
     let (ir, lower_diags) = lower::lower(&loaded);
+    lap("lower", &mut timings);
     let mut diagnostics = std::mem::take(&mut loaded.diagnostics);
     diagnostics.extend(lower_diags);
     let resolved = resolve::resolve(&ir, &mut diagnostics);
+    lap("resolve", &mut timings);
     let model = expand::expand(&ir, &resolved, &loaded.sources, &mut diagnostics);
+    lap("expand", &mut timings);
     monitorc_grammar::diag::sort(&mut diagnostics);
     let summary = summary::summarize(&ir, &resolved, &model);
-    Ok(Checked {
+    lap("summary", &mut timings);
+    let checked = Checked {
         loaded,
         ir,
         resolved,
         model,
         diagnostics,
         summary,
-    })
+    };
+    Ok((checked, timings))
 }

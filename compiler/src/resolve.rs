@@ -9,6 +9,7 @@
 //! is what made it slow (shinken#1591).
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use petgraph::graph::{DiGraph, NodeIndex};
 use rayon::prelude::*;
@@ -55,15 +56,17 @@ pub struct ResolvedObject {
     pub kind: ObjectKind,
     /// False for templates (`register 0`).
     pub register: bool,
-    pub attrs: BTreeMap<String, RAttr>,
-    pub customs: BTreeMap<String, RAttr>,
+    /// Shared with the templates they come from: a value set once in a template is stored
+    /// once, however many objects inherit it.
+    pub attrs: BTreeMap<Arc<str>, Arc<RAttr>>,
+    pub customs: BTreeMap<Arc<str>, Arc<RAttr>>,
     /// Every template this object inherits from, directly or not, depth first, once each.
     pub templates: Vec<String>,
 }
 
 impl ResolvedObject {
     pub fn get(&self, key: &str) -> Option<&RAttr> {
-        self.attrs.get(key)
+        self.attrs.get(key).map(|a| &**a)
     }
 
     pub fn get_str(&self, key: &str) -> Option<&str> {
@@ -71,7 +74,7 @@ impl ResolvedObject {
     }
 
     pub fn list(&self, key: &str) -> &[String] {
-        self.attrs.get(key).map(RAttr::as_list).unwrap_or(&[])
+        self.attrs.get(key).map(|a| a.as_list()).unwrap_or(&[])
     }
 
     pub fn name(&self) -> Option<&str> {
@@ -105,15 +108,15 @@ impl Resolved {
 /// search goes on to the next template and concatenates.
 #[derive(Clone, Debug)]
 struct Partial {
-    attr: RAttr,
+    attr: Arc<RAttr>,
     open: bool,
 }
 
 /// A template as its users see it.
 #[derive(Clone, Debug, Default)]
 struct Template {
-    attrs: HashMap<String, Partial>,
-    customs: BTreeMap<String, RAttr>,
+    attrs: HashMap<Arc<str>, Partial>,
+    customs: BTreeMap<Arc<str>, Arc<RAttr>>,
     names: Vec<String>,
 }
 
@@ -167,39 +170,38 @@ fn combine(
     uses: &[usize],
     memo: &[Option<Template>],
     template: bool,
-) -> BTreeMap<String, Partial> {
+) -> BTreeMap<Arc<str>, Partial> {
     let obj = &ir.objects[i];
-    let mut keys: Vec<&str> = obj.attrs.iter().map(|a| a.name.as_str()).collect();
+    let mut keys: Vec<Arc<str>> = obj
+        .attrs
+        .iter()
+        .map(|a| Arc::from(a.name.as_str()))
+        .collect();
     for &u in uses {
         if let Some(t) = &memo[u] {
-            keys.extend(t.attrs.keys().map(String::as_str));
+            keys.extend(t.attrs.keys().cloned());
         }
     }
     keys.sort_unstable();
     keys.dedup();
     let mut out = BTreeMap::new();
     for key in keys {
-        if NOT_INHERITED.contains(&key) {
-            if let Some(a) = obj.get(key) {
-                out.insert(
-                    key.to_string(),
-                    Partial {
-                        attr: own(i, a),
-                        open: false,
-                    },
-                );
+        if NOT_INHERITED.contains(&&*key) {
+            if let Some(a) = obj.get(&key) {
+                let attr = own(i, a);
+                out.insert(key, Partial { attr, open: false });
             }
             continue;
         }
-        if let Some(p) = attribute(i, obj.get(key), key, uses, memo, template) {
-            out.insert(key.to_string(), p);
+        if let Some(p) = attribute(i, obj.get(&key), &key, uses, memo, template) {
+            out.insert(key, p);
         }
     }
     out
 }
 
-fn own(i: usize, a: &Attr) -> RAttr {
-    RAttr {
+fn own(i: usize, a: &Attr) -> Arc<RAttr> {
+    Arc::new(RAttr {
         value: a.value.clone(),
         raw: a.raw.clone(),
         sources: vec![Source {
@@ -207,7 +209,7 @@ fn own(i: usize, a: &Attr) -> RAttr {
             key_span: a.key_span,
             value_span: a.value_span,
         }],
-    }
+    })
 }
 
 /// One attribute of object `i`: its own value, else the first template (left to right) that
@@ -226,7 +228,7 @@ fn attribute(
             open: false,
         });
     }
-    let mut acc: Option<RAttr> = None;
+    let mut acc: Option<Arc<RAttr>> = None;
     let mut closed = false;
     for &u in uses {
         let Some(p) = memo[u].as_ref().and_then(|t| t.attrs.get(key)) else {
@@ -235,7 +237,7 @@ fn attribute(
         // Earlier additions first, then this template's value.
         acc = Some(match acc {
             None => p.attr.clone(),
-            Some(prev) => concat(prev, &p.attr),
+            Some(prev) => concat(&prev, &p.attr),
         });
         if !p.open {
             closed = true;
@@ -247,7 +249,7 @@ fn attribute(
         let mine = own(i, a);
         acc = Some(match acc {
             None => mine,
-            Some(prev) => concat(prev, &mine),
+            Some(prev) => concat(&prev, &mine),
         });
     }
     acc.map(|attr| Partial {
@@ -257,21 +259,21 @@ fn attribute(
     })
 }
 
-fn concat(mut a: RAttr, b: &RAttr) -> RAttr {
-    let mut list = match std::mem::replace(&mut a.value, Value::Null) {
-        Value::List(l) => l,
-        _ => Vec::new(),
-    };
+fn concat(a: &RAttr, b: &RAttr) -> Arc<RAttr> {
+    let mut list = a.as_list().to_vec();
     for v in b.as_list() {
         // Alignak de-duplicates list values, preserving order.
         if !list.contains(v) {
             list.push(v.clone());
         }
     }
-    a.raw = list.join(",");
-    a.value = Value::List(list);
-    a.sources.extend(b.sources.iter().cloned());
-    a
+    let mut sources = a.sources.clone();
+    sources.extend(b.sources.iter().cloned());
+    Arc::new(RAttr {
+        raw: list.join(","),
+        value: Value::List(list),
+        sources,
+    })
 }
 
 /// Custom variables: own first, then each template's (left to right, each already resolved
@@ -281,10 +283,10 @@ fn customs(
     i: usize,
     uses: &[usize],
     memo: &[Option<Template>],
-) -> BTreeMap<String, RAttr> {
+) -> BTreeMap<Arc<str>, Arc<RAttr>> {
     let mut out = BTreeMap::new();
     for c in &ir.objects[i].customs {
-        out.insert(c.name.clone(), own(i, c));
+        out.insert(Arc::from(c.name.as_str()), own(i, c));
     }
     for &u in uses {
         for (k, v) in memo[u].iter().flat_map(|t| &t.customs) {
