@@ -60,9 +60,9 @@ impl SourceFile {
         let mut line_starts = Vec::with_capacity(text.len() / 32 + 1);
         line_starts.push(0);
         let bytes = text.as_bytes();
+        // `\n` ends a line (`\r\n` too), as in the grammar.
         for (i, &b) in bytes.iter().enumerate() {
-            // `\r\n` and lone `\r` both end a line, as the grammar says.
-            if b == b'\n' || (b == b'\r' && bytes.get(i + 1) != Some(&b'\n')) {
+            if b == b'\n' {
                 line_starts.push(i as u32 + 1);
             }
         }

@@ -115,7 +115,7 @@ pub fn parse(file: FileId, text: &str) -> (SyntaxTree, Vec<Diagnostic>) {
                 let span = trim_line(file, text, sp(&pair));
                 let mut inner = pair.into_inner();
                 let key = inner.next().expect("param has a key");
-                let (value, cooked) = match inner.next() {
+                let (value, cooked) = match inner.find(|p| p.as_rule() == Rule::value) {
                     Some(v) => cook(file, text, sp(&v)),
                     None => (
                         Span::new(file, key.as_span().end(), key.as_span().end()),
@@ -216,7 +216,7 @@ fn build_block(file: FileId, text: &str, pair: Pair<Rule>, diags: &mut Vec<Diagn
                 let mut inner = p.into_inner();
                 let key = inner.next().expect("attr has a key");
                 let ks = key.as_span();
-                let (value, cooked) = match inner.next() {
+                let (value, cooked) = match inner.find(|p| p.as_rule() == Rule::value) {
                     Some(v) => cook(
                         file,
                         text,
@@ -280,7 +280,7 @@ fn build_block(file: FileId, text: &str, pair: Pair<Rule>, diags: &mut Vec<Diagn
 /// Trims trailing blanks from a raw value span and joins continuation lines / unescapes `\;`.
 fn cook(file: FileId, text: &str, raw: Span) -> (Span, Option<Box<str>>) {
     let s = &text[raw.range()];
-    let trimmed = s.trim_end_matches([' ', '\t']);
+    let trimmed = s.trim_end_matches([' ', '\t', '\r']);
     let span = Span::new(file, raw.start as usize, raw.start as usize + trimmed.len());
     if !trimmed.contains('\\') {
         return (span, None);
@@ -387,6 +387,22 @@ mod tests {
                 ("notes".into(), "first second".into()),
                 ("empty".into(), "".into()),
                 ("_VAR".into(), "value # not a comment".into()),
+            ]
+        );
+    }
+
+    #[test]
+    fn crlf_empty_values_and_comments_after_keys() {
+        let text =
+            "define host {\r\n  notes   \r\n  alias;comment\r\n  address 10.0.0.1;x\r\n}\r\n";
+        let (tree, diags) = parse(F, text);
+        assert!(diags.is_empty(), "{diags:?}");
+        assert_eq!(
+            attrs(text, &tree, 0),
+            vec![
+                ("notes".into(), "".into()),
+                ("alias".into(), "".into()),
+                ("address".into(), "10.0.0.1".into()),
             ]
         );
     }
