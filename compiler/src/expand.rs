@@ -713,7 +713,7 @@ impl<'a> Expander<'a> {
             // Which hosts inherit each host template, computed once.
             let mut by_template: HashMap<&str, BTreeSet<HostId>> = HashMap::new();
             for (h, &idx) in self.model.hosts.iter().enumerate() {
-                for t in &self.res.objects[idx].templates {
+                for t in self.res.objects[idx].templates.iter() {
                     by_template
                         .entry(t.as_str())
                         .or_default()
@@ -825,12 +825,11 @@ impl<'a> Expander<'a> {
         desc: &str,
     ) -> Vec<(String, BTreeMap<String, RAttr>)> {
         let var = var.trim().to_ascii_uppercase();
-        let Some(list) = host.customs.get(var.as_str()) else {
+        let Some(list) = host.custom(&var) else {
             return Vec::new();
         };
         let excluded: BTreeSet<String> = host
-            .customs
-            .get(format!("_!{}", &var[1..]).as_str())
+            .custom(&format!("_!{}", &var[1..]))
             .map(|a| {
                 foreach_entries(&a.raw)
                     .into_iter()
@@ -908,7 +907,7 @@ impl<'a> Expander<'a> {
                     if raw != a.raw {
                         let value = match &a.value {
                             Value::List(_) => Value::List(crate::lower::split_list(&raw)),
-                            _ => Value::Str(raw.clone()),
+                            _ => Value::Str,
                         };
                         overrides.insert(
                             k.to_string(),
@@ -925,7 +924,7 @@ impl<'a> Expander<'a> {
             overrides.insert(
                 "service_description".into(),
                 RAttr {
-                    value: Value::Str(description.clone()),
+                    value: Value::Str,
                     raw: description.clone(),
                     sources: d.sources.clone(),
                 },
@@ -1003,7 +1002,7 @@ impl<'a> Expander<'a> {
                         s.overrides.insert(
                             attr.to_string(),
                             RAttr {
-                                value: Value::Str(v.clone()),
+                                value: Value::Str,
                                 raw: v,
                                 sources: vec![src.clone()],
                             },
@@ -1604,7 +1603,7 @@ impl<'a> Expander<'a> {
                 continue; // checked per service definition below
             }
             for (attr, target) in per_kind(o.kind) {
-                if let Some(a) = o.attrs.get(attr) {
+                if let Some(a) = o.get_shared(attr) {
                     checks.push((self.display(o), attr, a.clone(), target));
                 }
             }
@@ -1628,7 +1627,7 @@ impl<'a> Expander<'a> {
         for (def, n) in used_defs {
             let o = &self.res.objects[def];
             for (attr, target) in &service_kind {
-                if let Some(a) = o.attrs.get(*attr) {
+                if let Some(a) = o.get_shared(attr) {
                     let who = format!(
                         "{} ({n} service{})",
                         self.display(o),

@@ -111,7 +111,7 @@ pub fn host(c: &Checked, name: &str) -> Lookup {
         kind: "host",
         name: name.to_string(),
         defined_at: Some(defined_at(c, o)),
-        templates: o.templates.clone(),
+        templates: o.templates.to_vec(),
         ..Default::default()
     };
     e.attributes = o
@@ -183,10 +183,10 @@ pub fn service(c: &Checked, host: &str, description: &str) -> Lookup {
         kind: "service",
         name: format!("{host}/{description}"),
         defined_at: Some(defined_at(c, def)),
-        templates: def.templates.clone(),
+        templates: def.templates.to_vec(),
         ..Default::default()
     };
-    let mut keys: Vec<&str> = def.attrs.keys().map(|k| &**k).collect();
+    let mut keys: Vec<&str> = def.attrs.iter().map(|(k, _)| &**k).collect();
     keys.extend(s.overrides.keys().map(String::as_str));
     keys.extend(
         IMPLICIT_FROM_HOST

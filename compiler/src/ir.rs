@@ -9,7 +9,8 @@ use crate::schema::ObjectKind;
 /// A typed attribute value.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Value {
-    Str(String),
+    /// Free text: the attribute's `raw` string is the value (not copied here).
+    Str,
     Int(i64),
     Float(f64),
     Bool(bool),
@@ -23,7 +24,7 @@ pub enum Value {
 #[derive(Clone, Debug)]
 pub struct Attr {
     /// The name as written (custom variables upper-cased, as the engines store them).
-    pub name: String,
+    pub name: std::sync::Arc<str>,
     pub key_span: Span,
     pub value_span: Span,
     /// The value text, with a leading `+` removed.
@@ -59,7 +60,7 @@ pub struct Object {
 
 impl Object {
     pub fn get(&self, name: &str) -> Option<&Attr> {
-        self.attrs.iter().find(|a| a.name == name)
+        self.attrs.iter().find(|a| &*a.name == name)
     }
 
     pub fn get_str(&self, name: &str) -> Option<&str> {

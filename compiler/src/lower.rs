@@ -141,7 +141,7 @@ fn lower_block(
                 continue;
             }
             let name = key.to_ascii_uppercase();
-            if let Some(first) = obj.customs.iter().find(|c| c.name == name) {
+            if let Some(first) = obj.customs.iter().find(|c| *c.name == *name) {
                 if first.raw != value {
                     diags.push(duplicate_attr(
                         &name,
@@ -153,12 +153,12 @@ fn lower_block(
                 continue;
             }
             obj.customs.push(Attr {
-                name,
+                name: name.as_str().into(),
                 key_span: a.key,
                 value_span: a.value,
                 raw: value.to_string(),
                 plus: false,
-                value: Value::Str(value.to_string()),
+                value: Value::Str,
             });
             continue;
         }
@@ -202,7 +202,7 @@ fn lower_block(
             Some(attr) => attr,
             None => continue,
         };
-        if let Some(prev) = obj.attrs.iter_mut().find(|p| p.name == key) {
+        if let Some(prev) = obj.attrs.iter_mut().find(|p| &*p.name == key) {
             if ty.is_list() {
                 // Lists concatenate every occurrence (Shinken's list properties).
                 if let (Value::List(old), Value::List(new)) = (&mut prev.value, attr.value) {
@@ -260,7 +260,7 @@ fn typed(
         None => (false, value),
     };
     let make = |v: Value| Attr {
-        name: key.to_string(),
+        name: key.into(),
         key_span,
         value_span: span,
         raw: body.to_string(),
@@ -277,7 +277,7 @@ fn typed(
             .help(help)
     };
     let v = match ty {
-        Ty::Str => Value::Str(body.to_string()),
+        Ty::Str => Value::Str,
         Ty::Int => match body.parse::<i64>() {
             Ok(i) => Value::Int(i),
             Err(_) => {

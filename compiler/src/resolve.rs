@@ -58,23 +58,41 @@ pub struct ResolvedObject {
     pub register: bool,
     /// Shared with the templates they come from: a value set once in a template is stored
     /// once, however many objects inherit it.
-    pub attrs: BTreeMap<Arc<str>, Arc<RAttr>>,
-    pub customs: BTreeMap<Arc<str>, Arc<RAttr>>,
+    /// Sorted by name.
+    pub attrs: Vec<(Arc<str>, Arc<RAttr>)>,
+    /// Custom variables (upper case), sorted by name.
+    pub customs: Vec<(Arc<str>, Arc<RAttr>)>,
     /// Every template this object inherits from, directly or not, depth first, once each.
-    pub templates: Vec<String>,
+    pub templates: Arc<[String]>,
+}
+
+/// Looks `key` up in a list sorted by name.
+fn find<'v, V>(list: &'v [(Arc<str>, V)], key: &str) -> Option<&'v V> {
+    list.binary_search_by(|(k, _)| (**k).cmp(key))
+        .ok()
+        .map(|i| &list[i].1)
 }
 
 impl ResolvedObject {
     pub fn get(&self, key: &str) -> Option<&RAttr> {
-        self.attrs.get(key).map(|a| &**a)
+        find(&self.attrs, key).map(|a| &**a)
+    }
+
+    /// The attribute as shared with the template that set it.
+    pub fn get_shared(&self, key: &str) -> Option<&Arc<RAttr>> {
+        find(&self.attrs, key)
+    }
+
+    pub fn custom(&self, key: &str) -> Option<&RAttr> {
+        find(&self.customs, key).map(|a| &**a)
     }
 
     pub fn get_str(&self, key: &str) -> Option<&str> {
-        self.attrs.get(key).map(|a| a.raw.as_str())
+        self.get(key).map(|a| a.raw.as_str())
     }
 
     pub fn list(&self, key: &str) -> &[String] {
-        self.attrs.get(key).map(|a| a.as_list()).unwrap_or(&[])
+        self.get(key).map(|a| a.as_list()).unwrap_or(&[])
     }
 
     pub fn name(&self) -> Option<&str> {
@@ -115,9 +133,10 @@ struct Partial {
 /// A template as its users see it.
 #[derive(Clone, Debug, Default)]
 struct Template {
-    attrs: HashMap<Arc<str>, Partial>,
-    customs: BTreeMap<Arc<str>, Arc<RAttr>>,
-    names: Vec<String>,
+    /// Sorted by name.
+    attrs: Vec<(Arc<str>, Partial)>,
+    customs: Vec<(Arc<str>, Arc<RAttr>)>,
+    names: Arc<[String]>,
 }
 
 /// Attributes that are never inherited.
@@ -132,7 +151,7 @@ pub fn resolve(ir: &Ir, diags: &mut Vec<Diagnostic>) -> Resolved {
     let mut memo: Vec<Option<Template>> = vec![None; ir.objects.len()];
     for &t in &order {
         memo[t] = Some(Template {
-            attrs: combine(ir, t, &uses[t], &memo, true).into_iter().collect(),
+            attrs: combine(ir, t, &uses[t], &memo, true),
             customs: customs(ir, t, &uses[t], &memo),
             names: template_names(ir, &uses[t], &memo),
         });
@@ -163,38 +182,35 @@ pub fn resolve(ir: &Ir, diags: &mut Vec<Diagnostic>) -> Resolved {
     resolved
 }
 
-/// The attributes of object `i` given its templates' memos.
+/// The attributes of object `i` given its templates' memos, sorted by name.
 fn combine(
     ir: &Ir,
     i: usize,
     uses: &[usize],
     memo: &[Option<Template>],
     template: bool,
-) -> BTreeMap<Arc<str>, Partial> {
+) -> Vec<(Arc<str>, Partial)> {
     let obj = &ir.objects[i];
-    let mut keys: Vec<Arc<str>> = obj
-        .attrs
-        .iter()
-        .map(|a| Arc::from(a.name.as_str()))
-        .collect();
+    let mut keys: Vec<&Arc<str>> = obj.attrs.iter().map(|a| &a.name).collect();
     for &u in uses {
         if let Some(t) = &memo[u] {
-            keys.extend(t.attrs.keys().cloned());
+            keys.extend(t.attrs.iter().map(|(k, _)| k));
         }
     }
     keys.sort_unstable();
     keys.dedup();
-    let mut out = BTreeMap::new();
+    let mut out = Vec::with_capacity(keys.len());
     for key in keys {
-        if NOT_INHERITED.contains(&&*key) {
-            if let Some(a) = obj.get(&key) {
+        let own_attr = obj.get(key);
+        if NOT_INHERITED.contains(&&**key) {
+            if let Some(a) = own_attr {
                 let attr = own(i, a);
-                out.insert(key, Partial { attr, open: false });
+                out.push((key.clone(), Partial { attr, open: false }));
             }
             continue;
         }
-        if let Some(p) = attribute(i, obj.get(&key), &key, uses, memo, template) {
-            out.insert(key, p);
+        if let Some(p) = attribute(i, own_attr, key, uses, memo, template) {
+            out.push((key.clone(), p));
         }
     }
     out
@@ -231,7 +247,7 @@ fn attribute(
     let mut acc: Option<Arc<RAttr>> = None;
     let mut closed = false;
     for &u in uses {
-        let Some(p) = memo[u].as_ref().and_then(|t| t.attrs.get(key)) else {
+        let Some(p) = memo[u].as_ref().and_then(|t| find(&t.attrs, key)) else {
             continue;
         };
         // Earlier additions first, then this template's value.
@@ -283,21 +299,26 @@ fn customs(
     i: usize,
     uses: &[usize],
     memo: &[Option<Template>],
-) -> BTreeMap<Arc<str>, Arc<RAttr>> {
-    let mut out = BTreeMap::new();
-    for c in &ir.objects[i].customs {
-        out.insert(Arc::from(c.name.as_str()), own(i, c));
+) -> Vec<(Arc<str>, Arc<RAttr>)> {
+    let own_customs = &ir.objects[i].customs;
+    if uses.is_empty() && own_customs.is_empty() {
+        return Vec::new();
+    }
+    let mut out: BTreeMap<&Arc<str>, Arc<RAttr>> = BTreeMap::new();
+    for c in own_customs {
+        out.insert(&c.name, own(i, c));
     }
     for &u in uses {
         for (k, v) in memo[u].iter().flat_map(|t| &t.customs) {
-            out.entry(k.clone()).or_insert_with(|| v.clone());
+            out.entry(k).or_insert_with(|| v.clone());
         }
     }
-    out
+    out.into_iter().map(|(k, v)| (k.clone(), v)).collect()
 }
 
 /// Transitive template names, depth first.
-fn template_names(ir: &Ir, uses: &[usize], memo: &[Option<Template>]) -> Vec<String> {
+fn template_names(ir: &Ir, uses: &[usize], memo: &[Option<Template>]) -> Arc<[String]> {
+    // The common case, one template: its own name then its list, shared between objects.
     let mut out: Vec<String> = Vec::new();
     for &u in uses {
         if let Some(n) = ir.objects[u].template_name() {
@@ -305,13 +326,13 @@ fn template_names(ir: &Ir, uses: &[usize], memo: &[Option<Template>]) -> Vec<Str
                 out.push(n.to_string());
             }
         }
-        for t in memo[u].iter().flat_map(|t| &t.names) {
+        for t in memo[u].iter().flat_map(|t| t.names.iter()) {
             if !out.contains(t) {
                 out.push(t.clone());
             }
         }
     }
-    out
+    out.into()
 }
 
 /// Templates by kind and name, the winner of duplicates chosen like `lower` does.
@@ -528,7 +549,7 @@ fn check_required(ir: &Ir, resolved: &Resolved, diags: &mut Vec<Diagnostic>) {
             .kind
             .required()
             .iter()
-            .filter(|alts| !alts.iter().any(|a| r.attrs.contains_key(*a)))
+            .filter(|alts| !alts.iter().any(|a| r.get(a).is_some()))
             .map(|alts| {
                 alts.iter()
                     .map(|a| format!("`{a}`"))
@@ -618,9 +639,9 @@ define host {{
         assert_eq!(ab.get_str("notes"), Some("from-tA"));
         // Set only in the later template: still arrives.
         assert_eq!(ab.get_str("notes_url"), Some("url-from-tB"));
-        assert_eq!(ab.customs["_X"].raw, "x-from-tA");
-        assert_eq!(ab.customs["_Y"].raw, "y-from-tB");
-        assert_eq!(ab.templates, ["tA", "tB"]);
+        assert_eq!(ab.custom("_X").unwrap().raw, "x-from-tA");
+        assert_eq!(ab.custom("_Y").unwrap().raw, "y-from-tB");
+        assert_eq!(*ab.templates, ["tA", "tB"]);
         assert_eq!(host(&r, "ba").get_str("notes"), Some("from-tB"));
         // `register` and `name` are never inherited.
         assert!(ab.get("register").is_none() && ab.get("name").is_none());
@@ -656,13 +677,13 @@ define host {{
         // The probe of the reference: tB's hgB is lost, hgNew appended to tA's.
         assert_eq!(p.list("hostgroups"), ["hgA", "hgNew"]);
         assert!(p.get("notes").is_none(), "null clears the inherited value");
-        assert_eq!(p.customs["_X"].raw, "own");
+        assert_eq!(p.custom("_X").unwrap().raw, "own");
         // A template's own `+` continues the search and concatenates.
         assert_eq!(
             host(&r, "chained").list("hostgroups"),
             ["hgB", "hgPlus", "hgOwn"]
         );
-        assert_eq!(host(&r, "chained").templates, ["tPlus", "tB"]);
+        assert_eq!(*host(&r, "chained").templates, ["tPlus", "tB"]);
     }
 
     #[test]
@@ -734,6 +755,6 @@ define host {
             ]
         );
         assert_eq!(host(&r, "h").get_str("notes"), Some("from-c"));
-        assert_eq!(host(&r, "h").templates, ["a", "b", "c", "self"]);
+        assert_eq!(*host(&r, "h").templates, ["a", "b", "c", "self"]);
     }
 }
