@@ -27,7 +27,8 @@ pub type ServiceId = u32;
 #[derive(Clone, Debug)]
 pub struct Service {
     pub host: HostId,
-    pub description: String,
+    /// Shared between the services of one definition.
+    pub description: Arc<str>,
     /// The resolved service definition (or service template, for services on host templates)
     /// in `Resolved::objects`.
     pub def: usize,
@@ -139,7 +140,7 @@ impl Model {
     pub fn service_by_key(&self, host: HostId, description: &str) -> Option<ServiceId> {
         let range = self.host_services.get(host as usize)?.clone();
         let list = &self.services[range.start as usize..range.end as usize];
-        list.binary_search_by(|s| s.description.as_str().cmp(description))
+        list.binary_search_by(|s| (*s.description).cmp(description))
             .ok()
             .map(|i| range.start + i as ServiceId)
     }
@@ -158,6 +159,7 @@ pub fn expand(ir: &Ir, res: &Resolved, sources: &SourceMap, diags: &mut Vec<Diag
         sources,
         model: Model::default(),
         all: BTreeSet::new(),
+        filters: Vec::new(),
         unknown: BTreeMap::new(),
         diags: Vec::new(),
     };
@@ -201,6 +203,8 @@ struct Expander<'a> {
     model: Model,
     /// Every host, for `*` and negations.
     all: BTreeSet<HostId>,
+    /// Whether each host has `service_excludes` or `service_includes`.
+    filters: Vec<bool>,
     /// Keyed by (span, name) so a mistake in a template is one diagnostic.
     unknown: BTreeMap<(Span, String), Unknown>,
     diags: Vec<Diagnostic>,
@@ -669,6 +673,15 @@ impl<'a> Expander<'a> {
             .get("allow_empty_hostgroup_assignment")
             .is_some_and(|v| v.trim() == "0");
         let mut per_host: Vec<Vec<Service>> = vec![Vec::new(); self.model.hosts.len()];
+        self.filters = self
+            .model
+            .hosts
+            .iter()
+            .map(|&i| {
+                let h = &self.res.objects[i];
+                h.get("service_excludes").is_some() || h.get("service_includes").is_some()
+            })
+            .collect();
         let mut defs: Vec<&'a ResolvedObject> = self.res.of_kind(ObjectKind::Service).collect();
         // Services on host templates: service templates whose host_name names host templates.
         let templated: Vec<&'a ResolvedObject> = self
@@ -756,14 +769,16 @@ impl<'a> Expander<'a> {
             return;
         };
         let foreach = def.get_str("duplicate_foreach");
+        let shared: Arc<str> = Arc::from(desc);
         for h in hosts {
             let host = self.model.host(self.res, h);
-            let generated: Vec<(String, BTreeMap<String, RAttr>)> = match foreach {
+            let generated: Vec<(Arc<str>, BTreeMap<String, RAttr>)> = match foreach {
                 Some(var) => self.foreach(def, host, var, desc),
-                None => vec![(desc.to_string(), BTreeMap::new())],
+                None => vec![(shared.clone(), BTreeMap::new())],
             };
+            let filters = self.filters[h as usize];
             for (description, overrides) in generated {
-                if excluded(host, &description) {
+                if filters && excluded(host, &description) {
                     continue;
                 }
                 let list = &mut per_host[h as usize];
@@ -823,7 +838,7 @@ impl<'a> Expander<'a> {
         host: &ResolvedObject,
         var: &str,
         desc: &str,
-    ) -> Vec<(String, BTreeMap<String, RAttr>)> {
+    ) -> Vec<(Arc<str>, BTreeMap<String, RAttr>)> {
         let var = var.trim().to_ascii_uppercase();
         let Some(list) = host.custom(&var) else {
             return Vec::new();
@@ -929,7 +944,7 @@ impl<'a> Expander<'a> {
                     sources: d.sources.clone(),
                 },
             );
-            out.push((description, overrides));
+            out.push((description.into(), overrides));
         }
         out
     }
@@ -1015,7 +1030,7 @@ impl<'a> Expander<'a> {
                     let candidates: Vec<String> = self.model.services
                         [range.start as usize..range.end as usize]
                         .iter()
-                        .map(|s| s.description.clone())
+                        .map(|s| s.description.to_string())
                         .collect();
                     self.unknown(
                         codes::UNKNOWN_SERVICE,
@@ -1029,6 +1044,21 @@ impl<'a> Expander<'a> {
                 }
             }
         }
+    }
+
+    /// The services that set `key` themselves (through their definition or an override);
+    /// looked up once per definition, not once per service.
+    fn services_with(&self, key: &str) -> Vec<usize> {
+        let mut has: HashMap<usize, bool> = HashMap::new();
+        (0..self.model.services.len())
+            .filter(|&i| {
+                let s = &self.model.services[i];
+                s.overrides.contains_key(key)
+                    || *has
+                        .entry(s.def)
+                        .or_insert_with(|| self.res.objects[s.def].get(key).is_some())
+            })
+            .collect()
     }
 
     fn servicegroups(&mut self) {
@@ -1115,8 +1145,20 @@ impl<'a> Expander<'a> {
                 }
             }
         }
-        for sid in 0..self.model.services.len() {
+        // The groups a definition names are the same for all its services: resolve them once
+        // per definition (services with their own override are done one by one).
+        let mut per_def: HashMap<usize, Vec<Option<String>>> = HashMap::new();
+        for sid in self.services_with("servicegroups") {
             let s = &self.model.services[sid];
+            let own = s.overrides.contains_key("servicegroups");
+            if !own {
+                if let Some(groups) = per_def.get(&s.def) {
+                    for g in groups.iter().flatten() {
+                        direct.get_mut(g).unwrap().insert(sid as ServiceId);
+                    }
+                    continue;
+                }
+            }
             let Some(a) = self
                 .model
                 .service_attr(self.res, s, "servicegroups")
@@ -1124,25 +1166,36 @@ impl<'a> Expander<'a> {
             else {
                 continue;
             };
-            let user = format!(
-                "service {}/{}",
-                self.model.host_names[s.host as usize], s.description
+            let (def, user) = (
+                s.def,
+                format!(
+                    "service {}/{}",
+                    self.model.host_names[s.host as usize], s.description
+                ),
             );
+            let mut known = Vec::new();
             for (g, src) in entries(self.sources, &a) {
                 match direct.get_mut(g) {
                     Some(set) => {
                         set.insert(sid as ServiceId);
+                        known.push(Some(g.to_string()));
                     }
-                    None => self.unknown(
-                        codes::UNKNOWN_SERVICEGROUP,
-                        "servicegroup",
-                        "servicegroups",
-                        src,
-                        g,
-                        user.clone(),
-                        ObjectKind::Servicegroup,
-                    ),
+                    None => {
+                        known.push(None);
+                        self.unknown(
+                            codes::UNKNOWN_SERVICEGROUP,
+                            "servicegroup",
+                            "servicegroups",
+                            src,
+                            g,
+                            user.clone(),
+                            ObjectKind::Servicegroup,
+                        );
+                    }
                 }
+            }
+            if !own {
+                per_def.insert(def, known);
             }
         }
         self.model.servicegroups =
@@ -1364,7 +1417,7 @@ impl<'a> Expander<'a> {
         }
         // The service-side form: `service_dependencies host1,svc1,host2,svc2` (empty host:
         // the same host).
-        for sid in 0..self.model.services.len() {
+        for sid in self.services_with("service_dependencies") {
             let s = self.model.services[sid].clone();
             let Some(a) = self
                 .model
@@ -1487,7 +1540,7 @@ impl<'a> Expander<'a> {
                 let cands: Vec<String> = self.model.services
                     [range.start as usize..range.end as usize]
                     .iter()
-                    .map(|s| s.description.clone())
+                    .map(|s| s.description.to_string())
                     .collect();
                 let who = format!("{} (host {host_name})", self.display(user));
                 self.unknown(

@@ -132,7 +132,7 @@ pub fn host(c: &Checked, name: &str) -> Lookup {
         .collect();
     e.services = m
         .services_of(h)
-        .map(|s| m.services[s as usize].description.clone())
+        .map(|s| m.services[s as usize].description.to_string())
         .collect();
     e.parents = m.parents[h as usize]
         .iter()
@@ -170,7 +170,7 @@ pub fn service(c: &Checked, host: &str, description: &str) -> Lookup {
     let Some(sid) = m.service_by_key(h, description) else {
         let descs: Vec<&str> = m
             .services_of(h)
-            .map(|s| m.services[s as usize].description.as_str())
+            .map(|s| &*m.services[s as usize].description)
             .collect();
         return Err(
             monitorc_grammar::diag::did_you_mean(description, descs).map(|s| format!("{host} {s}"))
