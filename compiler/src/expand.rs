@@ -296,13 +296,13 @@ impl<'a> Expander<'a> {
         code: Code,
         what: &'static str,
         attr: &str,
-        src: &Source,
+        src: impl SourceRef,
         name: &str,
         user: String,
         candidates: impl Into<Candidates>,
     ) {
         let candidates = candidates.into();
-        let span = narrow(self.sources, src.value_span, name);
+        let span = narrow(self.sources, src.source().value_span, name);
         let entry = self
             .unknown
             .entry((span, name.to_string()))
@@ -396,7 +396,7 @@ impl<'a> Expander<'a> {
                         nested
                             .entry(g.clone())
                             .or_default()
-                            .push((m.to_string(), src.clone()));
+                            .push((m.to_string(), src.get().clone()));
                     } else {
                         self.unknown(
                             codes::UNKNOWN_HOSTGROUP,
@@ -460,10 +460,7 @@ impl<'a> Expander<'a> {
             })
             .collect();
         for cycle in cycles(names.iter().map(|s| s.as_str()), |n| {
-            edges
-                .get(n)
-                .map(|v| v.iter().map(|(m, _)| *m).collect())
-                .unwrap_or_default()
+            edges.get(n).into_iter().flatten().map(|(m, _)| *m)
         }) {
             let first_edge = edges[cycle[0]]
                 .iter()
@@ -621,10 +618,10 @@ impl<'a> Expander<'a> {
                 }
             }
         }
-        let parents = self.model.parents.clone();
-        for cycle in cycles(0..host_names.len() as HostId, |h| {
-            parents[h as usize].clone()
-        }) {
+        let parents = std::mem::take(&mut self.model.parents);
+        let found = cycles(0..host_names.len() as HostId, |h| parents[h as usize].iter().copied());
+        self.model.parents = parents;
+        for cycle in found {
             let names: Vec<String> = cycle
                 .iter()
                 .map(|&h| format!("`{}`", host_names[h as usize]))
@@ -1130,7 +1127,7 @@ impl<'a> Expander<'a> {
                         nested
                             .entry(g.clone())
                             .or_default()
-                            .push((m.to_string(), src.clone()));
+                            .push((m.to_string(), src.get().clone()));
                     } else {
                         self.unknown(
                             codes::UNKNOWN_SERVICEGROUP,
@@ -1242,7 +1239,7 @@ impl<'a> Expander<'a> {
                         nested
                             .entry(g.clone())
                             .or_default()
-                            .push((m.to_string(), src.clone()));
+                            .push((m.to_string(), src.get().clone()));
                     } else {
                         self.unknown(
                             codes::UNKNOWN_CONTACTGROUP,
@@ -1311,7 +1308,7 @@ impl<'a> Expander<'a> {
             edges[d.dependent as usize].push(d.master);
         }
         let names = self.model.host_names.clone();
-        for cycle in cycles(0..names.len() as HostId, |h| edges[h as usize].clone()) {
+        for cycle in cycles(0..names.len() as HostId, |h| edges[h as usize].iter().copied()) {
             let chain: Vec<String> = cycle
                 .iter()
                 .map(|&h| format!("`{}`", names[h as usize]))
@@ -1483,9 +1480,7 @@ impl<'a> Expander<'a> {
                 m.services[s as usize].description
             )
         };
-        for cycle in cycles(0..self.model.services.len() as ServiceId, |s| {
-            edges[s as usize].clone()
-        }) {
+        for cycle in cycles(0..self.model.services.len() as ServiceId, |s| edges[s as usize].iter().copied()) {
             let chain: Vec<String> = cycle.iter().map(|&s| label(&self.model, s)).collect();
             let def = self
                 .model
@@ -1649,15 +1644,29 @@ impl<'a> Expander<'a> {
                 _ => Vec::new(),
             }
         };
-        let mut checks: Vec<(String, &'static str, Arc<RAttr>, (K, &'static str, Code))> =
-            Vec::new();
+        // A value inherited from a template is one `Arc` shared by every object that uses
+        // it: check each distinct value once, remembering how many objects it affects.
+        let mut groups: Vec<Check> = Vec::new();
+        let mut index: HashMap<(usize, &'static str), usize> = HashMap::new();
+        let mut add = |a: &Arc<RAttr>, attr: &'static str, target, who: &dyn Fn() -> String, n: usize| {
+            let key = (Arc::as_ptr(a) as usize, attr);
+            let i = *index.entry(key).or_insert_with(|| {
+                groups.push(Check { attr, value: a.clone(), target, count: 0, users: Vec::new() });
+                groups.len() - 1
+            });
+            let g = &mut groups[i];
+            g.count += n;
+            if g.users.len() < 5 {
+                g.users.push(who());
+            }
+        };
         for o in self.res.objects.iter().filter(|o| o.register) {
             if o.kind == K::Service {
                 continue; // checked per service definition below
             }
             for (attr, target) in per_kind(o.kind) {
                 if let Some(a) = o.get_shared(attr) {
-                    checks.push((self.display(o), attr, a.clone(), target));
+                    add(a, attr, target, &|| self.display(o), 1);
                 }
             }
         }
@@ -1669,11 +1678,8 @@ impl<'a> Expander<'a> {
             *used_defs.entry(s.def).or_default() += 1;
             for (attr, target) in &service_kind {
                 if let Some(a) = s.overrides.get(*attr) {
-                    let who = format!(
-                        "service {}/{}",
-                        self.model.host_names[s.host as usize], s.description
-                    );
-                    checks.push((who, attr, Arc::new(a.clone()), *target));
+                    let who = || format!("service {}/{}", self.model.host_names[s.host as usize], s.description);
+                    add(&Arc::new(a.clone()), attr, *target, &who, 1);
                 }
             }
         }
@@ -1681,73 +1687,102 @@ impl<'a> Expander<'a> {
             let o = &self.res.objects[def];
             for (attr, target) in &service_kind {
                 if let Some(a) = o.get_shared(attr) {
-                    let who = format!(
-                        "{} ({n} service{})",
-                        self.display(o),
-                        if n == 1 { "" } else { "s" }
-                    );
-                    checks.push((who, attr, a.clone(), *target));
+                    let who = || format!("{} ({n} service{})", self.display(o), if n == 1 { "" } else { "s" });
+                    add(a, attr, *target, &who, n);
                 }
             }
         }
-        let realm_default = |n: &str| n.is_empty();
-        for (who, attr, a, (kind, what, code)) in checks {
-            let names: Vec<(String, Source)> = if matches!(attr, "check_command" | "event_handler")
-            {
-                let name = a.raw.split('!').next().unwrap_or("").trim().to_string();
-                if name.is_empty() || GHOST_COMMANDS.contains(&name.as_str()) {
-                    continue;
+        for g in groups {
+            let (kind, what, code) = g.target;
+            let a = &g.value;
+            let names: Vec<(String, Src)> = match g.attr {
+                "check_command" | "event_handler" => {
+                    let name = a.raw.split('!').next().unwrap_or("").trim();
+                    if GHOST_COMMANDS.contains(&name) {
+                        continue;
+                    }
+                    vec![(name.to_string(), Src { sources: self.sources, attr: a, entry: name })]
                 }
-                vec![(name, a.sources[0].clone())]
-            } else if matches!(attr, "realm") {
-                if realm_default(a.raw.trim()) {
-                    continue;
-                }
-                vec![(a.raw.trim().to_string(), a.sources[0].clone())]
-            } else {
-                let list = match &a.value {
-                    Value::List(_) => entries(self.sources, &a)
-                        .map(|(n, s)| (n.to_string(), s.clone()))
-                        .collect(),
-                    _ => vec![(a.raw.trim().to_string(), a.sources[0].clone())],
-                };
-                list
+                _ => match &a.value {
+                    Value::List(_) => entries(self.sources, a).map(|(n, s)| (n.to_string(), s)).collect(),
+                    _ => vec![(a.raw.trim().to_string(), Src { sources: self.sources, attr: a, entry: a.raw.trim() })],
+                },
             };
             for (name, src) in names {
                 if name.is_empty() || self.exists(kind, &name) {
                     continue;
                 }
-                // Nagios names the 24x7-style period `none`/empty for "never"; Shinken lets a
-                // realm be written before realms exist only as the default one: none here.
-                let cands = self.names_of(kind);
-                self.unknown(code, what, attr, &src, &name, who.clone(), cands);
+                let extra = g.count.saturating_sub(g.users.len());
+                for who in &g.users {
+                    self.unknown(code, what, g.attr, src, &name, who.clone(), kind);
+                }
+                if let Some(u) = self.unknown.get_mut(&(narrow(self.sources, src.get().value_span, &name), name.clone())) {
+                    u.count += extra;
+                }
             }
         }
     }
 }
 
+/// One distinct value to check, with how many objects have it.
+struct Check {
+    attr: &'static str,
+    value: Arc<RAttr>,
+    target: (ObjectKind, &'static str, Code),
+    count: usize,
+    /// The first few objects, for the message.
+    users: Vec<String>,
+}
+
 /// The entries of a list attribute with the definition each came from. A list merged from
 /// several `+` definitions keeps one source per definition; each entry goes with the last
 /// definition whose text names it.
-fn entries<'r>(
+fn entries<'r>(sources: &'r SourceMap, a: &'r RAttr) -> impl Iterator<Item = (&'r str, Src<'r>)> {
+    a.as_list().iter().map(move |e| (e.as_str(), Src { sources, attr: a, entry: e }))
+}
+
+/// A definition's place, known or found on demand.
+trait SourceRef {
+    fn source(&self) -> &Source;
+}
+
+impl SourceRef for &Source {
+    fn source(&self) -> &Source {
+        self
+    }
+}
+
+impl SourceRef for Src<'_> {
+    fn source(&self) -> &Source {
+        self.get()
+    }
+}
+
+/// The definition one list entry came from, found only when a diagnostic needs it: a list
+/// merged from several `+` definitions keeps one source per definition, and an entry goes
+/// with the last definition whose text names it.
+#[derive(Clone, Copy)]
+struct Src<'r> {
     sources: &'r SourceMap,
-    a: &'r RAttr,
-) -> impl Iterator<Item = (&'r str, &'r Source)> {
-    a.as_list().iter().map(move |e| {
-        let src = match a.sources.len() {
-            1 => &a.sources[0],
-            _ => a
-                .sources
-                .iter()
-                .rev()
-                .find(|src| {
-                    narrow(sources, src.value_span, e) != src.value_span
-                        || sources.text(src.value_span) == e
-                })
-                .unwrap_or(&a.sources[0]),
-        };
-        (e.as_str(), src)
-    })
+    attr: &'r RAttr,
+    entry: &'r str,
+}
+
+impl<'r> Src<'r> {
+    fn get(&self) -> &'r Source {
+        let a = self.attr;
+        if a.sources.len() == 1 {
+            return &a.sources[0];
+        }
+        a.sources
+            .iter()
+            .rev()
+            .find(|src| {
+                narrow(self.sources, src.value_span, self.entry) != src.value_span
+                    || self.sources.text(src.value_span) == self.entry
+            })
+            .unwrap_or(&a.sources[0])
+    }
 }
 
 /// Narrows `span` (a value) to the first whole occurrence of `name` in it.
@@ -1777,9 +1812,9 @@ fn narrow(sources: &SourceMap, span: Span, name: &str) -> Span {
 
 /// Elementary cycles worth reporting, one per strongly connected component: the walk from
 /// the smallest node along the first edge that stays in the component. Deterministic.
-fn cycles<N: Ord + Copy + std::hash::Hash>(
+fn cycles<N: Ord + Copy + std::hash::Hash, I: IntoIterator<Item = N>>(
     nodes: impl Iterator<Item = N>,
-    edges: impl Fn(N) -> Vec<N>,
+    edges: impl Fn(N) -> I,
 ) -> Vec<Vec<N>> {
     use petgraph::graphmap::DiGraphMap;
     // Only nodes with edges can be on a cycle: a million services without dependencies
