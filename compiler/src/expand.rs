@@ -619,7 +619,9 @@ impl<'a> Expander<'a> {
             }
         }
         let parents = std::mem::take(&mut self.model.parents);
-        let found = cycles(0..host_names.len() as HostId, |h| parents[h as usize].iter().copied());
+        let found = cycles(0..host_names.len() as HostId, |h| {
+            parents[h as usize].iter().copied()
+        });
         self.model.parents = parents;
         for cycle in found {
             let names: Vec<String> = cycle
@@ -1308,7 +1310,9 @@ impl<'a> Expander<'a> {
             edges[d.dependent as usize].push(d.master);
         }
         let names = self.model.host_names.clone();
-        for cycle in cycles(0..names.len() as HostId, |h| edges[h as usize].iter().copied()) {
+        for cycle in cycles(0..names.len() as HostId, |h| {
+            edges[h as usize].iter().copied()
+        }) {
             let chain: Vec<String> = cycle
                 .iter()
                 .map(|&h| format!("`{}`", names[h as usize]))
@@ -1480,7 +1484,9 @@ impl<'a> Expander<'a> {
                 m.services[s as usize].description
             )
         };
-        for cycle in cycles(0..self.model.services.len() as ServiceId, |s| edges[s as usize].iter().copied()) {
+        for cycle in cycles(0..self.model.services.len() as ServiceId, |s| {
+            edges[s as usize].iter().copied()
+        }) {
             let chain: Vec<String> = cycle.iter().map(|&s| label(&self.model, s)).collect();
             let def = self
                 .model
@@ -1648,18 +1654,25 @@ impl<'a> Expander<'a> {
         // it: check each distinct value once, remembering how many objects it affects.
         let mut groups: Vec<Check> = Vec::new();
         let mut index: HashMap<(usize, &'static str), usize> = HashMap::new();
-        let mut add = |a: &Arc<RAttr>, attr: &'static str, target, who: &dyn Fn() -> String, n: usize| {
-            let key = (Arc::as_ptr(a) as usize, attr);
-            let i = *index.entry(key).or_insert_with(|| {
-                groups.push(Check { attr, value: a.clone(), target, count: 0, users: Vec::new() });
-                groups.len() - 1
-            });
-            let g = &mut groups[i];
-            g.count += n;
-            if g.users.len() < 5 {
-                g.users.push(who());
-            }
-        };
+        let mut add =
+            |a: &Arc<RAttr>, attr: &'static str, target, who: &dyn Fn() -> String, n: usize| {
+                let key = (Arc::as_ptr(a) as usize, attr);
+                let i = *index.entry(key).or_insert_with(|| {
+                    groups.push(Check {
+                        attr,
+                        value: a.clone(),
+                        target,
+                        count: 0,
+                        users: Vec::new(),
+                    });
+                    groups.len() - 1
+                });
+                let g = &mut groups[i];
+                g.count += n;
+                if g.users.len() < 5 {
+                    g.users.push(who());
+                }
+            };
         for o in self.res.objects.iter().filter(|o| o.register) {
             if o.kind == K::Service {
                 continue; // checked per service definition below
@@ -1678,7 +1691,12 @@ impl<'a> Expander<'a> {
             *used_defs.entry(s.def).or_default() += 1;
             for (attr, target) in &service_kind {
                 if let Some(a) = s.overrides.get(*attr) {
-                    let who = || format!("service {}/{}", self.model.host_names[s.host as usize], s.description);
+                    let who = || {
+                        format!(
+                            "service {}/{}",
+                            self.model.host_names[s.host as usize], s.description
+                        )
+                    };
                     add(&Arc::new(a.clone()), attr, *target, &who, 1);
                 }
             }
@@ -1687,7 +1705,13 @@ impl<'a> Expander<'a> {
             let o = &self.res.objects[def];
             for (attr, target) in &service_kind {
                 if let Some(a) = o.get_shared(attr) {
-                    let who = || format!("{} ({n} service{})", self.display(o), if n == 1 { "" } else { "s" });
+                    let who = || {
+                        format!(
+                            "{} ({n} service{})",
+                            self.display(o),
+                            if n == 1 { "" } else { "s" }
+                        )
+                    };
                     add(a, attr, *target, &who, n);
                 }
             }
@@ -1701,11 +1725,27 @@ impl<'a> Expander<'a> {
                     if GHOST_COMMANDS.contains(&name) {
                         continue;
                     }
-                    vec![(name.to_string(), Src { sources: self.sources, attr: a, entry: name })]
+                    vec![(
+                        name.to_string(),
+                        Src {
+                            sources: self.sources,
+                            attr: a,
+                            entry: name,
+                        },
+                    )]
                 }
                 _ => match &a.value {
-                    Value::List(_) => entries(self.sources, a).map(|(n, s)| (n.to_string(), s)).collect(),
-                    _ => vec![(a.raw.trim().to_string(), Src { sources: self.sources, attr: a, entry: a.raw.trim() })],
+                    Value::List(_) => entries(self.sources, a)
+                        .map(|(n, s)| (n.to_string(), s))
+                        .collect(),
+                    _ => vec![(
+                        a.raw.trim().to_string(),
+                        Src {
+                            sources: self.sources,
+                            attr: a,
+                            entry: a.raw.trim(),
+                        },
+                    )],
                 },
             };
             for (name, src) in names {
@@ -1716,7 +1756,10 @@ impl<'a> Expander<'a> {
                 for who in &g.users {
                     self.unknown(code, what, g.attr, src, &name, who.clone(), kind);
                 }
-                if let Some(u) = self.unknown.get_mut(&(narrow(self.sources, src.get().value_span, &name), name.clone())) {
+                if let Some(u) = self.unknown.get_mut(&(
+                    narrow(self.sources, src.get().value_span, &name),
+                    name.clone(),
+                )) {
                     u.count += extra;
                 }
             }
@@ -1738,7 +1781,16 @@ struct Check {
 /// several `+` definitions keeps one source per definition; each entry goes with the last
 /// definition whose text names it.
 fn entries<'r>(sources: &'r SourceMap, a: &'r RAttr) -> impl Iterator<Item = (&'r str, Src<'r>)> {
-    a.as_list().iter().map(move |e| (e.as_str(), Src { sources, attr: a, entry: e }))
+    a.as_list().iter().map(move |e| {
+        (
+            e.as_str(),
+            Src {
+                sources,
+                attr: a,
+                entry: e,
+            },
+        )
+    })
 }
 
 /// A definition's place, known or found on demand.
