@@ -888,13 +888,25 @@ impl<'a> Expander<'a> {
                 );
                 continue;
             }
+            // An entry without values takes default_value as its one value; $VALUEn$ beyond
+            // the values given is empty.
+            let values: Vec<&str> = if values.is_empty() {
+                default.into_iter().collect()
+            } else {
+                values.iter().map(String::as_str).collect()
+            };
             let subst = |text: &str| -> String {
                 let mut t = text.replace("$KEY$", &key);
-                let first = values.first().map(String::as_str).or(default).unwrap_or("");
-                for (i, v) in values.iter().enumerate() {
-                    t = t.replace(&format!("$VALUE{}$", i + 1), v);
+                if !t.contains("$VALUE") {
+                    return t;
                 }
-                t.replace("$VALUE$", first)
+                for n in (1..=9).rev() {
+                    t = t.replace(
+                        &format!("$VALUE{n}$"),
+                        values.get(n - 1).copied().unwrap_or(""),
+                    );
+                }
+                t.replace("$VALUE$", values.first().copied().unwrap_or(""))
             };
             let safe_key: String = key
                 .chars()
