@@ -4,6 +4,7 @@
 //! Files are lowered in parallel (rayon) and collected in load order.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use rayon::prelude::*;
 
@@ -164,8 +165,12 @@ fn lower_block(
         }
         let mut value = value;
         let mut range_key = None;
-        let ty = match kind.attribute(key) {
-            Some(ty) => ty,
+        let mut interned = None;
+        let ty = match kind.attribute_interned(key) {
+            Some((ty, name)) => {
+                interned = Some(name);
+                ty
+            }
             None if kind == ObjectKind::Timeperiod && is_time_range_key(key) => {
                 // A range line is named by its whole day/date part (`monday 1 september`),
                 // its value is the time ranges.
@@ -198,7 +203,8 @@ fn lower_block(
             }
         };
         let key = range_key.as_deref().unwrap_or(key);
-        let attr = match typed(kind, key, ty, value, a.value, a.key, diags) {
+        let name: Arc<str> = interned.unwrap_or_else(|| Arc::from(key));
+        let attr = match typed(kind, name, ty, value, a.value, a.key, diags) {
             Some(attr) => attr,
             None => continue,
         };
@@ -234,13 +240,14 @@ fn lower_block(
 
 fn typed(
     kind: ObjectKind,
-    key: &str,
+    name: Arc<str>,
     ty: Ty,
     value: &str,
     span: Span,
     key_span: Span,
     diags: &mut Vec<Diagnostic>,
 ) -> Option<Attr> {
+    let key: &str = &name;
     let (plus, body) = match value.strip_prefix('+') {
         Some(rest) if ty.is_list() => (true, rest.trim_start()),
         // Free text where a leading `+` is the value itself (`pager +33612345678`).
@@ -260,7 +267,7 @@ fn typed(
         None => (false, value),
     };
     let make = |v: Value| Attr {
-        name: key.into(),
+        name: name.clone(),
         key_span,
         value_span: span,
         raw: body.to_string(),

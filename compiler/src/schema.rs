@@ -3,7 +3,7 @@
 //! (`schema_data.rs`); this module gives them types and fast lookups.
 
 use std::collections::HashMap;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use crate::schema_data::{MAIN_CONFIG_KEYS, OBJECT_ATTRS};
 
@@ -128,6 +128,26 @@ impl ObjectKind {
             .binary_search_by(|(n, _)| (*n).cmp(name))
             .ok()
             .map(|i| attrs[i].1)
+    }
+
+    /// The type of a known attribute and its name as a shared string, so the millions of
+    /// attributes of a large configuration do not each allocate their name.
+    pub fn attribute_interned(self, name: &str) -> Option<(Ty, Arc<str>)> {
+        static NAMES: OnceLock<HashMap<ObjectKind, Vec<Arc<str>>>> = OnceLock::new();
+        let names = NAMES.get_or_init(|| {
+            ObjectKind::ALL
+                .iter()
+                .map(|k| {
+                    (
+                        *k,
+                        k.attributes().iter().map(|(n, _)| Arc::from(*n)).collect(),
+                    )
+                })
+                .collect()
+        });
+        let attrs = self.attributes();
+        let i = attrs.binary_search_by(|(n, _)| (*n).cmp(name)).ok()?;
+        Some((attrs[i].1, names[&self][i].clone()))
     }
 
     /// Modules take arbitrary, module-specific attributes.
