@@ -38,6 +38,18 @@ enum Command {
         #[arg(long)]
         timings: bool,
     },
+    /// Show where hosts land: per realm, each scheduler's hosts, load against its weight, the
+    /// satellites' links and the spares.
+    ///
+    /// Exit code: 0 when the configuration is clean, 1 when it has errors (printed to stderr
+    /// instead of a plan), 2 usage or I/O error.
+    Plan {
+        #[arg(default_value = ".")]
+        config: PathBuf,
+        /// Output format (default: table).
+        #[arg(long, value_enum, default_value = "table")]
+        format: PlanFormat,
+    },
     /// Show one host or service with every resolved attribute and where it came from.
     ///
     /// Usage: `explain [CONFIG] host NAME` or `explain [CONFIG] service HOST DESCRIPTION`.
@@ -49,6 +61,12 @@ enum Command {
         #[arg(long, value_enum, default_value = "human")]
         format: ExplainFormat,
     },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum PlanFormat {
+    Table,
+    Json,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -75,6 +93,7 @@ fn main() -> ExitCode {
             timings,
         } => check(config, format, deny_warnings, timings),
         Command::Explain { args, format } => explain(args, format),
+        Command::Plan { config, format } => plan(config, format),
     }
 }
 
@@ -190,5 +209,33 @@ fn explain(args: Vec<String>, format: ExplainFormat) -> ExitCode {
         }
     };
     print!("{out}");
+    ExitCode::SUCCESS
+}
+
+fn plan(config: PathBuf, format: PlanFormat) -> ExitCode {
+    let checked = match monitorc_compiler::check(&config) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("monitorc: error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    if checked.count(Severity::Error) > 0 {
+        eprint!("{}", render::short(&checked));
+        eprintln!("monitorc: no plan: the configuration has errors");
+        std::mem::forget(checked);
+        return ExitCode::from(1);
+    }
+    let out = match format {
+        PlanFormat::Table => render::plan_table(&checked),
+        PlanFormat::Json => {
+            let mut s = serde_json::to_string_pretty(&render::plan_json(&checked))
+                .expect("JSON values always serialize");
+            s.push('\n');
+            s
+        }
+    };
+    print!("{out}");
+    std::mem::forget(checked);
     ExitCode::SUCCESS
 }

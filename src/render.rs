@@ -7,6 +7,7 @@ use std::sync::Arc;
 use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource};
 use monitorc_compiler::explain::{Explained, Explanation, Origin};
 use monitorc_compiler::grammar::{Diagnostic, FileId, Severity, SourceMap, Span};
+use monitorc_compiler::schema::ObjectKind;
 use monitorc_compiler::Checked;
 use serde_json::{json, Value};
 
@@ -455,4 +456,239 @@ pub fn explain_json(e: &Explanation) -> Value {
         "depends_on": e.depends_on,
         "dependents": e.dependents,
     })
+}
+
+/// `plan --format json`: the CLI contract's scheduler and satellite entries, plus realms,
+/// balance, brokers and spares.
+pub fn plan_json(c: &Checked) -> Value {
+    let p = &c.plan;
+    let m = &c.model;
+    let d = &p.daemons;
+    let schedulers: Vec<Value> = d
+        .iter()
+        .enumerate()
+        .filter(|(_, x)| x.kind == ObjectKind::Scheduler)
+        .map(|(i, x)| {
+            let load = p.schedulers.iter().find(|s| s.daemon == i);
+            let hosts: Vec<&str> = p
+                .packs
+                .iter()
+                .filter(|pk| pk.scheduler == Some(i))
+                .flat_map(|pk| &pk.hosts)
+                .map(|&h| m.host_names[h as usize].as_str())
+                .collect::<std::collections::BTreeSet<_>>()
+                .into_iter()
+                .collect();
+            json!({
+                "name": x.name,
+                "realm": p.realm_name(x.realm),
+                "weight": x.weight,
+                "spare": x.spare,
+                "hosts": hosts,
+                "services": load.map_or(0, |l| l.services),
+                "load": load.map_or(0, |l| l.load),
+                "packs": load.map_or(0, |l| l.packs),
+                "broker": p.broker_of.get(&i).map(|&b| d[b].name.clone()),
+                "spares": p.spares.get(&i).map(|v| v.iter().map(|&s| d[s].name.clone()).collect::<Vec<_>>()).unwrap_or_default(),
+                "address": x.address,
+                "port": x.port,
+            })
+        })
+        .collect();
+    let satellites: Vec<Value> = d
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| p.links.contains_key(i))
+        .map(|(i, x)| {
+            json!({
+                "name": x.name,
+                "type": x.kind.keyword(),
+                "realm": p.realm_name(x.realm),
+                "spare": x.spare,
+                "manage_sub_realms": x.manage_sub_realms,
+                "tags": x.tags,
+                "schedulers": p.links[&i].iter().map(|&s| d[s].name.clone()).collect::<Vec<_>>(),
+                "spares": p.spares.get(&i).map(|v| v.iter().map(|&s| d[s].name.clone()).collect::<Vec<_>>()).unwrap_or_default(),
+            })
+        })
+        .collect();
+    let realms: Vec<Value> = p
+        .realms
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            let b = p.balance.iter().find(|b| b.realm == i);
+            json!({
+                "name": r.name,
+                "default": i == p.default_realm,
+                "parent": r.parent.map(|x| p.realms[x].name.clone()),
+                "hosts": p.host_realm.iter().filter(|&&x| x == i).count(),
+                "load": b.map_or(0, |b| b.load),
+                "balance_ratio": b.map(|b| (b.ratio * 1000.0).round() / 1000.0),
+                "largest_pack": b.map_or(0, |b| b.largest_pack),
+            })
+        })
+        .collect();
+    json!({
+        "realms": realms,
+        "schedulers": schedulers,
+        "satellites": satellites,
+        "packs": p.packs.len(),
+        "moves": Vec::<Value>::new(),
+    })
+}
+
+/// `plan` for people: per realm, each scheduler's share against the ideal, then satellites.
+pub fn plan_table(c: &Checked) -> String {
+    let p = &c.plan;
+    let d = &p.daemons;
+    let mut out = String::new();
+    let mut order: Vec<usize> = Vec::new();
+    // Realms depth first from the roots, children by name.
+    fn walk(p: &monitorc_compiler::Plan, r: usize, depth: usize, out: &mut Vec<(usize, usize)>) {
+        out.push((r, depth));
+        let mut kids = p.realms[r].children.clone();
+        kids.sort_by(|a, b| p.realms[*a].name.cmp(&p.realms[*b].name));
+        for k in kids {
+            walk(p, k, depth + 1, out);
+        }
+    }
+    let mut realms = Vec::new();
+    for r in (0..p.realms.len()).filter(|&r| p.realms[r].parent.is_none()) {
+        walk(p, r, 0, &mut realms);
+    }
+    for (r, depth) in realms {
+        order.push(r);
+        let indent = "  ".repeat(depth);
+        let hosts = p.host_realm.iter().filter(|&&x| x == r).count();
+        let b = p.balance.iter().find(|b| b.realm == r);
+        write!(
+            out,
+            "{indent}realm {}{}: {hosts} hosts",
+            p.realm_name(r),
+            if r == p.default_realm {
+                " (default)"
+            } else {
+                ""
+            }
+        )
+        .unwrap();
+        if let Some(b) = b {
+            write!(
+                out,
+                ", load {}, balance {:.3} (largest pack {})",
+                b.load, b.ratio, b.largest_pack
+            )
+            .unwrap();
+        }
+        out.push('\n');
+        let total_w: u64 = p
+            .schedulers
+            .iter()
+            .filter(|s| d[s.daemon].realm == r && d[s.daemon].weight > 0)
+            .map(|s| d[s.daemon].weight as u64)
+            .sum();
+        let rows: Vec<&monitorc_compiler::place::SchedulerLoad> = p
+            .schedulers
+            .iter()
+            .filter(|s| d[s.daemon].realm == r)
+            .collect();
+        if !rows.is_empty() {
+            writeln!(
+                out,
+                "{indent}  {:<24} {:>6} {:>7} {:>9} {:>8} {:>7} {:>6}  spares",
+                "scheduler", "weight", "hosts", "services", "load", "share", "packs"
+            )
+            .unwrap();
+        }
+        for s in rows {
+            let x = &d[s.daemon];
+            let ideal = b.map_or(0.0, |b| {
+                b.load as f64 * x.weight as f64 / total_w.max(1) as f64
+            });
+            let share = if ideal > 0.0 {
+                format!("{:.2}", s.load as f64 / ideal)
+            } else {
+                "-".into()
+            };
+            let spares: Vec<&str> = p
+                .spares
+                .get(&s.daemon)
+                .into_iter()
+                .flatten()
+                .map(|&i| d[i].name.as_str())
+                .collect();
+            writeln!(
+                out,
+                "{indent}  {:<24} {:>6} {:>7} {:>9} {:>8} {:>7} {:>6}  {}",
+                x.name,
+                x.weight,
+                s.hosts,
+                s.services,
+                s.load,
+                share,
+                s.packs,
+                if spares.is_empty() {
+                    "(none)".to_string()
+                } else {
+                    spares.join(", ")
+                }
+            )
+            .unwrap();
+        }
+        for x in d
+            .iter()
+            .filter(|x| x.realm == r && x.kind == ObjectKind::Scheduler && x.spare)
+        {
+            writeln!(out, "{indent}  {:<24} spare", x.name).unwrap();
+        }
+    }
+    writeln!(out, "\nsatellites:").unwrap();
+    for (i, x) in d.iter().enumerate() {
+        let Some(links) = p.links.get(&i) else {
+            continue;
+        };
+        let names: Vec<&str> = links.iter().map(|&s| d[s].name.as_str()).collect();
+        let mut extra = String::new();
+        if matches!(x.kind, ObjectKind::Poller | ObjectKind::Reactionner) {
+            extra = format!(" tags {}", x.tags.join(","));
+        }
+        if x.kind == ObjectKind::Broker {
+            let broks: Vec<&str> = p
+                .broker_of
+                .iter()
+                .filter(|(_, &b)| b == i)
+                .map(|(&s, _)| d[s].name.as_str())
+                .collect();
+            extra = format!(
+                " broks of {}",
+                if broks.is_empty() {
+                    "-".to_string()
+                } else {
+                    broks.join(", ")
+                }
+            );
+        }
+        writeln!(
+            out,
+            "  {:<12} {:<24} realm {}{}{}{} -> {}",
+            x.kind.keyword(),
+            x.name,
+            p.realm_name(x.realm),
+            if x.spare { " spare" } else { "" },
+            if x.manage_sub_realms {
+                " +sub-realms"
+            } else {
+                ""
+            },
+            extra,
+            if names.is_empty() {
+                "(no scheduler)".to_string()
+            } else {
+                names.join(", ")
+            }
+        )
+        .unwrap();
+    }
+    out
 }

@@ -1827,6 +1827,30 @@ mod tests {
         }
     }
 
+    /// The benchmark measures clean trees: a generated tree must check without any
+    /// diagnostic, and the compiler must count what the generator says it wrote.
+    #[test]
+    fn generated_tree_checks_clean() {
+        let d = tempdir("clean");
+        let stats = generate(&d, 2500).unwrap();
+        let checked = monitorc_compiler::check(&d.join("monitorc.cfg")).unwrap();
+        let first: Vec<&str> = checked
+            .diagnostics
+            .iter()
+            .take(5)
+            .map(|d| d.message.as_str())
+            .collect();
+        assert!(
+            checked.diagnostics.is_empty(),
+            "{} diagnostics, first: {first:#?}",
+            checked.diagnostics.len()
+        );
+        assert_eq!(checked.loaded.sources.len(), stats.files);
+        assert_eq!(checked.summary.get("hosts"), stats.hosts);
+        assert_eq!(checked.summary.get("services"), stats.services);
+        std::fs::remove_dir_all(&d).unwrap();
+    }
+
     fn tempdir(tag: &str) -> std::path::PathBuf {
         let d =
             std::env::temp_dir().join(format!("monitorc-bench-test-{}-{tag}", std::process::id()));

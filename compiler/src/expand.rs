@@ -1764,6 +1764,14 @@ impl<'a> Expander<'a> {
                 if name.is_empty() || self.exists(kind, &name) {
                     continue;
                 }
+                // Without any realm definition, Shinken's and Alignak's implicit default realm
+                // names are accepted.
+                if kind == K::Realm
+                    && self.names_of(K::Realm).is_empty()
+                    && matches!(name.as_str(), "All" | "Default")
+                {
+                    continue;
+                }
                 let extra = g.count.saturating_sub(g.users.len());
                 for who in &g.users {
                     self.unknown(code, what, g.attr, src, &name, who.clone(), kind);
@@ -1876,32 +1884,40 @@ fn narrow(sources: &SourceMap, span: Span, name: &str) -> Span {
 
 /// Elementary cycles worth reporting, one per strongly connected component: the walk from
 /// the smallest node along the first edge that stays in the component. Deterministic.
-fn cycles<N: Ord + Copy + std::hash::Hash, I: IntoIterator<Item = N>>(
+pub(crate) fn cycles<N: Ord + Copy, I: IntoIterator<Item = N>>(
     nodes: impl Iterator<Item = N>,
     edges: impl Fn(N) -> I,
 ) -> Vec<Vec<N>> {
-    use petgraph::graphmap::DiGraphMap;
-    // Only nodes with edges can be on a cycle: a million services without dependencies
-    // cost nothing here.
-    let mut g: DiGraphMap<N, ()> = DiGraphMap::new();
+    // Only nodes with edges can be on a cycle: a million services without dependencies cost
+    // one call each here. Nodes are numbered densely by sorting, so the graph needs no hashing.
+    let mut pairs: Vec<(N, N)> = Vec::new();
     for n in nodes {
-        for m in edges(n) {
-            g.add_edge(n, m, ());
-        }
+        pairs.extend(edges(n).into_iter().map(|m| (n, m)));
     }
+    if pairs.is_empty() {
+        return Vec::new();
+    }
+    let mut ids: Vec<N> = pairs.iter().flat_map(|&(a, b)| [a, b]).collect();
+    ids.sort();
+    ids.dedup();
+    let id = |n: N| ids.binary_search(&n).unwrap() as u32;
+    let g: petgraph::Graph<(), (), petgraph::Directed, u32> =
+        petgraph::Graph::from_edges(pairs.iter().map(|&(a, b)| (id(a), id(b))));
     let mut out = Vec::new();
     for scc in petgraph::algo::tarjan_scc(&g) {
-        let mut members = scc.clone();
+        let mut members: Vec<u32> = scc.iter().map(|n| n.index() as u32).collect();
         members.sort();
         let start = members[0];
-        if members.len() == 1 && !g.contains_edge(start, start) {
+        let self_loop = g.contains_edge(start.into(), start.into());
+        if members.len() == 1 && !self_loop {
             continue;
         }
         let mut path = vec![start];
         let mut cur = start;
         loop {
-            let mut next: Vec<N> = g
-                .neighbors(cur)
+            let mut next: Vec<u32> = g
+                .neighbors(cur.into())
+                .map(|n| n.index() as u32)
                 .filter(|m| members.binary_search(m).is_ok())
                 .collect();
             next.sort();
@@ -1917,7 +1933,11 @@ fn cycles<N: Ord + Copy + std::hash::Hash, I: IntoIterator<Item = N>>(
             }
             cur = n;
         }
-        out.push(path);
+        out.push(
+            path.into_iter()
+                .map(|i| ids[i as usize])
+                .collect::<Vec<N>>(),
+        );
     }
     out.sort();
     out

@@ -8,6 +8,7 @@ pub mod explain;
 pub mod hostexpr;
 pub mod ir;
 pub mod lower;
+pub mod place;
 pub mod resolve;
 pub mod schema;
 mod schema_data;
@@ -21,6 +22,7 @@ use monitorc_grammar::{Diagnostic, LoadError, Loaded, Severity};
 
 pub use expand::Model;
 pub use ir::Ir;
+pub use place::Plan;
 pub use resolve::Resolved;
 pub use summary::Summary;
 
@@ -30,6 +32,7 @@ pub struct Checked {
     pub ir: Ir,
     pub resolved: Resolved,
     pub model: Model,
+    pub plan: Plan,
     /// Every diagnostic of every stage, in report order.
     pub diagnostics: Vec<Diagnostic>,
     pub summary: Summary,
@@ -69,6 +72,8 @@ pub fn check_timed(path: &Path) -> Result<(Checked, Vec<(&'static str, Duration)
     lap("resolve", &mut timings);
     let model = expand::expand(&ir, &resolved, &loaded.sources, &mut diagnostics);
     lap("expand", &mut timings);
+    let plan = place::place(&ir, &resolved, &model, &mut diagnostics);
+    lap("place", &mut timings);
     monitorc_grammar::diag::sort(&mut diagnostics);
     let summary = summary::summarize(&ir, &resolved, &model);
     lap("summary", &mut timings);
@@ -77,6 +82,7 @@ pub fn check_timed(path: &Path) -> Result<(Checked, Vec<(&'static str, Duration)
         ir,
         resolved,
         model,
+        plan,
         diagnostics,
         summary,
     };

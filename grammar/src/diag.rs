@@ -154,6 +154,28 @@ registry! {
     SERVICE_WITHOUT_HOSTS_DENIED = "E0070" "service-without-hosts-denied" Error
         "a service that applies to no host, with allow_empty_hostgroup_assignment=0";
 
+    // Realms, packs and placement (E008x)
+    REALM_LOOP = "E0080" "realm-loop" Error
+        "realms that contain each other through realm_members";
+    REALM_MULTIPLE_PARENTS = "E0081" "realm-multiple-parents" Error
+        "a realm listed as a member of two realms";
+    NO_DEFAULT_REALM = "E0082" "no-default-realm" Error
+        "realms are defined but none has `default 1`";
+    SEVERAL_DEFAULT_REALMS = "E0083" "several-default-realms" Error
+        "more than one realm has `default 1`";
+    REALM_CONFLICT = "E0084" "realm-conflict" Error
+        "a host whose realm differs from its hostgroup's, or whose hostgroups are in different realms";
+    PACK_SPANS_REALMS = "E0085" "pack-spans-realms" Error
+        "hosts of different realms tied together by parents, dependencies or business rules";
+    UNSERVED_TAG = "E0086" "unserved-tag" Error
+        "a poller_tag or reactionner_tag that no poller/reactionner reachable from the host's realm serves";
+    REALM_WITHOUT_SCHEDULER = "E0087" "realm-without-scheduler" Error
+        "a realm with hosts and no scheduler that will run them";
+    SCHEDULER_WITHOUT_BROKER = "E0088" "scheduler-without-broker" Error
+        "a scheduler whose realm no broker reaches";
+    UNSAFE_DAEMON_NAME = "E0089" "unsafe-daemon-name" Error
+        "a daemon name that cannot be a file name (path separators, `..`, control characters)";
+
     // Warnings (W00xx)
     SYMLINK_LOOP = "W0001" "symlink-loop" Warning
         "a cfg_dir walk met a symbolic link loop; the loop was not followed";
