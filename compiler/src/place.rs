@@ -547,7 +547,18 @@ impl<'a> Placer<'a> {
                 }
             }
         }
+        // Per definition, not per service: only `bp_rule` commands matter.
+        let mut is_bp: Vec<Option<bool>> = vec![None; self.res.objects.len()];
         for s in &m.services {
+            let bp = s.overrides.contains_key("check_command")
+                || *is_bp[s.def].get_or_insert_with(|| {
+                    self.res.objects[s.def]
+                        .get_str("check_command")
+                        .is_some_and(|c| c.trim_start().starts_with("bp_rule"))
+                });
+            if !bp {
+                continue;
+            }
             if let Some(c) = m.service_attr(self.res, s, "check_command") {
                 for other in self.bp_hosts(&c.raw) {
                     if other != s.host {
@@ -685,42 +696,56 @@ impl<'a> Placer<'a> {
             used.entry((ObjectKind::Reactionner, rt, r))
                 .or_insert(h as HostId);
         }
-        let mut by_def: HashMap<usize, (Option<String>, Option<String>)> = HashMap::new();
+        // Services: a definition's own tags (or its command's) are looked up once; the
+        // service's realm and its host's tags complete the key. Per host, not per service.
+        let mut by_def: Vec<Option<(Option<String>, Option<String>)>> =
+            vec![None; self.res.objects.len()];
         for s in &m.services {
-            let r = self.plan.host_realm[s.host as usize];
-            let (pt, rt) = if s.overrides.is_empty() {
-                by_def
-                    .entry(s.def)
-                    .or_insert_with(|| {
-                        let d = &self.res.objects[s.def];
-                        (
-                            d.get_str("poller_tag")
-                                .map(str::to_string)
-                                .or_else(|| command_tag(d.get_str("check_command"), "poller_tag")),
-                            d.get_str("reactionner_tag")
-                                .map(str::to_string)
-                                .or_else(|| {
-                                    command_tag(d.get_str("event_handler"), "reactionner_tag")
-                                }),
-                        )
-                    })
-                    .clone()
-            } else {
-                let at = |k: &str| m.service_attr(self.res, s, k).map(|a| a.raw.clone());
-                (
-                    at("poller_tag")
-                        .or_else(|| command_tag(at("check_command").as_deref(), "poller_tag")),
-                    at("reactionner_tag")
-                        .or_else(|| command_tag(at("event_handler").as_deref(), "reactionner_tag")),
-                )
-            };
+            if by_def[s.def].is_none() {
+                let d = &self.res.objects[s.def];
+                by_def[s.def] = Some((
+                    d.get_str("poller_tag")
+                        .map(str::to_string)
+                        .or_else(|| command_tag(d.get_str("check_command"), "poller_tag")),
+                    d.get_str("reactionner_tag")
+                        .map(str::to_string)
+                        .or_else(|| command_tag(d.get_str("event_handler"), "reactionner_tag")),
+                ));
+            }
+        }
+        let mut seen: BTreeSet<(&str, &str, usize)> = BTreeSet::new();
+        let mut overridden = Vec::new();
+        for h in 0..m.hosts.len() {
+            let host = m.host(self.res, h as HostId);
+            let r = self.plan.host_realm[h];
             // Untagged services take their host's tag (implicit inheritance).
-            let host = m.host(self.res, s.host);
-            let pt = pt
-                .or_else(|| host.get_str("poller_tag").map(str::to_string))
+            let host_pt = host.get_str("poller_tag");
+            let host_rt = host.get_str("reactionner_tag");
+            for sid in m.services_of(h as HostId) {
+                let s = &m.services[sid as usize];
+                if !s.overrides.is_empty() {
+                    overridden.push(s);
+                    continue;
+                }
+                let (dpt, drt) = by_def[s.def].as_ref().unwrap();
+                let pt = dpt.as_deref().or(host_pt).unwrap_or("None");
+                let rt = drt.as_deref().or(host_rt).unwrap_or("None");
+                if seen.insert((pt, rt, r)) {
+                    used.entry((ObjectKind::Poller, pt.to_string(), r))
+                        .or_insert(s.host);
+                    used.entry((ObjectKind::Reactionner, rt.to_string(), r))
+                        .or_insert(s.host);
+                }
+            }
+        }
+        for s in overridden {
+            let r = self.plan.host_realm[s.host as usize];
+            let at = |k: &str| m.service_attr(self.res, s, k).map(|a| a.raw.clone());
+            let pt = at("poller_tag")
+                .or_else(|| command_tag(at("check_command").as_deref(), "poller_tag"))
                 .unwrap_or_else(|| "None".into());
-            let rt = rt
-                .or_else(|| host.get_str("reactionner_tag").map(str::to_string))
+            let rt = at("reactionner_tag")
+                .or_else(|| command_tag(at("event_handler").as_deref(), "reactionner_tag"))
                 .unwrap_or_else(|| "None".into());
             used.entry((ObjectKind::Poller, pt, r)).or_insert(s.host);
             used.entry((ObjectKind::Reactionner, rt, r))

@@ -3,6 +3,11 @@
 //! diagnostic model shared by every stage. No semantics: object types and attribute names are
 //! not interpreted here.
 
+// pest is used without its `std` feature (which adds a stack guard on every rule entry, a
+// fifth of the parse time on large trees; this grammar does not nest); its generated code
+// then names the `alloc` crate.
+extern crate alloc;
+
 pub mod diag;
 pub mod loader;
 pub mod source;
