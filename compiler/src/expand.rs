@@ -1060,14 +1060,12 @@ impl<'a> Expander<'a> {
     /// The services that set `key` themselves (through their definition or an override);
     /// looked up once per definition, not once per service.
     fn services_with(&self, key: &str) -> Vec<usize> {
-        let mut has: HashMap<usize, bool> = HashMap::new();
+        let mut has: Vec<Option<bool>> = vec![None; self.res.objects.len()];
         (0..self.model.services.len())
             .filter(|&i| {
                 let s = &self.model.services[i];
                 s.overrides.contains_key(key)
-                    || *has
-                        .entry(s.def)
-                        .or_insert_with(|| self.res.objects[s.def].get(key).is_some())
+                    || *has[s.def].get_or_insert_with(|| self.res.objects[s.def].get(key).is_some())
             })
             .collect()
     }
@@ -1157,15 +1155,18 @@ impl<'a> Expander<'a> {
             }
         }
         // The groups a definition names are the same for all its services: resolve them once
-        // per definition (services with their own override are done one by one).
-        let mut per_def: HashMap<usize, Vec<Option<String>>> = HashMap::new();
+        // per definition (services with their own override are done one by one). Members are
+        // gathered in service order, then added to each group in one go.
+        let names: Vec<String> = direct.keys().cloned().collect();
+        let mut members: Vec<Vec<ServiceId>> = vec![Vec::new(); names.len()];
+        let mut per_def: Vec<Option<Vec<usize>>> = vec![None; self.res.objects.len()];
         for sid in self.services_with("servicegroups") {
             let s = &self.model.services[sid];
             let own = s.overrides.contains_key("servicegroups");
             if !own {
-                if let Some(groups) = per_def.get(&s.def) {
-                    for g in groups.iter().flatten() {
-                        direct.get_mut(g).unwrap().insert(sid as ServiceId);
+                if let Some(groups) = &per_def[s.def] {
+                    for &g in groups {
+                        members[g].push(sid as ServiceId);
                     }
                     continue;
                 }
@@ -1186,13 +1187,12 @@ impl<'a> Expander<'a> {
             );
             let mut known = Vec::new();
             for (g, src) in entries(self.sources, &a) {
-                match direct.get_mut(g) {
-                    Some(set) => {
-                        set.insert(sid as ServiceId);
-                        known.push(Some(g.to_string()));
+                match names.binary_search_by(|n| n.as_str().cmp(g)) {
+                    Ok(gi) => {
+                        members[gi].push(sid as ServiceId);
+                        known.push(gi);
                     }
-                    None => {
-                        known.push(None);
+                    Err(_) => {
                         self.unknown(
                             codes::UNKNOWN_SERVICEGROUP,
                             "servicegroup",
@@ -1206,7 +1206,12 @@ impl<'a> Expander<'a> {
                 }
             }
             if !own {
-                per_def.insert(def, known);
+                per_def[def] = Some(known);
+            }
+        }
+        for (gi, list) in members.into_iter().enumerate() {
+            if !list.is_empty() {
+                direct.get_mut(&names[gi]).unwrap().extend(list);
             }
         }
         self.model.servicegroups =
@@ -1685,11 +1690,16 @@ impl<'a> Expander<'a> {
                     g.users.push(who());
                 }
             };
+        let mut kinds: HashMap<K, Vec<(&'static str, (K, &'static str, Code))>> = HashMap::new();
         for o in self.res.objects.iter().filter(|o| o.register) {
             if o.kind == K::Service {
                 continue; // checked per service definition below
             }
-            for (attr, target) in per_kind(o.kind) {
+            for &(attr, target) in kinds
+                .entry(o.kind)
+                .or_insert_with(|| per_kind(o.kind))
+                .iter()
+            {
                 if let Some(a) = o.get_shared(attr) {
                     add(a, attr, target, &|| self.display(o), 1);
                 }
