@@ -1,5 +1,6 @@
 //! `cargo bench -p monitorc-bench`: load (read + parse, in parallel), lower, and the whole
-//! `check`, on generated trees of 1,000, 10,000 and 100,000 hosts (about 0.5, 5 and 50 MB).
+//! `check` (load, lower, resolve, expand, validate, place), on generated trees of 1,000,
+//! 10,000, 50,000 and 100,000 hosts (about 0.5, 5, 27 and 53 MB).
 //!
 //! The trees are generated once into `target/bench-data/<hosts>/` and reused while their
 //! marker file matches the generator version. Throughput is in bytes of configuration text.
@@ -11,7 +12,7 @@ use std::time::{Duration, Instant};
 use criterion::{criterion_group, criterion_main, Criterion, SamplingMode, Throughput};
 use monitorc_bench::{generate, GenStats, GENERATOR_VERSION};
 
-const SIZES: &[usize] = &[1_000, 10_000, 100_000];
+const SIZES: &[usize] = &[1_000, 10_000, 50_000, 100_000];
 const MARKER: &str = ".monitorc-bench";
 
 /// `target/` of the workspace: the bench executable is `target/<profile>/deps/parse-*`.
