@@ -3,6 +3,11 @@
 
 mod render;
 
+// A large configuration makes millions of small allocations (attribute values, services);
+// mimalloc cuts the time of `check` on 100k hosts noticeably against glibc's malloc.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
