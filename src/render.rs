@@ -403,6 +403,28 @@ pub fn explain_human(e: &Explanation) -> String {
     } else {
         "servicegroups"
     };
+    if let Some(p) = &e.placement {
+        writeln!(out, "\nrealm: {}", p.realm).unwrap();
+        writeln!(
+            out,
+            "scheduler: {}",
+            p.scheduler.as_deref().unwrap_or("(none)")
+        )
+        .unwrap();
+        let shown: Vec<&str> = p.pack.iter().take(10).map(String::as_str).collect();
+        writeln!(
+            out,
+            "pack: {} host{}: {}{}",
+            p.pack.len(),
+            if p.pack.len() == 1 { "" } else { "s" },
+            shown.join(", "),
+            if p.pack.len() > 10 { ", …" } else { "" }
+        )
+        .unwrap();
+        if !p.ties.is_empty() {
+            writeln!(out, "tied by: {}", p.ties.join(", ")).unwrap();
+        }
+    }
     for (title, list) in [
         (groups_title, &e.groups),
         ("services", &e.services),
@@ -455,6 +477,12 @@ pub fn explain_json(e: &Explanation) -> Value {
         "parents": e.parents,
         "depends_on": e.depends_on,
         "dependents": e.dependents,
+        "placement": e.placement.as_ref().map(|p| json!({
+            "realm": p.realm,
+            "scheduler": p.scheduler,
+            "pack": p.pack,
+            "ties": p.ties,
+        })),
     })
 }
 

@@ -42,6 +42,64 @@ pub struct Explanation {
     /// What this object depends on, and what depends on it (`host` or `host/service`).
     pub depends_on: Vec<String>,
     pub dependents: Vec<String>,
+    /// Where the host (of a service) runs.
+    pub placement: Option<Placement>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Placement {
+    pub realm: String,
+    pub scheduler: Option<String>,
+    /// The hosts that must run on the same scheduler (this one included), in name order.
+    pub pack: Vec<String>,
+    /// This host's own relations inside its pack: `parent X`, `child X`, `hostdependency X`, …
+    pub ties: Vec<String>,
+}
+
+fn placement(c: &Checked, h: HostId) -> Placement {
+    let (m, p) = (&c.model, &c.plan);
+    let pack = &p.packs[p.host_pack[h as usize]];
+    let name = |x: HostId| m.host_names[x as usize].clone();
+    let mut ties: Vec<String> = Vec::new();
+    ties.extend(
+        m.parents[h as usize]
+            .iter()
+            .map(|&x| format!("parent {}", name(x))),
+    );
+    for (x, parents) in m.parents.iter().enumerate() {
+        if parents.contains(&h) {
+            ties.push(format!("child {}", name(x as HostId)));
+        }
+    }
+    for d in &m.host_dependencies {
+        if d.dependent == h {
+            ties.push(format!("depends on {} (hostdependency)", name(d.master)));
+        } else if d.master == h {
+            ties.push(format!(
+                "dependency of {} (hostdependency)",
+                name(d.dependent)
+            ));
+        }
+    }
+    for d in &m.service_dependencies {
+        let (a, b) = (
+            m.services[d.dependent as usize].host,
+            m.services[d.master as usize].host,
+        );
+        if a == h && b != h {
+            ties.push(format!("depends on {} (servicedependency)", name(b)));
+        } else if b == h && a != h {
+            ties.push(format!("dependency of {} (servicedependency)", name(a)));
+        }
+    }
+    ties.sort();
+    ties.dedup();
+    Placement {
+        realm: p.realm_name(p.host_realm[h as usize]).to_string(),
+        scheduler: pack.scheduler.map(|s| p.daemons[s].name.clone()),
+        pack: pack.hosts.iter().map(|&x| name(x)).collect(),
+        ties,
+    }
 }
 
 /// Either the explanation, or the closest names to what was asked.
@@ -140,6 +198,7 @@ pub fn host(c: &Checked, name: &str) -> Lookup {
         .collect();
     e.depends_on = host_deps(m, |d| d.dependent == h, |d| d.master);
     e.dependents = host_deps(m, |d| d.master == h, |d| d.dependent);
+    e.placement = Some(placement(c, h));
     Ok(e)
 }
 
@@ -246,5 +305,6 @@ pub fn service(c: &Checked, host: &str, description: &str) -> Lookup {
         .collect();
     e.depends_on.dedup();
     e.dependents.dedup();
+    e.placement = Some(placement(c, h));
     Ok(e)
 }
