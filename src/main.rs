@@ -51,9 +51,13 @@ enum Command {
     Plan {
         #[arg(default_value = ".")]
         config: PathBuf,
-        /// Output format (default: table).
+        /// Output format (default: table). `ron` writes the plan file `--previous` reads.
         #[arg(long, value_enum, default_value = "table")]
         format: PlanFormat,
+        /// An earlier plan (a file written by `plan --format ron`): packs stay where they
+        /// were unless balance would suffer beyond the bound; the moves are listed.
+        #[arg(long, value_name = "PATH")]
+        previous: Option<PathBuf>,
     },
     /// Show one host or service with every resolved attribute and where it came from.
     ///
@@ -72,6 +76,7 @@ enum Command {
 enum PlanFormat {
     Table,
     Json,
+    Ron,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -98,12 +103,16 @@ fn main() -> ExitCode {
             timings,
         } => check(config, format, deny_warnings, timings),
         Command::Explain { args, format } => explain(args, format),
-        Command::Plan { config, format } => plan(config, format),
+        Command::Plan {
+            config,
+            format,
+            previous,
+        } => plan(config, format, previous),
     }
 }
 
 fn check(config: PathBuf, format: Option<Format>, deny_warnings: bool, timings: bool) -> ExitCode {
-    let checked = match monitorc_compiler::check_timed(&config) {
+    let checked = match monitorc_compiler::check_timed(&config, &Default::default()) {
         Ok((c, t)) => {
             if timings {
                 for (stage, d) in t {
@@ -217,8 +226,36 @@ fn explain(args: Vec<String>, format: ExplainFormat) -> ExitCode {
     ExitCode::SUCCESS
 }
 
-fn plan(config: PathBuf, format: PlanFormat) -> ExitCode {
-    let checked = match monitorc_compiler::check(&config) {
+fn plan(config: PathBuf, format: PlanFormat, previous: Option<PathBuf>) -> ExitCode {
+    let mut options = monitorc_compiler::Options::default();
+    if let Some(path) = previous {
+        let file = if path.is_dir() {
+            path.join("plan.ron")
+        } else {
+            path
+        };
+        let text = match std::fs::read_to_string(&file) {
+            Ok(t) => t,
+            Err(e) => {
+                eprintln!(
+                    "monitorc: error: cannot read the previous plan {}: {e}",
+                    file.display()
+                );
+                return ExitCode::from(2);
+            }
+        };
+        match monitorc_runtime::plan::PlanFile::from_ron(&text) {
+            Ok(p) => options.previous = Some(p.host_index()),
+            Err(e) => {
+                eprintln!(
+                    "monitorc: error: {} is not a plan file: {e}",
+                    file.display()
+                );
+                return ExitCode::from(2);
+            }
+        }
+    }
+    let checked = match monitorc_compiler::check_timed(&config, &options).map(|(c, _)| c) {
         Ok(c) => c,
         Err(e) => {
             eprintln!("monitorc: error: {e}");
@@ -233,6 +270,7 @@ fn plan(config: PathBuf, format: PlanFormat) -> ExitCode {
     }
     let out = match format {
         PlanFormat::Table => render::plan_table(&checked),
+        PlanFormat::Ron => render::plan_file(&checked).to_ron(),
         PlanFormat::Json => {
             let mut s = serde_json::to_string_pretty(&render::plan_json(&checked))
                 .expect("JSON values always serialize");

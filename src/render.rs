@@ -553,6 +553,7 @@ pub fn plan_json(c: &Checked) -> Value {
                 "hosts": p.host_realm.iter().filter(|&&x| x == i).count(),
                 "load": b.map_or(0, |b| b.load),
                 "balance_ratio": b.map(|b| (b.ratio * 1000.0).round() / 1000.0),
+                "balance_bound": b.map(|b| (b.bound * 1000.0).round() / 1000.0),
                 "largest_pack": b.map_or(0, |b| b.largest_pack),
             })
         })
@@ -562,7 +563,7 @@ pub fn plan_json(c: &Checked) -> Value {
         "schedulers": schedulers,
         "satellites": satellites,
         "packs": p.packs.len(),
-        "moves": Vec::<Value>::new(),
+        "moves": p.moves.iter().map(|(h, from, to)| json!({"host": m.host_names[*h as usize], "from": from, "to": to})).collect::<Vec<_>>(),
     })
 }
 
@@ -671,6 +672,21 @@ pub fn plan_table(c: &Checked) -> String {
             writeln!(out, "{indent}  {:<24} spare", x.name).unwrap();
         }
     }
+    if p.sticky {
+        writeln!(out, "\nmoves against the previous plan: {}", p.moves.len()).unwrap();
+        for (h, from, to) in p.moves.iter().take(50) {
+            writeln!(
+                out,
+                "  {:<32} {from} -> {}",
+                c.model.host_names[*h as usize],
+                if to.is_empty() { "(none)" } else { to }
+            )
+            .unwrap();
+        }
+        if p.moves.len() > 50 {
+            writeln!(out, "  … {} more", p.moves.len() - 50).unwrap();
+        }
+    }
     writeln!(out, "\nsatellites:").unwrap();
     for (i, x) in d.iter().enumerate() {
         let Some(links) = p.links.get(&i) else {
@@ -719,4 +735,40 @@ pub fn plan_table(c: &Checked) -> String {
         .unwrap();
     }
     out
+}
+
+/// The plan file (`plan --format ron`), which `--previous` reads back.
+pub fn plan_file(c: &Checked) -> monitorc_runtime::plan::PlanFile {
+    let p = &c.plan;
+    let mut schedulers = std::collections::BTreeMap::new();
+    for (i, d) in p
+        .daemons
+        .iter()
+        .enumerate()
+        .filter(|(_, d)| d.kind == ObjectKind::Scheduler)
+    {
+        let mut hosts: Vec<String> = p
+            .packs
+            .iter()
+            .filter(|pk| pk.scheduler == Some(i))
+            .flat_map(|pk| &pk.hosts)
+            .map(|&h| c.model.host_names[h as usize].clone())
+            .collect();
+        hosts.sort();
+        schedulers.insert(
+            d.name.clone(),
+            monitorc_runtime::plan::PlannedScheduler {
+                realm: p.realm_name(d.realm).to_string(),
+                weight: d.weight,
+                spare: d.spare,
+                load: p
+                    .schedulers
+                    .iter()
+                    .find(|s| s.daemon == i)
+                    .map_or(0, |s| s.load),
+                hosts,
+            },
+        );
+    }
+    monitorc_runtime::plan::PlanFile::new(schedulers)
 }

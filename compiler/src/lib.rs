@@ -48,14 +48,26 @@ impl Checked {
     }
 }
 
-/// Loads, parses, lowers, resolves and expands the configuration at `path`, collecting every
-/// diagnostic.
-pub fn check(path: &Path) -> Result<Checked, LoadError> {
-    check_timed(path).map(|(c, _)| c)
+/// What a check may take besides the configuration.
+#[derive(Clone, Debug, Default)]
+pub struct Options {
+    /// Host name → scheduler name of an earlier plan: placement keeps packs where they were
+    /// unless balance would suffer beyond the bound.
+    pub previous: Option<std::collections::BTreeMap<String, String>>,
 }
 
-/// [`check`], with the wall-clock time of each stage (for `--timings` and benchmarks).
-pub fn check_timed(path: &Path) -> Result<(Checked, Vec<(&'static str, Duration)>), LoadError> {
+/// Loads, parses, lowers, resolves, expands and places the configuration at `path`,
+/// collecting every diagnostic.
+pub fn check(path: &Path) -> Result<Checked, LoadError> {
+    check_timed(path, &Options::default()).map(|(c, _)| c)
+}
+
+/// [`check`], with options and the wall-clock time of each stage (for `--timings` and
+/// benchmarks).
+pub fn check_timed(
+    path: &Path,
+    options: &Options,
+) -> Result<(Checked, Vec<(&'static str, Duration)>), LoadError> {
     let mut timings = Vec::new();
     let mut clock = Instant::now();
     let mut lap = |name: &'static str, timings: &mut Vec<(&'static str, Duration)>| {
@@ -76,7 +88,13 @@ pub fn check_timed(path: &Path) -> Result<(Checked, Vec<(&'static str, Duration)
     lap("resolve", &mut timings);
     let model = expand::expand(&ir, &resolved, &loaded.sources, &mut diagnostics);
     lap("expand", &mut timings);
-    let plan = place::place(&ir, &resolved, &model, &mut diagnostics);
+    let plan = place::place(
+        &ir,
+        &resolved,
+        &model,
+        options.previous.as_ref(),
+        &mut diagnostics,
+    );
     lap("place", &mut timings);
     monitorc_grammar::diag::sort(&mut diagnostics);
     let summary = summary::summarize(&ir, &resolved, &model);

@@ -79,6 +79,9 @@ pub struct RealmBalance {
     /// max(load/weight) ÷ (realm load / realm weight): 1.0 is perfect.
     pub ratio: f64,
     pub largest_pack: u64,
+    /// What placement guarantees: ratio ≤ 1 + largest·W / (w_min·L). (The ideal
+    /// 1 + largest/L cannot always be met: 4 equal packs on 3 equal schedulers give 1.5.)
+    pub bound: f64,
 }
 
 /// Everything placement decided.
@@ -103,6 +106,10 @@ pub struct Plan {
     pub broker_of: BTreeMap<usize, usize>,
     /// Daemon → its spares in takeover order.
     pub spares: BTreeMap<usize, Vec<usize>>,
+    /// Hosts whose scheduler changed against the previous plan: (host, from, to).
+    pub moves: Vec<(HostId, String, String)>,
+    /// Whether a previous plan was given.
+    pub sticky: bool,
 }
 
 impl Plan {
@@ -153,6 +160,7 @@ pub const DAEMON_KINDS: &[ObjectKind] = &[
 ];
 
 struct Placer<'a> {
+    previous: Option<&'a BTreeMap<String, String>>,
     ir: &'a Ir,
     res: &'a Resolved,
     model: &'a Model,
@@ -160,8 +168,15 @@ struct Placer<'a> {
     diags: Vec<Diagnostic>,
 }
 
-pub fn place(ir: &Ir, res: &Resolved, model: &Model, diags: &mut Vec<Diagnostic>) -> Plan {
+pub fn place(
+    ir: &Ir,
+    res: &Resolved,
+    model: &Model,
+    previous: Option<&BTreeMap<String, String>>,
+    diags: &mut Vec<Diagnostic>,
+) -> Plan {
     let mut p = Placer {
+        previous,
         ir,
         res,
         model,
@@ -840,15 +855,47 @@ impl<'a> Placer<'a> {
                 self.diags.push(d);
                 continue;
             }
-            // Largest packs first, each to the scheduler whose load relative to its weight
-            // stays lowest; ties by scheduler name (daemons are sorted by name).
+            // Largest packs first; ties by first host name (packs are in that order).
             packs.sort_by(|&a, &b| {
                 self.plan.packs[b]
                     .load
                     .cmp(&self.plan.packs[a].load)
                     .then(a.cmp(&b))
             });
+            let realm_load: u64 = packs.iter().map(|&p| self.plan.packs[p].load).sum();
+            let realm_weight: u64 = own
+                .iter()
+                .map(|&s| self.plan.daemons[schedulers[s].daemon].weight as u64)
+                .sum();
+            let largest = packs
+                .iter()
+                .map(|&p| self.plan.packs[p].load)
+                .max()
+                .unwrap_or(0);
+            // Sticky: a pack whose known hosts were all on one scheduler that still runs this
+            // realm stays there while that scheduler's load stays within the bound
+            // w·(L + largest pack)/W, i.e. balance ratio ≤ 1 + largest/L.
+            let mut fresh = Vec::new();
             for p in packs {
+                let target = self
+                    .previous_scheduler(p)
+                    .and_then(|d| own.iter().copied().find(|&s| schedulers[s].daemon == d));
+                let Some(s) = target else {
+                    fresh.push(p);
+                    continue;
+                };
+                let load = self.plan.packs[p].load;
+                let w = self.plan.daemons[schedulers[s].daemon].weight as u128;
+                let cap = w * (realm_load + largest) as u128;
+                if (schedulers[s].load + load) as u128 * realm_weight as u128 <= cap {
+                    self.put(&mut schedulers[s], p);
+                } else {
+                    fresh.push(p);
+                }
+            }
+            // The others: each to the scheduler whose load relative to its weight stays
+            // lowest; ties by scheduler name (daemons are sorted by name).
+            for p in fresh {
                 let load = self.plan.packs[p].load;
                 let best = *own
                     .iter()
@@ -862,16 +909,7 @@ impl<'a> Placer<'a> {
                             .then(sa.daemon.cmp(&sb.daemon))
                     })
                     .unwrap();
-                let s = &mut schedulers[best];
-                s.load += load;
-                s.packs += 1;
-                s.hosts += self.plan.packs[p].hosts.len();
-                s.services += self.plan.packs[p]
-                    .hosts
-                    .iter()
-                    .map(|&h| m.services_of(h).len())
-                    .sum::<usize>();
-                self.plan.packs[p].scheduler = Some(s.daemon);
+                self.put(&mut schedulers[best], p);
             }
             let total: u64 = own.iter().map(|&s| schedulers[s].load).sum();
             let weight: u64 = own
@@ -902,10 +940,69 @@ impl<'a> Placer<'a> {
                 } else {
                     worst / (total as f64 / weight as f64)
                 },
+                bound: if total == 0 {
+                    1.0
+                } else {
+                    let w_min = own
+                        .iter()
+                        .map(|&s| self.plan.daemons[schedulers[s].daemon].weight)
+                        .min()
+                        .unwrap_or(1) as f64;
+                    1.0 + largest as f64 * weight as f64 / (w_min * total as f64)
+                },
                 largest_pack: largest,
             });
         }
         self.plan.schedulers = schedulers;
+        if let Some(prev) = self.previous {
+            self.plan.sticky = true;
+            for h in 0..m.hosts.len() {
+                let Some(from) = prev.get(&m.host_names[h]) else {
+                    continue;
+                };
+                let to = self
+                    .plan
+                    .scheduler_of_host(h as HostId)
+                    .map(|d| self.plan.daemons[d].name.clone())
+                    .unwrap_or_default();
+                if *from != to {
+                    self.plan.moves.push((h as HostId, from.clone(), to));
+                }
+            }
+        }
+    }
+
+    fn put(&mut self, s: &mut SchedulerLoad, p: usize) {
+        let pack = &self.plan.packs[p];
+        s.load += pack.load;
+        s.packs += 1;
+        s.hosts += pack.hosts.len();
+        s.services += pack
+            .hosts
+            .iter()
+            .map(|&h| self.model.services_of(h).len())
+            .sum::<usize>();
+        self.plan.packs[p].scheduler = Some(s.daemon);
+    }
+
+    /// The scheduler (daemon index) that ran every already-known host of pack `p`, if one did.
+    fn previous_scheduler(&self, p: usize) -> Option<usize> {
+        let prev = self.previous?;
+        let mut found: Option<&String> = None;
+        for &h in &self.plan.packs[p].hosts {
+            if let Some(s) = prev.get(&self.model.host_names[h as usize]) {
+                match found {
+                    None => found = Some(s),
+                    Some(f) if f == s => {}
+                    Some(_) => return None,
+                }
+            }
+        }
+        let name = found?;
+        self.plan
+            .daemons
+            .iter()
+            .position(|d| d.kind == ObjectKind::Scheduler && !d.spare && d.name == *name)
     }
 
     fn satellites(&mut self) {
