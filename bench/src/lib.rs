@@ -68,6 +68,13 @@ impl std::fmt::Display for GenStats {
 /// Writes a configuration of `hosts` hosts under `dir`, which must not exist or be empty.
 /// Check it with `monitorc check DIR/monitorc.cfg`.
 pub fn generate(dir: &Path, hosts: usize) -> io::Result<GenStats> {
+    generate_with(dir, hosts, false)
+}
+
+/// [`generate`], and with `shinken` a Shinken architecture too: a realm per region under a
+/// default `All`, site hostgroups in their region's realm, four weighted schedulers and a
+/// spare per region, a poller per region, and a reactionner, broker and receiver in `All`.
+pub fn generate_with(dir: &Path, hosts: usize, shinken: bool) -> io::Result<GenStats> {
     if dir.exists() && std::fs::read_dir(dir)?.next().is_some() {
         return Err(io::Error::new(
             io::ErrorKind::AlreadyExists,
@@ -113,10 +120,16 @@ pub fn generate(dir: &Path, hosts: usize) -> io::Result<GenStats> {
         w.stats.services += applied;
         w.file(&format!("objects/services/{file}"), text)?;
     }
+    if shinken {
+        w.file("objects/architecture.cfg", architecture())?;
+    }
     // `cfg_dir=sites` must name a directory even without hosts.
     std::fs::create_dir_all(dir.join("sites"))?;
     for site in &plan.sites {
-        w.file(&format!("sites/{}/site.cfg", site.name), site_file(site))?;
+        w.file(
+            &format!("sites/{}/site.cfg", site.name),
+            site_file(site, shinken),
+        )?;
         let (text, defs, applied) = site_services(site);
         w.stats.service_definitions += defs;
         w.stats.services += applied;
@@ -1494,7 +1507,7 @@ fn city_alias(site: &Site) -> String {
     format!("{} DC {}", site.city, site.index / CITIES.len() + 1)
 }
 
-fn site_file(site: &Site) -> String {
+fn site_file(site: &Site, shinken: bool) -> String {
     let mut o = String::new();
     let alias = city_alias(site);
     banner(
@@ -1536,7 +1549,33 @@ fn site_file(site: &Site) -> String {
     s.attr(&mut o, "alias", &alias);
     let members: Vec<&str> = site.hosts.iter().map(|h| h.name.as_str()).collect();
     s.attr(&mut o, "members", members.join(","));
+    if shinken {
+        s.attr(&mut o, "realm", site.region);
+    }
     s.close(&mut o);
+    o
+}
+
+/// The Shinken architecture of [`generate_with`].
+fn architecture() -> String {
+    let mut o = String::from("# Realms and daemons: one realm per region under All.\n\n");
+    let regions: Vec<&str> = REGIONS.iter().map(|(r, _)| *r).collect();
+    writeln!(o, "define realm {{\n    realm_name     All\n    realm_members  {}\n    default        1\n}}\n", regions.join(",")).unwrap();
+    for (region, alias) in REGIONS {
+        writeln!(
+            o,
+            "define realm {{\n    realm_name  {region}\n    alias       {alias}\n}}\n"
+        )
+        .unwrap();
+        for (i, weight) in [1, 2, 1, 2].iter().enumerate() {
+            writeln!(o, "define scheduler {{\n    scheduler_name  scheduler-{region}-{}\n    address         sched{}.{region}.example.com\n    port            7768\n    realm           {region}\n    weight          {weight}\n}}\n", i + 1, i + 1).unwrap();
+        }
+        writeln!(o, "define scheduler {{\n    scheduler_name  scheduler-{region}-spare\n    address         sched-spare.{region}.example.com\n    realm           {region}\n    spare           1\n}}\n").unwrap();
+        writeln!(o, "define poller {{\n    poller_name  poller-{region}\n    address      poller.{region}.example.com\n    realm        {region}\n}}\n").unwrap();
+    }
+    for kind in ["reactionner", "broker", "receiver"] {
+        writeln!(o, "define {kind} {{\n    {kind}_name        {kind}-master\n    address  {kind}.example.com\n    realm              All\n    manage_sub_realms  1\n}}\n").unwrap();
+    }
     o
 }
 
