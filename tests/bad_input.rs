@@ -227,3 +227,30 @@ fn several_syntax_errors_are_all_reported_at_their_lines() {
     .collect();
     assert_eq!(got, want);
 }
+
+#[test]
+fn a_100k_long_parent_chain_and_loop() {
+    // Packs, loops and their messages must be iterative: no stack overflow, no quadratic walk.
+    let dir = tempfile::tempdir().unwrap();
+    let mut text = String::from("define host {\n    host_name  h0\n    parents  h99999\n}\n");
+    for i in 1..100_000 {
+        text.push_str(&format!(
+            "define host {{\n    host_name  h{i}\n    parents  h{}\n}}\n",
+            i - 1
+        ));
+    }
+    let f = dir.path().join("chain.cfg");
+    write(&f, text);
+    let run = monitorc_with_limit(
+        &["check", &f.display().to_string(), "--format", "json"],
+        Duration::from_secs(120),
+    );
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let doc = common::json(&run);
+    let d = &doc["diagnostics"][0];
+    assert_eq!(d["code"], "E0054");
+    assert!(
+        d["message"].as_str().unwrap().len() < 400,
+        "the cycle is shortened"
+    );
+}

@@ -472,12 +472,12 @@ impl<'a> Expander<'a> {
                 codes::GROUP_LOOP,
                 format!(
                     "{what}s contain each other in a loop: {}",
-                    chain.join(" -> ")
+                    crate::expand::join_cycle(&chain, " -> ")
                 ),
             )
             .at(first_edge)
             .label(format!("`{}` includes `{}` here", cycle[0], cycle[1]));
-            for w in cycle.windows(2).skip(1) {
+            for w in cycle.windows(2).skip(1).take(8) {
                 if let Some((_, s)) = edges[w[0]].iter().find(|(m, _)| *m == w[1]) {
                     d = d.secondary(*s, format!("`{}` includes `{}`", w[0], w[1]));
                 }
@@ -638,7 +638,7 @@ impl<'a> Expander<'a> {
                 codes::PARENT_LOOP,
                 format!(
                     "hosts are each other's parents in a loop: {}",
-                    names.join(" -> ")
+                    crate::expand::join_cycle(&names, " -> ")
                 ),
             )
             .at(narrow(
@@ -650,7 +650,7 @@ impl<'a> Expander<'a> {
                 "`{}` has parent `{}`",
                 host_names[cycle[0] as usize], host_names[cycle[1] as usize]
             ));
-            for w in cycle.windows(2).skip(1) {
+            for w in cycle.windows(2).skip(1).take(8) {
                 d = d.secondary(
                     narrow(self.sources, at(w[0]), &host_names[w[1] as usize]),
                     format!(
@@ -1345,7 +1345,7 @@ impl<'a> Expander<'a> {
                 codes::HOST_DEPENDENCY_LOOP,
                 format!(
                     "host dependencies form a loop: {}",
-                    chain.join(" -depends-on-> ")
+                    crate::expand::join_cycle(&chain, " -depends-on-> ")
                 ),
             )
             .at(self.ir.objects[def].header)
@@ -1353,7 +1353,7 @@ impl<'a> Expander<'a> {
                 "`{}` depends on `{}` here",
                 names[cycle[0] as usize], names[cycle[1] as usize]
             ));
-            for w in cycle.windows(2).skip(1) {
+            for w in cycle.windows(2).skip(1).take(8) {
                 if let Some(d) = self
                     .model
                     .host_dependencies
@@ -1516,12 +1516,12 @@ impl<'a> Expander<'a> {
                 codes::SERVICE_DEPENDENCY_LOOP,
                 format!(
                     "service dependencies form a loop: {}",
-                    chain.join(" -depends-on-> ")
+                    crate::expand::join_cycle(&chain, " -depends-on-> ")
                 ),
             )
             .at(self.ir.objects[def].header)
             .label(format!("{} depends on {} here", chain[0], chain[1]));
-            for w in cycle.windows(2).skip(1) {
+            for w in cycle.windows(2).skip(1).take(8) {
                 if let Some(d) = self
                     .model
                     .service_dependencies
@@ -1914,7 +1914,9 @@ pub(crate) fn cycles<N: Ord + Copy, I: IntoIterator<Item = N>>(
     let g: petgraph::Graph<(), (), petgraph::Directed, u32> =
         petgraph::Graph::from_edges(pairs.iter().map(|&(a, b)| (id(a), id(b))));
     let mut out = Vec::new();
-    for scc in petgraph::algo::tarjan_scc(&g) {
+    // Kosaraju's algorithm in petgraph is iterative: a 100k-host parent loop must not
+    // overflow the stack.
+    for scc in petgraph::algo::kosaraju_scc(&g) {
         let mut members: Vec<u32> = scc.iter().map(|n| n.index() as u32).collect();
         members.sort();
         let start = members[0];
@@ -1923,6 +1925,7 @@ pub(crate) fn cycles<N: Ord + Copy, I: IntoIterator<Item = N>>(
             continue;
         }
         let mut path = vec![start];
+        let mut on_path = std::collections::HashSet::from([start]);
         let mut cur = start;
         loop {
             let mut next: Vec<u32> = g
@@ -1935,8 +1938,9 @@ pub(crate) fn cycles<N: Ord + Copy, I: IntoIterator<Item = N>>(
             let n = if next.contains(&start) {
                 start
             } else {
-                *next.iter().find(|m| !path.contains(m)).unwrap_or(&start)
+                *next.iter().find(|m| !on_path.contains(m)).unwrap_or(&start)
             };
+            on_path.insert(n);
             path.push(n);
             if n == start {
                 break;
@@ -1951,6 +1955,19 @@ pub(crate) fn cycles<N: Ord + Copy, I: IntoIterator<Item = N>>(
     }
     out.sort();
     out
+}
+
+/// A cycle as text, shortened when long: a 100,000-host loop names its first and last hops.
+pub(crate) fn join_cycle(names: &[String], sep: &str) -> String {
+    if names.len() <= 12 {
+        return names.join(sep);
+    }
+    format!(
+        "{}{sep}… {} more …{sep}{}",
+        names[..8].join(sep),
+        names.len() - 10,
+        names[names.len() - 2..].join(sep)
+    )
 }
 
 /// `duplicate_foreach` entries: `KEY` or `KEY$(V1)$$(V2)$`, with `name[1-3]` ranges.

@@ -277,7 +277,7 @@ impl<'a> Placer<'a> {
                 .map(|l| l.2)
                 .unwrap();
             self.diags.push(
-                Diagnostic::new(codes::REALM_LOOP, format!("realms contain each other in a loop: {}", names.join(" -> ")))
+                Diagnostic::new(codes::REALM_LOOP, format!("realms contain each other in a loop: {}", crate::expand::join_cycle(&names, " -> ")))
                     .at(span)
                     .label(format!("`{}` contains `{}` here", self.plan.realms[cycle[0]].name, self.plan.realms[cycle[1]].name))
                     .help("a realm cannot be its own sub-realm: remove one `realm_members` entry of the loop"),

@@ -448,7 +448,7 @@ impl<'a> TemplateIndex<'a> {
         // Strongly connected components come out in reverse topological order: dependencies
         // first, which is the order templates must be resolved in.
         let mut order = Vec::new();
-        for scc in petgraph::algo::tarjan_scc(&graph) {
+        for scc in petgraph::algo::kosaraju_scc(&graph) {
             let mut members: Vec<usize> = scc.iter().map(|n| graph[*n]).collect();
             members.sort_unstable();
             let looped = members.len() > 1 || uses[members[0]].contains(&members[0]);
@@ -519,13 +519,13 @@ fn report_loop(ir: &Ir, members: &[usize], uses: &[Vec<usize>], diags: &mut Vec<
             codes::TEMPLATE_LOOP,
             format!(
                 "{kw} templates use each other in a loop: {}",
-                chain.join(" -> ")
+                crate::expand::join_cycle(&chain, " -> ")
             ),
         )
         .at(span)
         .label("the loop starts here")
     };
-    for &i in &path[1..path.len() - 1] {
+    for &i in path[1..path.len() - 1].iter().take(8) {
         let o = &ir.objects[i];
         d = d.secondary(
             o.get("use").map(|a| a.value_span).unwrap_or(o.header),
