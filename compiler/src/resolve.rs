@@ -745,7 +745,8 @@ define host {
     use       a,self
 }
 ";
-        let (_, r, diags) = resolve_text(text);
+        let (_, r, mut diags) = resolve_text(text);
+        monitorc_grammar::diag::sort(&mut diags);
         let msgs: Vec<&str> = diags.iter().map(|d| d.message.as_str()).collect();
         assert_eq!(
             msgs,
