@@ -20,7 +20,11 @@ pub enum Expr {
 /// Parses an expression; `Err` carries a message about the first syntax problem.
 pub fn parse(text: &str) -> Result<Expr, String> {
     let tokens = tokenize(text);
-    let mut p = Parser { tokens, pos: 0 };
+    let mut p = Parser {
+        tokens,
+        pos: 0,
+        depth: 0,
+    };
     let e = p.or()?;
     match p.tokens.get(p.pos) {
         None => Ok(e),
@@ -56,7 +60,11 @@ fn tokenize(text: &str) -> Vec<String> {
 struct Parser {
     tokens: Vec<String>,
     pos: usize,
+    depth: usize,
 }
+
+/// Parentheses and `!` nest at most this deep (the parser recurses).
+const MAX_DEPTH: usize = 200;
 
 impl Parser {
     fn peek(&self) -> Option<&str> {
@@ -90,6 +98,16 @@ impl Parser {
     }
 
     fn unary(&mut self) -> Result<Expr, String> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            return Err(format!("nested more than {MAX_DEPTH} levels deep"));
+        }
+        let e = self.unary_inner();
+        self.depth -= 1;
+        e
+    }
+
+    fn unary_inner(&mut self) -> Result<Expr, String> {
         match self.peek() {
             Some("!") => {
                 self.pos += 1;
@@ -211,6 +229,8 @@ mod tests {
         assert!(parse("(web").is_err());
         assert!(parse("web,").is_err());
         assert!(parse("web)").is_err());
+        assert!(parse(&"(".repeat(100_000)).is_err());
+        assert!(parse(&"!".repeat(100_000)).is_err());
         assert_eq!(parse("a&b").unwrap().names(), ["a", "b"]);
     }
 }
