@@ -391,24 +391,8 @@ impl<'a> Expander<'a> {
                 }
             }
             if let Some(a) = o.get("hostgroup_members") {
-                for (m, src) in entries(self.sources, a) {
-                    if groups.contains_key(m) {
-                        nested
-                            .entry(g.clone())
-                            .or_default()
-                            .push((m.to_string(), src.get().clone()));
-                    } else {
-                        self.unknown(
-                            codes::UNKNOWN_HOSTGROUP,
-                            "hostgroup",
-                            "hostgroup_members",
-                            src,
-                            m,
-                            format!("hostgroup {g}"),
-                            ObjectKind::Hostgroup,
-                        );
-                    }
-                }
+                let list = self.nested_groups(ObjectKind::Hostgroup, g, a, &groups);
+                nested.insert(g.clone(), list);
             }
         }
         for h in 0..self.model.hosts.len() {
@@ -437,6 +421,32 @@ impl<'a> Expander<'a> {
         }
         self.model.hostgroups =
             self.close_groups("hostgroup", "hostgroup_members", direct, &nested);
+    }
+
+    /// The `*group_members` of group `g` that exist (with where each was named); the others
+    /// are reported.
+    fn nested_groups(
+        &mut self,
+        kind: ObjectKind,
+        g: &str,
+        a: &RAttr,
+        groups: &BTreeMap<String, usize>,
+    ) -> Vec<(String, Source)> {
+        let what = kind.keyword();
+        let (code, attr) = match kind {
+            ObjectKind::Hostgroup => (codes::UNKNOWN_HOSTGROUP, "hostgroup_members"),
+            ObjectKind::Servicegroup => (codes::UNKNOWN_SERVICEGROUP, "servicegroup_members"),
+            _ => (codes::UNKNOWN_CONTACTGROUP, "contactgroup_members"),
+        };
+        let mut out = Vec::new();
+        for (m, src) in entries(self.sources, a) {
+            if groups.contains_key(m) {
+                out.push((m.to_string(), src.get().clone()));
+            } else {
+                self.unknown(code, what, attr, src, m, format!("{what} {g}"), kind);
+            }
+        }
+        out
     }
 
     /// Adds nested groups' members to each group, reporting nesting loops with their cycle.
@@ -1134,24 +1144,8 @@ impl<'a> Expander<'a> {
                 }
             }
             if let Some(a) = o.get("servicegroup_members") {
-                for (m, src) in entries(self.sources, a) {
-                    if groups.contains_key(m) {
-                        nested
-                            .entry(g.clone())
-                            .or_default()
-                            .push((m.to_string(), src.get().clone()));
-                    } else {
-                        self.unknown(
-                            codes::UNKNOWN_SERVICEGROUP,
-                            "servicegroup",
-                            "servicegroup_members",
-                            src,
-                            m,
-                            format!("servicegroup {g}"),
-                            ObjectKind::Servicegroup,
-                        );
-                    }
-                }
+                let list = self.nested_groups(ObjectKind::Servicegroup, g, a, &groups);
+                nested.insert(g.clone(), list);
             }
         }
         // The groups a definition names are the same for all its services: resolve them once
@@ -1253,24 +1247,8 @@ impl<'a> Expander<'a> {
                 }
             }
             if let Some(a) = o.get("contactgroup_members") {
-                for (m, src) in entries(self.sources, a) {
-                    if groups.contains_key(m) {
-                        nested
-                            .entry(g.clone())
-                            .or_default()
-                            .push((m.to_string(), src.get().clone()));
-                    } else {
-                        self.unknown(
-                            codes::UNKNOWN_CONTACTGROUP,
-                            "contactgroup",
-                            "contactgroup_members",
-                            src,
-                            m,
-                            format!("contactgroup {g}"),
-                            ObjectKind::Contactgroup,
-                        );
-                    }
-                }
+                let list = self.nested_groups(ObjectKind::Contactgroup, g, a, &groups);
+                nested.insert(g.clone(), list);
             }
         }
         let contact_objs: Vec<usize> = self

@@ -513,18 +513,7 @@ fn check_object(obj: &Object, text: &str, illegal: &str, diags: &mut Vec<Diagnos
     // Attributes may come from templates: completeness of objects that use some is checked
     // after inheritance.
     if obj.uses().is_empty() {
-        let missing: Vec<String> = obj
-            .kind
-            .required()
-            .iter()
-            .filter(|alts| !alts.iter().any(|a| obj.get(a).is_some()))
-            .map(|alts| {
-                alts.iter()
-                    .map(|a| format!("`{a}`"))
-                    .collect::<Vec<_>>()
-                    .join(" or ")
-            })
-            .collect();
+        let missing = obj.kind.missing_required(|a| obj.get(a).is_some());
         if !missing.is_empty() {
             diags.push(
                 Diagnostic::new(

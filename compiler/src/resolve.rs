@@ -545,18 +545,7 @@ fn check_required(ir: &Ir, resolved: &Resolved, diags: &mut Vec<Diagnostic>) {
         if obj.uses().is_empty() {
             continue;
         }
-        let missing: Vec<String> = r
-            .kind
-            .required()
-            .iter()
-            .filter(|alts| !alts.iter().any(|a| r.get(a).is_some()))
-            .map(|alts| {
-                alts.iter()
-                    .map(|a| format!("`{a}`"))
-                    .collect::<Vec<_>>()
-                    .join(" or ")
-            })
-            .collect();
+        let missing = r.kind.missing_required(|a| r.get(a).is_some());
         if !missing.is_empty() {
             let kw = r.kind.keyword();
             diags.push(

@@ -150,6 +150,21 @@ impl ObjectKind {
         Some((attrs[i].1, names[&self][i].clone()))
     }
 
+    /// The required attributes `has` does not satisfy, each written as its alternatives
+    /// (`` `host_name` or `hostgroup_name` ``).
+    pub fn missing_required(self, has: impl Fn(&str) -> bool) -> Vec<String> {
+        self.required()
+            .iter()
+            .filter(|alts| !alts.iter().any(|a| has(a)))
+            .map(|alts| {
+                alts.iter()
+                    .map(|a| format!("`{a}`"))
+                    .collect::<Vec<_>>()
+                    .join(" or ")
+            })
+            .collect()
+    }
+
     /// Modules take arbitrary, module-specific attributes.
     pub fn open_attributes(self) -> bool {
         matches!(
