@@ -193,6 +193,8 @@ struct Unknown {
 /// What a misspelt name may have meant; computed only when reporting.
 enum Candidates {
     Named(ObjectKind),
+    /// Every service as `host,description`.
+    ServicePairs,
     Given(Vec<String>),
 }
 
@@ -342,6 +344,17 @@ impl<'a> Expander<'a> {
             }
             let candidates = match u.candidates {
                 Candidates::Named(kind) => self.names_of(kind),
+                Candidates::ServicePairs => self
+                    .model
+                    .services
+                    .iter()
+                    .map(|s| {
+                        format!(
+                            "{},{}",
+                            self.model.host_names[s.host as usize], s.description
+                        )
+                    })
+                    .collect(),
                 Candidates::Given(v) => v,
             };
             d = match did_you_mean(&name, candidates.iter().map(String::as_str)) {
@@ -1119,17 +1132,7 @@ impl<'a> Expander<'a> {
                             direct.get_mut(g).unwrap().insert(s);
                         }
                         None => {
-                            let cands: Vec<String> = self
-                                .model
-                                .services
-                                .iter()
-                                .map(|s| {
-                                    format!(
-                                        "{},{}",
-                                        self.model.host_names[s.host as usize], s.description
-                                    )
-                                })
-                                .collect();
+                            let cands = Candidates::ServicePairs;
                             self.unknown(
                                 codes::UNKNOWN_SERVICE,
                                 "service",
@@ -1443,17 +1446,7 @@ impl<'a> Expander<'a> {
                         });
                     }
                     None => {
-                        let cands: Vec<String> = self
-                            .model
-                            .services
-                            .iter()
-                            .map(|s| {
-                                format!(
-                                    "{},{}",
-                                    self.model.host_names[s.host as usize], s.description
-                                )
-                            })
-                            .collect();
+                        let cands = Candidates::ServicePairs;
                         self.unknown(
                             codes::UNKNOWN_SERVICE,
                             "service",
