@@ -58,6 +58,10 @@ enum Command {
         /// were unless balance would suffer beyond the bound; the moves are listed.
         #[arg(long, value_name = "PATH")]
         previous: Option<PathBuf>,
+        /// What to balance: `checks` (one per host and per service) or `rate` (active checks
+        /// per hour from check intervals).
+        #[arg(long, value_enum, default_value = "checks")]
+        balance: BalanceArg,
     },
     /// Show one host or service with every resolved attribute and where it came from.
     ///
@@ -70,6 +74,12 @@ enum Command {
         #[arg(long, value_enum, default_value = "human")]
         format: ExplainFormat,
     },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum BalanceArg {
+    Checks,
+    Rate,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -107,7 +117,8 @@ fn main() -> ExitCode {
             config,
             format,
             previous,
-        } => plan(config, format, previous),
+            balance,
+        } => plan(config, format, previous, balance),
     }
 }
 
@@ -226,8 +237,19 @@ fn explain(args: Vec<String>, format: ExplainFormat) -> ExitCode {
     ExitCode::SUCCESS
 }
 
-fn plan(config: PathBuf, format: PlanFormat, previous: Option<PathBuf>) -> ExitCode {
-    let mut options = monitorc_compiler::Options::default();
+fn plan(
+    config: PathBuf,
+    format: PlanFormat,
+    previous: Option<PathBuf>,
+    balance: BalanceArg,
+) -> ExitCode {
+    let mut options = monitorc_compiler::Options {
+        balance: match balance {
+            BalanceArg::Checks => monitorc_compiler::place::Balance::Checks,
+            BalanceArg::Rate => monitorc_compiler::place::Balance::Rate,
+        },
+        ..Default::default()
+    };
     if let Some(path) = previous {
         let file = if path.is_dir() {
             path.join("plan.ron")

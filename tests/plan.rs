@@ -175,3 +175,33 @@ fn sticky_placement() {
         assert_eq!(m["to"], "sched-3", "only the new scheduler receives: {m}");
     }
 }
+
+/// One fixture per placement rule (`fixtures/plan/`), its plan snapshotted.
+#[test]
+fn fixture_plans() {
+    let mut files: Vec<_> = std::fs::read_dir(common::root().join("fixtures/plan"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    assert!(files.len() >= 5);
+    let mut s = insta::Settings::clone_current();
+    s.set_snapshot_path(common::root().join("snapshots/plan"));
+    s.set_prepend_module_to_snapshot(false);
+    s.set_omit_expression(true);
+    for f in files {
+        let name = f.file_stem().unwrap().to_string_lossy().into_owned();
+        let run = common::monitorc(&["plan", &common::rel(&f)]);
+        assert_eq!(run.code, 0, "{name}: {}", run.stderr);
+        s.bind(|| insta::assert_snapshot!(format!("{name}.table"), run.stdout));
+        let rate = common::monitorc(&[
+            "plan",
+            &common::rel(&f),
+            "--balance",
+            "rate",
+            "--format",
+            "json",
+        ]);
+        assert_eq!(rate.code, 0, "{name} --balance rate: {}", rate.stderr);
+    }
+}

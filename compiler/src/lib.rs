@@ -54,6 +54,8 @@ pub struct Options {
     /// Host name → scheduler name of an earlier plan: placement keeps packs where they were
     /// unless balance would suffer beyond the bound.
     pub previous: Option<std::collections::BTreeMap<String, String>>,
+    /// What placement balances.
+    pub balance: place::Balance,
 }
 
 /// Loads, parses, lowers, resolves, expands and places the configuration at `path`,
@@ -93,6 +95,7 @@ pub fn check_timed(
         &resolved,
         &model,
         options.previous.as_ref(),
+        options.balance,
         &mut diagnostics,
     );
     lap("place", &mut timings);

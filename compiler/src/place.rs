@@ -159,8 +159,20 @@ pub const DAEMON_KINDS: &[ObjectKind] = &[
     ObjectKind::Receiver,
 ];
 
+/// What "load" counts when balancing.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Balance {
+    /// One per host plus one per service.
+    #[default]
+    Checks,
+    /// Active checks per hour, from each host's and service's check_interval (times the
+    /// main config's interval_length); passive-only objects weigh nothing.
+    Rate,
+}
+
 struct Placer<'a> {
     previous: Option<&'a BTreeMap<String, String>>,
+    balance: Balance,
     ir: &'a Ir,
     res: &'a Resolved,
     model: &'a Model,
@@ -173,10 +185,12 @@ pub fn place(
     res: &Resolved,
     model: &Model,
     previous: Option<&BTreeMap<String, String>>,
+    balance: Balance,
     diags: &mut Vec<Diagnostic>,
 ) -> Plan {
     let mut p = Placer {
         previous,
+        balance,
         ir,
         res,
         model,
@@ -587,6 +601,7 @@ impl<'a> Placer<'a> {
             uf.union(a, b);
         }
         let labels = uf.into_labeling();
+        let host_load = self.host_loads();
         // Packs in order of their first (smallest-named) host: hosts are already in name order.
         let mut pack_of_label: HashMap<u32, usize> = HashMap::new();
         let mut packs: Vec<Pack> = Vec::new();
@@ -602,7 +617,7 @@ impl<'a> Placer<'a> {
                 packs.len() - 1
             });
             packs[p].hosts.push(h as HostId);
-            packs[p].load += 1 + m.services_of(h as HostId).len() as u64;
+            packs[p].load += host_load[h];
             host_pack[h] = p;
         }
         // A pack's realm: its hosts must share one.
@@ -656,6 +671,63 @@ impl<'a> Placer<'a> {
         }
         self.plan.packs = packs;
         self.plan.host_pack = host_pack;
+    }
+
+    /// Each host's load: its checks (itself and its services), or their rate per hour.
+    fn host_loads(&self) -> Vec<u64> {
+        let m = self.model;
+        match self.balance {
+            Balance::Checks => (0..m.hosts.len())
+                .map(|h| 1 + m.services_of(h as HostId).len() as u64)
+                .collect(),
+            Balance::Rate => {
+                let interval_length = self
+                    .ir
+                    .main
+                    .get("interval_length")
+                    .and_then(|v| v.trim().parse::<f64>().ok())
+                    .filter(|v| *v > 0.0)
+                    .unwrap_or(60.0);
+                // Active checks per hour of an object with these attributes.
+                let rate = |active: Option<&str>, interval: Option<&str>| -> f64 {
+                    if active.and_then(parse_bool) == Some(false) {
+                        return 0.0;
+                    }
+                    match interval.and_then(|v| v.trim().parse::<f64>().ok()) {
+                        Some(i) if i > 0.0 => 3600.0 / (i * interval_length),
+                        _ => 0.0,
+                    }
+                };
+                let mut per_def: Vec<Option<f64>> = vec![None; self.res.objects.len()];
+                (0..m.hosts.len())
+                    .map(|h| {
+                        let host = m.host(self.res, h as HostId);
+                        let mut total = rate(
+                            host.get_str("active_checks_enabled"),
+                            host.get_str("check_interval"),
+                        );
+                        for sid in m.services_of(h as HostId) {
+                            let s = &m.services[sid as usize];
+                            total += if s.overrides.is_empty() {
+                                *per_def[s.def].get_or_insert_with(|| {
+                                    let d = &self.res.objects[s.def];
+                                    rate(
+                                        d.get_str("active_checks_enabled"),
+                                        d.get_str("check_interval"),
+                                    )
+                                })
+                            } else {
+                                let at = |k: &str| {
+                                    m.service_attr(self.res, s, k).map(|a| a.raw.as_str())
+                                };
+                                rate(at("active_checks_enabled"), at("check_interval"))
+                            };
+                        }
+                        total.round() as u64
+                    })
+                    .collect()
+            }
+        }
     }
 
     /// The hosts a `bp_rule!…` check command names (other than through groups or patterns).
