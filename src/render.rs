@@ -671,6 +671,22 @@ pub fn plan_table(c: &Checked) -> String {
         {
             writeln!(out, "{indent}  {:<24} spare", x.name).unwrap();
         }
+        let unprotected: Vec<&str> = p
+            .schedulers
+            .iter()
+            .filter(|s| {
+                d[s.daemon].realm == r && p.spares.get(&s.daemon).is_none_or(|v| v.is_empty())
+            })
+            .map(|s| d[s.daemon].name.as_str())
+            .collect();
+        if !unprotected.is_empty() && hosts > 0 {
+            writeln!(
+                out,
+                "{indent}  note: no spare can take over {}",
+                unprotected.join(", ")
+            )
+            .unwrap();
+        }
     }
     if p.sticky {
         writeln!(out, "\nmoves against the previous plan: {}", p.moves.len()).unwrap();
