@@ -63,6 +63,20 @@ enum Command {
         #[arg(long, value_enum, default_value = "checks")]
         balance: BalanceArg,
     },
+    /// Write the shard set: one file per scheduler and per satellite, and the manifest.
+    ///
+    /// The set is written beside DIR and swapped in atomically: readers see the old complete
+    /// set or the new one. A configuration with errors writes nothing and exits 1.
+    Build {
+        #[arg(default_value = ".")]
+        config: PathBuf,
+        /// The shard set's directory.
+        #[arg(short = 'o', long = "output", value_name = "DIR")]
+        output: PathBuf,
+        /// An earlier plan file (`plan --format ron`) or build directory: sticky placement.
+        #[arg(long, value_name = "PATH")]
+        previous: Option<PathBuf>,
+    },
     /// Show one host or service with every resolved attribute and where it came from.
     ///
     /// Usage: `explain [CONFIG] host NAME` or `explain [CONFIG] service HOST DESCRIPTION`.
@@ -113,6 +127,11 @@ fn main() -> ExitCode {
             timings,
         } => check(config, format, deny_warnings, timings),
         Command::Explain { args, format } => explain(args, format),
+        Command::Build {
+            config,
+            output,
+            previous,
+        } => build(config, output, previous),
         Command::Plan {
             config,
             format,
@@ -303,4 +322,154 @@ fn plan(
     print!("{out}");
     std::mem::forget(checked);
     ExitCode::SUCCESS
+}
+
+/// Host → scheduler of an earlier plan: a plan file, or a build directory's manifest.
+fn read_previous(
+    path: &std::path::Path,
+) -> Result<std::collections::BTreeMap<String, String>, ExitCode> {
+    if path.is_dir() {
+        return match monitorc_runtime::shard::ShardSet::open(path) {
+            Ok(set) => Ok(set.manifest.hosts),
+            Err(e) => {
+                eprintln!(
+                    "monitorc: error: {} is not a usable shard set: {e}",
+                    path.display()
+                );
+                Err(ExitCode::from(2))
+            }
+        };
+    }
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        eprintln!(
+            "monitorc: error: cannot read the previous plan {}: {e}",
+            path.display()
+        );
+        ExitCode::from(2)
+    })?;
+    monitorc_runtime::plan::PlanFile::from_ron(&text)
+        .map(|p| p.host_index())
+        .map_err(|e| {
+            eprintln!(
+                "monitorc: error: {} is not a plan file: {e}",
+                path.display()
+            );
+            ExitCode::from(2)
+        })
+}
+
+fn build(config: PathBuf, output: PathBuf, previous: Option<PathBuf>) -> ExitCode {
+    let mut options = monitorc_compiler::Options::default();
+    if let Some(path) = previous {
+        match read_previous(&path) {
+            Ok(index) => options.previous = Some(index),
+            Err(code) => return code,
+        }
+    }
+    let checked = match monitorc_compiler::check_timed(&config, &options).map(|(c, _)| c) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("monitorc: error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    if checked.count(Severity::Error) > 0 {
+        eprint!("{}", render::short(&checked));
+        eprintln!("monitorc: nothing written: the configuration has errors");
+        std::mem::forget(checked);
+        return ExitCode::from(1);
+    }
+    let files = monitorc_compiler::shards::emit(&checked);
+    std::mem::forget(checked);
+    match write_set(&output, &files) {
+        Ok(()) => {
+            println!("wrote {} files to {}", files.len(), output.display());
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("monitorc: error: writing {}: {e}", output.display());
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// Writes the set into a fresh directory beside `dir`, then swaps it in: with an atomic
+/// exchange where the file system has one (Linux renameat2), else by two renames.
+fn write_set(
+    dir: &std::path::Path,
+    files: &std::collections::BTreeMap<String, String>,
+) -> std::io::Result<()> {
+    use rayon::prelude::*;
+    let parent = match dir.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let name = dir
+        .file_name()
+        .ok_or_else(|| {
+            std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                "the output must name a directory",
+            )
+        })?
+        .to_string_lossy()
+        .into_owned();
+    std::fs::create_dir_all(&parent)?;
+    let tmp = parent.join(format!(".{name}.new-{}", std::process::id()));
+    if tmp.exists() {
+        std::fs::remove_dir_all(&tmp)?;
+    }
+    std::fs::create_dir_all(&tmp)?;
+    let written: std::io::Result<()> = files.par_iter().try_for_each(|(rel, text)| {
+        let path = tmp.join(rel);
+        if let Some(d) = path.parent() {
+            std::fs::create_dir_all(d)?;
+        }
+        std::fs::write(&path, text)
+    });
+    if let Err(e) = written {
+        let _ = std::fs::remove_dir_all(&tmp);
+        return Err(e);
+    }
+    if !dir.exists() {
+        return std::fs::rename(&tmp, dir);
+    }
+    if exchange(&tmp, dir).is_ok() {
+        // `tmp` now holds the previous set.
+        return std::fs::remove_dir_all(&tmp);
+    }
+    let old = parent.join(format!(".{name}.old-{}", std::process::id()));
+    std::fs::rename(dir, &old)?;
+    std::fs::rename(&tmp, dir)?;
+    std::fs::remove_dir_all(&old)
+}
+
+#[cfg(target_os = "linux")]
+fn exchange(a: &std::path::Path, b: &std::path::Path) -> std::io::Result<()> {
+    use std::os::unix::ffi::OsStrExt;
+    let ca = std::ffi::CString::new(a.as_os_str().as_bytes())?;
+    let cb = std::ffi::CString::new(b.as_os_str().as_bytes())?;
+    // SAFETY: both paths are valid NUL-terminated strings for the duration of the call.
+    let r = unsafe {
+        libc::renameat2(
+            libc::AT_FDCWD,
+            ca.as_ptr(),
+            libc::AT_FDCWD,
+            cb.as_ptr(),
+            libc::RENAME_EXCHANGE,
+        )
+    };
+    if r == 0 {
+        Ok(())
+    } else {
+        Err(std::io::Error::last_os_error())
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn exchange(_: &std::path::Path, _: &std::path::Path) -> std::io::Result<()> {
+    Err(std::io::Error::new(
+        std::io::ErrorKind::Unsupported,
+        "no atomic exchange",
+    ))
 }

@@ -12,6 +12,7 @@ pub mod place;
 pub mod resolve;
 pub mod schema;
 mod schema_data;
+pub mod shards;
 pub mod summary;
 
 use std::path::Path;

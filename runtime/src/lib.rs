@@ -5,6 +5,7 @@
 //! `monitorc-compiler`; it knows only the files.
 
 pub mod plan;
+pub mod shard;
 
 /// Version of the file formats, written in every file and checked on load.
 pub const FORMAT_VERSION: u32 = 1;

@@ -1,0 +1,438 @@
+//! Emission: the plan turned into the shard set (file path → content), one self-contained
+//! shard per scheduler, one per satellite, and the manifest. Pure: the CLI writes the files.
+//!
+//! Shards are built in parallel (one per daemon) and collected in name order; every map is
+//! sorted, so the same configuration gives the same bytes whatever the thread count.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use rayon::prelude::*;
+
+use monitorc_runtime::shard::{
+    digest, satellite_dir, to_ron, Attributes, Manifest, SatelliteEntry, SatelliteShard,
+    SchedulerEntry, SchedulerLink, SchedulerShard,
+};
+use monitorc_runtime::FORMAT_VERSION;
+
+use crate::expand::{HostId, GHOST_COMMANDS, IMPLICIT_FROM_HOST};
+use crate::resolve::ResolvedObject;
+use crate::schema::ObjectKind;
+use crate::Checked;
+
+/// Attributes that shape resolution but mean nothing once resolved.
+const NOT_EMITTED: &[&str] = &[
+    "use",
+    "name",
+    "register",
+    "hostgroup_name",
+    "duplicate_foreach",
+    "default_value",
+    "definition_order",
+];
+
+fn attributes(o: &ResolvedObject) -> Attributes {
+    let mut out: Attributes = o
+        .attrs
+        .iter()
+        .filter(|(k, _)| !NOT_EMITTED.contains(&&**k))
+        .map(|(k, v)| (k.to_string(), v.raw.clone()))
+        .collect();
+    out.extend(
+        o.customs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.raw.clone())),
+    );
+    out
+}
+
+fn names(value: Option<&str>) -> Vec<String> {
+    value
+        .map(|v| {
+            v.split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_string)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn command_name(v: &str) -> Option<String> {
+    let n = v.split('!').next()?.trim();
+    (!n.is_empty() && !GHOST_COMMANDS.contains(&n)).then(|| n.to_string())
+}
+
+/// The whole set: relative path → file content, the manifest included.
+pub fn emit(c: &Checked) -> BTreeMap<String, String> {
+    let p = &c.plan;
+    let d = &p.daemons;
+    let schedulers: Vec<usize> = (0..d.len())
+        .filter(|&i| d[i].kind == ObjectKind::Scheduler)
+        .collect();
+    let mut files: BTreeMap<String, String> = schedulers
+        .par_iter()
+        .map(|&s| {
+            (
+                format!("schedulers/{}.ron", d[s].name),
+                to_ron(&scheduler_shard(c, s)),
+            )
+        })
+        .collect::<Vec<_>>()
+        .into_iter()
+        .collect();
+    for (i, x) in d.iter().enumerate() {
+        let Some(links) = p.links.get(&i) else {
+            continue;
+        };
+        let kind = x.kind.keyword();
+        let mut shard = SatelliteShard {
+            format_version: FORMAT_VERSION,
+            name: x.name.clone(),
+            kind: kind.to_string(),
+            realm: p.realm_name(x.realm).to_string(),
+            tags: x.tags.clone(),
+            manage_sub_realms: x.manage_sub_realms,
+            schedulers: links
+                .iter()
+                .map(|&s| SchedulerLink {
+                    name: d[s].name.clone(),
+                    address: d[s].address.clone(),
+                    port: d[s].port,
+                })
+                .collect(),
+            spares: p
+                .spares
+                .get(&i)
+                .into_iter()
+                .flatten()
+                .map(|&s| d[s].name.clone())
+                .collect(),
+            hosts: BTreeMap::new(),
+        };
+        if x.kind == ObjectKind::Receiver {
+            for h in 0..c.model.hosts.len() {
+                if let Some(s) = p
+                    .scheduler_of_host(h as HostId)
+                    .filter(|s| links.contains(s))
+                {
+                    shard
+                        .hosts
+                        .insert(c.model.host_names[h].clone(), d[s].name.clone());
+                }
+            }
+        }
+        files.insert(
+            format!("{}/{}.ron", satellite_dir(kind), x.name),
+            to_ron(&shard),
+        );
+    }
+    let manifest = Manifest {
+        format_version: FORMAT_VERSION,
+        monitorc_version: env!("CARGO_PKG_VERSION").to_string(),
+        input_digest: input_digest(c),
+        realms: p
+            .realms
+            .iter()
+            .map(|r| (r.name.clone(), r.parent.map(|x| p.realms[x].name.clone())))
+            .collect(),
+        default_realm: p.realm_name(p.default_realm).to_string(),
+        schedulers: schedulers
+            .iter()
+            .map(|&s| {
+                let x = &d[s];
+                (
+                    x.name.clone(),
+                    SchedulerEntry {
+                        realm: p.realm_name(x.realm).to_string(),
+                        weight: x.weight,
+                        spare: x.spare,
+                        load: p
+                            .schedulers
+                            .iter()
+                            .find(|l| l.daemon == s)
+                            .map_or(0, |l| l.load),
+                        address: x.address.clone(),
+                        port: x.port,
+                    },
+                )
+            })
+            .collect(),
+        satellites: d
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| p.links.contains_key(i))
+            .map(|(_, x)| {
+                (
+                    format!("{}/{}", x.kind.keyword(), x.name),
+                    SatelliteEntry {
+                        kind: x.kind.keyword().to_string(),
+                        realm: p.realm_name(x.realm).to_string(),
+                        spare: x.spare,
+                    },
+                )
+            })
+            .collect(),
+        failover: p
+            .spares
+            .iter()
+            .filter(|(_, v)| !v.is_empty())
+            .map(|(&i, v)| {
+                (
+                    format!("{}/{}", d[i].kind.keyword(), d[i].name),
+                    v.iter().map(|&s| d[s].name.clone()).collect(),
+                )
+            })
+            .collect(),
+        hosts: (0..c.model.hosts.len())
+            .filter_map(|h| {
+                p.scheduler_of_host(h as HostId)
+                    .map(|s| (c.model.host_names[h].clone(), d[s].name.clone()))
+            })
+            .collect(),
+        files: files
+            .iter()
+            .map(|(k, v)| (k.clone(), digest(v.as_bytes())))
+            .collect(),
+    };
+    files.insert("manifest.ron".to_string(), to_ron(&manifest));
+    files
+}
+
+fn input_digest(c: &Checked) -> String {
+    let mut h = String::new();
+    for (_, f) in c.loaded.sources.iter() {
+        h.push_str(&f.path.display().to_string());
+        h.push('\0');
+        h.push_str(&digest(f.text.as_bytes()));
+        h.push('\n');
+    }
+    digest(h.as_bytes())
+}
+
+/// One scheduler's hosts and services and everything they reference.
+fn scheduler_shard(c: &Checked, s: usize) -> SchedulerShard {
+    let (m, p, res) = (&c.model, &c.plan, &c.resolved);
+    let d = &p.daemons;
+    let mut shard = SchedulerShard {
+        format_version: FORMAT_VERSION,
+        name: d[s].name.clone(),
+        realm: p.realm_name(d[s].realm).to_string(),
+        ..Default::default()
+    };
+    let hosts: Vec<HostId> = p
+        .packs
+        .iter()
+        .filter(|pk| pk.scheduler == Some(s))
+        .flat_map(|pk| pk.hosts.iter().copied())
+        .collect();
+    let in_shard: BTreeSet<HostId> = hosts.iter().copied().collect();
+    let mut commands = BTreeSet::new();
+    let mut periods = BTreeSet::new();
+    let mut contacts = BTreeSet::new();
+    let mut cgroups = BTreeSet::new();
+    let mut escalations = BTreeSet::new();
+    let note = |a: &Attributes,
+                commands: &mut BTreeSet<String>,
+                periods: &mut BTreeSet<String>,
+                contacts: &mut BTreeSet<String>,
+                cgroups: &mut BTreeSet<String>,
+                escalations: &mut BTreeSet<String>| {
+        for k in ["check_command", "event_handler"] {
+            commands.extend(a.get(k).and_then(|v| command_name(v)));
+        }
+        for k in ["check_period", "notification_period", "maintenance_period"] {
+            periods.extend(
+                a.get(k)
+                    .map(|v| v.trim().to_string())
+                    .filter(|v| !v.is_empty()),
+            );
+        }
+        contacts.extend(names(a.get("contacts").map(String::as_str)));
+        cgroups.extend(names(a.get("contact_groups").map(String::as_str)));
+        escalations.extend(names(a.get("escalations").map(String::as_str)));
+    };
+    for &h in &hosts {
+        let o = m.host(res, h);
+        let attrs = attributes(o);
+        note(
+            &attrs,
+            &mut commands,
+            &mut periods,
+            &mut contacts,
+            &mut cgroups,
+            &mut escalations,
+        );
+        let name = m.host_names[h as usize].clone();
+        let mut services = BTreeMap::new();
+        for sid in m.services_of(h) {
+            let svc = &m.services[sid as usize];
+            let mut a = attributes(&res.objects[svc.def]);
+            for key in IMPLICIT_FROM_HOST {
+                if !a.contains_key(*key) {
+                    if let Some(v) = o.get_str(key) {
+                        a.insert(key.to_string(), v.to_string());
+                    }
+                }
+            }
+            for (k, v) in &svc.overrides {
+                a.insert(k.clone(), v.raw.clone());
+            }
+            a.insert("host_name".into(), name.clone());
+            a.insert("service_description".into(), svc.description.to_string());
+            note(
+                &a,
+                &mut commands,
+                &mut periods,
+                &mut contacts,
+                &mut cgroups,
+                &mut escalations,
+            );
+            services.insert(svc.description.to_string(), a);
+        }
+        if !services.is_empty() {
+            shard.services.insert(name.clone(), services);
+        }
+        shard.hosts.insert(name, attrs);
+    }
+    // Contact groups bring their members; contacts bring their periods, commands and ways.
+    for g in &cgroups {
+        if let Some(members) = m.contactgroups.get(g) {
+            contacts.extend(members.iter().cloned());
+            shard
+                .contactgroups
+                .insert(g.clone(), members.iter().cloned().collect());
+        }
+    }
+    let named = |kind: ObjectKind, n: &str| {
+        m.named
+            .get(&kind)
+            .and_then(|x| x.get(n))
+            .map(|&i| &res.objects[i])
+    };
+    let mut ways = BTreeSet::new();
+    for ct in &contacts {
+        if let Some(o) = named(ObjectKind::Contact, ct) {
+            let a = attributes(o);
+            for k in [
+                "host_notification_commands",
+                "service_notification_commands",
+            ] {
+                commands.extend(
+                    names(a.get(k).map(String::as_str))
+                        .iter()
+                        .filter_map(|v| command_name(v)),
+                );
+            }
+            for k in ["host_notification_period", "service_notification_period"] {
+                periods.extend(a.get(k).cloned());
+            }
+            ways.extend(names(a.get("notificationways").map(String::as_str)));
+            shard.contacts.insert(ct.clone(), a);
+        }
+    }
+    for w in &ways {
+        if let Some(o) = named(ObjectKind::Notificationway, w) {
+            let a = attributes(o);
+            for k in [
+                "host_notification_commands",
+                "service_notification_commands",
+            ] {
+                commands.extend(
+                    names(a.get(k).map(String::as_str))
+                        .iter()
+                        .filter_map(|v| command_name(v)),
+                );
+            }
+            for k in ["host_notification_period", "service_notification_period"] {
+                periods.extend(a.get(k).cloned());
+            }
+            shard.notificationways.insert(w.clone(), a);
+        }
+    }
+    for e in &escalations {
+        if let Some(o) = named(ObjectKind::Escalation, e) {
+            let a = attributes(o);
+            periods.extend(a.get("escalation_period").cloned());
+            shard.escalations.insert(e.clone(), a);
+        }
+    }
+    for c2 in &commands {
+        if let Some(o) = named(ObjectKind::Command, c2) {
+            shard.commands.insert(c2.clone(), attributes(o));
+        }
+    }
+    // Timeperiods and the ones they exclude.
+    let mut todo: Vec<String> = periods.into_iter().collect();
+    while let Some(t) = todo.pop() {
+        if shard.timeperiods.contains_key(&t) {
+            continue;
+        }
+        if let Some(o) = named(ObjectKind::Timeperiod, &t) {
+            let a = attributes(o);
+            todo.extend(names(a.get("exclude").map(String::as_str)));
+            shard.timeperiods.insert(t, a);
+        }
+    }
+    for (g, members) in &m.hostgroups {
+        let here: Vec<String> = members
+            .iter()
+            .filter(|h| in_shard.contains(h))
+            .map(|&h| m.host_names[h as usize].clone())
+            .collect();
+        if !here.is_empty() {
+            shard.hostgroups.insert(g.clone(), here);
+        }
+    }
+    for (g, members) in &m.servicegroups {
+        let here: Vec<(String, String)> = members
+            .iter()
+            .map(|&s| &m.services[s as usize])
+            .filter(|s| in_shard.contains(&s.host))
+            .map(|s| {
+                (
+                    m.host_names[s.host as usize].clone(),
+                    s.description.to_string(),
+                )
+            })
+            .collect();
+        if !here.is_empty() {
+            shard.servicegroups.insert(g.clone(), here);
+        }
+    }
+    for dep in &m.host_dependencies {
+        if in_shard.contains(&dep.dependent) {
+            shard.host_dependencies.push((
+                m.host_names[dep.dependent as usize].clone(),
+                m.host_names[dep.master as usize].clone(),
+            ));
+        }
+    }
+    let label = |x: u32| {
+        let s = &m.services[x as usize];
+        (
+            m.host_names[s.host as usize].clone(),
+            s.description.to_string(),
+        )
+    };
+    for dep in &m.service_dependencies {
+        if in_shard.contains(&m.services[dep.dependent as usize].host) {
+            shard
+                .service_dependencies
+                .push((label(dep.dependent), label(dep.master)));
+        }
+    }
+    shard.host_dependencies.dedup();
+    shard.service_dependencies.dedup();
+    for (&sat, links) in &p.links {
+        if links.contains(&s) {
+            let list = match d[sat].kind {
+                ObjectKind::Poller => &mut shard.pollers,
+                ObjectKind::Reactionner => &mut shard.reactionners,
+                ObjectKind::Broker => &mut shard.brokers,
+                _ => continue,
+            };
+            list.push(d[sat].name.clone());
+        }
+    }
+    shard
+}

@@ -1,0 +1,231 @@
+//! The shard schema: what `monitorc build` writes and the runtime loads.
+//!
+//! A set is a directory: `manifest.ron`, `schedulers/<name>.ron`, and `pollers/`,
+//! `reactionners/`, `brokers/`, `receivers/<name>.ron`. Every file carries `format_version`;
+//! the manifest lists every other file with its blake3 digest, so a set is verified before use.
+//! Maps are `BTreeMap`s (sorted keys) and the RON is written with fixed settings, so the same
+//! configuration always gives the same bytes and reviews read as diffs.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::{de::DeserializeOwned, Deserialize, Serialize};
+
+use crate::FORMAT_VERSION;
+
+/// An object's resolved attributes (custom variables included), attribute → value as written.
+pub type Attributes = BTreeMap<String, String>;
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Manifest {
+    pub format_version: u32,
+    pub monitorc_version: String,
+    /// blake3 of the configuration files read, in load order (path and content).
+    pub input_digest: String,
+    /// Realm → its parent (none for the top realms), and which one is the default.
+    pub realms: BTreeMap<String, Option<String>>,
+    pub default_realm: String,
+    pub schedulers: BTreeMap<String, SchedulerEntry>,
+    /// (type, name) of every satellite → its realm.
+    pub satellites: BTreeMap<String, SatelliteEntry>,
+    /// Daemon → its spares, in takeover order.
+    pub failover: BTreeMap<String, Vec<String>>,
+    /// Host → the scheduler that runs it.
+    pub hosts: BTreeMap<String, String>,
+    /// Every other file of the set (relative path) → its blake3 digest.
+    pub files: BTreeMap<String, String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SchedulerEntry {
+    pub realm: String,
+    pub weight: u32,
+    pub spare: bool,
+    pub load: u64,
+    pub address: String,
+    pub port: u16,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SatelliteEntry {
+    /// poller, reactionner, broker or receiver.
+    pub kind: String,
+    pub realm: String,
+    pub spare: bool,
+}
+
+/// Everything one scheduler needs, and nothing of the others.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct SchedulerShard {
+    pub format_version: u32,
+    pub name: String,
+    pub realm: String,
+    pub hosts: BTreeMap<String, Attributes>,
+    /// Host → service description → attributes.
+    pub services: BTreeMap<String, BTreeMap<String, Attributes>>,
+    pub commands: BTreeMap<String, Attributes>,
+    pub timeperiods: BTreeMap<String, Attributes>,
+    pub contacts: BTreeMap<String, Attributes>,
+    pub notificationways: BTreeMap<String, Attributes>,
+    pub escalations: BTreeMap<String, Attributes>,
+    /// Group → its members present in this shard.
+    pub contactgroups: BTreeMap<String, Vec<String>>,
+    pub hostgroups: BTreeMap<String, Vec<String>>,
+    /// Group → (host, service) members present in this shard.
+    pub servicegroups: BTreeMap<String, Vec<(String, String)>>,
+    /// (dependent host, master host).
+    pub host_dependencies: Vec<(String, String)>,
+    /// ((dependent host, service), (master host, service)).
+    pub service_dependencies: Vec<((String, String), (String, String))>,
+    /// The satellites that work for this scheduler.
+    pub pollers: Vec<String>,
+    pub reactionners: Vec<String>,
+    pub brokers: Vec<String>,
+}
+
+/// A poller, reactionner, broker or receiver.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct SatelliteShard {
+    pub format_version: u32,
+    pub name: String,
+    pub kind: String,
+    pub realm: String,
+    pub tags: Vec<String>,
+    pub manage_sub_realms: bool,
+    pub schedulers: Vec<SchedulerLink>,
+    pub spares: Vec<String>,
+    /// Receivers: host → scheduler, for direct routing of external commands.
+    pub hosts: BTreeMap<String, String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SchedulerLink {
+    pub name: String,
+    pub address: String,
+    pub port: u16,
+}
+
+/// The fixed RON settings of every file of a set.
+pub fn to_ron<T: Serialize>(value: &T) -> String {
+    let config = ron::ser::PrettyConfig::new()
+        .new_line("\n".to_string())
+        .indentor("  ".to_string())
+        .struct_names(false)
+        .separate_tuple_members(false);
+    let mut s = ron::ser::to_string_pretty(value, config).expect("shard types always serialize");
+    s.push('\n');
+    s
+}
+
+pub fn digest(bytes: &[u8]) -> String {
+    blake3::hash(bytes).to_hex().to_string()
+}
+
+pub fn satellite_dir(kind: &str) -> &'static str {
+    match kind {
+        "poller" => "pollers",
+        "reactionner" => "reactionners",
+        "broker" => "brokers",
+        _ => "receivers",
+    }
+}
+
+/// A loaded and verified set.
+#[derive(Debug)]
+pub struct ShardSet {
+    pub manifest: Manifest,
+    pub schedulers: BTreeMap<String, SchedulerShard>,
+    pub satellites: BTreeMap<String, SatelliteShard>,
+}
+
+/// Why a set cannot be used, naming the file.
+#[derive(Debug, PartialEq)]
+pub struct LoadError {
+    pub file: String,
+    pub message: String,
+}
+
+impl std::fmt::Display for LoadError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.file, self.message)
+    }
+}
+
+impl std::error::Error for LoadError {}
+
+fn parse<T: DeserializeOwned>(file: &str, text: &str) -> Result<T, LoadError> {
+    ron::from_str(text).map_err(|e| LoadError {
+        file: file.to_string(),
+        message: e.to_string(),
+    })
+}
+
+impl ShardSet {
+    /// Opens the set in `dir`: the manifest's version, every listed file present with its
+    /// digest, and every file readable as its type.
+    pub fn open(dir: &Path) -> Result<ShardSet, LoadError> {
+        let read = |rel: &str| -> Result<String, LoadError> {
+            std::fs::read_to_string(dir.join(rel)).map_err(|e| LoadError {
+                file: rel.to_string(),
+                message: e.to_string(),
+            })
+        };
+        let text = read("manifest.ron")?;
+        // The version first, so an unknown future format says so rather than failing to parse.
+        let version = text
+            .split("format_version:")
+            .nth(1)
+            .and_then(|rest| {
+                rest.trim_start()
+                    .split(|c: char| !c.is_ascii_digit())
+                    .next()
+            })
+            .and_then(|n| n.parse::<u32>().ok());
+        if let Some(v) = version.filter(|v| *v != FORMAT_VERSION) {
+            return Err(LoadError {
+                file: "manifest.ron".into(),
+                message: format!(
+                    "format version {v} is not supported (this monitorc reads {FORMAT_VERSION})"
+                ),
+            });
+        }
+        let manifest: Manifest = parse("manifest.ron", &text)?;
+        let mut schedulers = BTreeMap::new();
+        let mut satellites = BTreeMap::new();
+        for (rel, want) in &manifest.files {
+            let text = read(rel)?;
+            let got = digest(text.as_bytes());
+            if &got != want {
+                return Err(LoadError {
+                    file: rel.clone(),
+                    message: format!(
+                        "content does not match the manifest (digest {got}, expected {want})"
+                    ),
+                });
+            }
+            if let Some(name) = rel
+                .strip_prefix("schedulers/")
+                .and_then(|n| n.strip_suffix(".ron"))
+            {
+                let s: SchedulerShard = parse(rel, &text)?;
+                schedulers.insert(name.to_string(), s);
+            } else {
+                let s: SatelliteShard = parse(rel, &text)?;
+                satellites.insert(rel.clone(), s);
+            }
+        }
+        for name in manifest.schedulers.keys() {
+            if !schedulers.contains_key(name) {
+                return Err(LoadError {
+                    file: format!("schedulers/{name}.ron"),
+                    message: "missing from the set".into(),
+                });
+            }
+        }
+        Ok(ShardSet {
+            manifest,
+            schedulers,
+            satellites,
+        })
+    }
+}

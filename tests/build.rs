@@ -1,0 +1,154 @@
+//! `monitorc build`: the example's shard set is the committed, reviewed artifact
+//! (`fixtures/example-shards/`); builds are byte-identical across thread counts and runs; a
+//! failed build leaves the previous set untouched; every file loads back through the runtime
+//! loader, which rejects a tampered set.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::Duration;
+
+use monitorc_runtime::shard::ShardSet;
+
+const EXAMPLE: &str = "fixtures/example/monitorc.cfg";
+
+fn read_set(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    let mut out = BTreeMap::new();
+    for entry in walk(dir) {
+        let rel = entry.strip_prefix(dir).unwrap().display().to_string();
+        out.insert(rel, std::fs::read(&entry).unwrap());
+    }
+    out
+}
+
+fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut files = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                files.push(p);
+            }
+        }
+    }
+    files
+}
+
+fn build(config: &str, out: &Path, threads: &str) -> common::Run {
+    common::monitorc_env(
+        &["build", config, "-o", &out.display().to_string()],
+        &[("RAYON_NUM_THREADS", threads)],
+        Duration::from_secs(60),
+    )
+}
+
+#[test]
+fn the_committed_example_set_is_what_build_writes() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("set");
+    let run = build(EXAMPLE, &out, "2");
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let committed = read_set(&common::root().join("fixtures/example-shards"));
+    let built = read_set(&out);
+    assert_eq!(
+        committed.keys().collect::<Vec<_>>(),
+        built.keys().collect::<Vec<_>>(),
+        "the file list changed: rebuild with `cargo run -- build fixtures/example/monitorc.cfg -o fixtures/example-shards` and review"
+    );
+    for (k, v) in &built {
+        assert!(
+            committed[k] == *v,
+            "{k} changed: rebuild the example set and review the diff"
+        );
+    }
+}
+
+#[test]
+fn builds_are_deterministic() {
+    let dir = tempfile::tempdir().unwrap();
+    let sets: Vec<_> = [("a", "1"), ("b", "2"), ("c", "2")]
+        .iter()
+        .map(|(name, threads)| {
+            let out = dir.path().join(name);
+            assert_eq!(build(EXAMPLE, &out, threads).code, 0);
+            read_set(&out)
+        })
+        .collect();
+    assert_eq!(sets[0], sets[1], "1 vs 2 threads");
+    assert_eq!(sets[1], sets[2], "two runs");
+}
+
+#[test]
+fn a_failed_build_leaves_the_previous_set() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("set");
+    assert_eq!(build(EXAMPLE, &out, "2").code, 0);
+    let before = read_set(&out);
+    let run = build(
+        "fixtures/invalid/E0087-realm-without-scheduler/main.cfg",
+        &out,
+        "2",
+    );
+    assert_eq!(run.code, 1);
+    assert_eq!(read_set(&out), before, "the old set is untouched");
+    // A build that succeeds replaces the set whole: files of removed daemons disappear.
+    assert_eq!(build("fixtures/plan/implicit.cfg", &out, "2").code, 0);
+    let after = read_set(&out);
+    assert!(
+        after.keys().all(|k| !k.contains("paris")),
+        "{:?}",
+        after.keys()
+    );
+    // Nothing is left beside the set.
+    let siblings: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(siblings, ["set"]);
+}
+
+#[test]
+fn sets_load_back_and_tampering_is_caught() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("set");
+    assert_eq!(build(EXAMPLE, &out, "2").code, 0);
+    let set = ShardSet::open(&out).unwrap();
+    assert_eq!(set.schedulers.len(), set.manifest.schedulers.len());
+    // Round trip: every file re-serializes to the same bytes.
+    for (name, shard) in &set.schedulers {
+        let text = std::fs::read_to_string(out.join(format!("schedulers/{name}.ron"))).unwrap();
+        assert_eq!(monitorc_runtime::shard::to_ron(shard), text);
+    }
+    let placed: usize = set.schedulers.values().map(|s| s.hosts.len()).sum();
+    assert_eq!(
+        placed,
+        set.manifest.hosts.len(),
+        "every host in exactly one shard"
+    );
+    // Tampering with a shard, or a missing file, is reported with the file's name.
+    let victim = out.join("schedulers/scheduler-tokyo.ron");
+    let text = std::fs::read_to_string(&victim).unwrap();
+    std::fs::write(&victim, text.replace("tokyo-web-01", "tokyo-web-99")).unwrap();
+    let err = ShardSet::open(&out).unwrap_err();
+    assert_eq!(err.file, "schedulers/scheduler-tokyo.ron");
+    std::fs::remove_file(&victim).unwrap();
+    assert_eq!(
+        ShardSet::open(&out).unwrap_err().file,
+        "schedulers/scheduler-tokyo.ron"
+    );
+    let manifest = out.join("manifest.ron");
+    let m = std::fs::read_to_string(&manifest).unwrap().replacen(
+        "format_version: 1",
+        "format_version: 7",
+        1,
+    );
+    std::fs::write(&manifest, m).unwrap();
+    assert!(ShardSet::open(&out)
+        .unwrap_err()
+        .message
+        .contains("format version 7"));
+}
