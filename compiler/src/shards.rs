@@ -10,7 +10,7 @@ use rayon::prelude::*;
 
 use monitorc_runtime::shard::{
     digest, satellite_dir, to_ron, Attributes, Manifest, SatelliteEntry, SatelliteShard,
-    SchedulerEntry, SchedulerLink, SchedulerShard,
+    SchedulerEntry, SchedulerLink, SchedulerShard, ServiceEntry,
 };
 use monitorc_runtime::FORMAT_VERSION;
 
@@ -30,11 +30,31 @@ const NOT_EMITTED: &[&str] = &[
     "definition_order",
 ];
 
+/// Values every engine takes when the attribute is absent: not written, so shards stay small.
+const DEFAULTS: &[(&str, &str)] = &[
+    ("active_checks_enabled", "1"),
+    ("check_freshness", "0"),
+    ("event_handler_enabled", "1"),
+    ("flap_detection_enabled", "1"),
+    ("is_volatile", "0"),
+    ("notifications_enabled", "1"),
+    ("obsess_over_host", "0"),
+    ("obsess_over_service", "0"),
+    ("passive_checks_enabled", "1"),
+    ("process_perf_data", "1"),
+    ("retain_nonstatus_information", "1"),
+    ("retain_status_information", "1"),
+];
+
+fn is_default(k: &str, v: &str) -> bool {
+    DEFAULTS.iter().any(|(dk, dv)| *dk == k && *dv == v.trim())
+}
+
 fn attributes(o: &ResolvedObject) -> Attributes {
     let mut out: Attributes = o
         .attrs
         .iter()
-        .filter(|(k, _)| !NOT_EMITTED.contains(&&**k))
+        .filter(|(k, v)| !NOT_EMITTED.contains(&&**k) && !is_default(k, &v.raw))
         .map(|(k, v)| (k.to_string(), v.raw.clone()))
         .collect();
     out.extend(
@@ -231,6 +251,7 @@ fn scheduler_shard(c: &Checked, s: usize) -> SchedulerShard {
     let mut contacts = BTreeSet::new();
     let mut cgroups = BTreeSet::new();
     let mut escalations = BTreeSet::new();
+    let mut profiles: BTreeMap<usize, (String, Attributes, Vec<&'static str>)> = BTreeMap::new();
     let note = |a: &Attributes,
                 commands: &mut BTreeSet<String>,
                 periods: &mut BTreeSet<String>,
@@ -266,28 +287,58 @@ fn scheduler_shard(c: &Checked, s: usize) -> SchedulerShard {
         let mut services = BTreeMap::new();
         for sid in m.services_of(h) {
             let svc = &m.services[sid as usize];
-            let mut a = attributes(&res.objects[svc.def]);
-            for key in IMPLICIT_FROM_HOST {
-                if !a.contains_key(*key) {
-                    if let Some(v) = o.get_str(key) {
-                        a.insert(key.to_string(), v.to_string());
-                    }
+            // The definition's attributes are shared by its services: one profile each.
+            let (profile, base, missing) = profiles.entry(svc.def).or_insert_with(|| {
+                let mut a = attributes(&res.objects[svc.def]);
+                a.remove("host_name");
+                a.remove("service_description");
+                // The attributes its services take from their host, when it has them.
+                let missing: Vec<&'static str> = IMPLICIT_FROM_HOST
+                    .iter()
+                    .copied()
+                    .filter(|k| !a.contains_key(*k))
+                    .collect();
+                (digest(to_ron(&a).as_bytes())[..16].to_string(), a, missing)
+            });
+            let mut own = Attributes::new();
+            for key in missing.iter() {
+                if let Some(v) = o.get_str(key) {
+                    own.insert(key.to_string(), v.to_string());
                 }
             }
             for (k, v) in &svc.overrides {
-                a.insert(k.clone(), v.raw.clone());
+                if k != "service_description" {
+                    own.insert(k.clone(), v.raw.clone());
+                }
             }
-            a.insert("host_name".into(), name.clone());
-            a.insert("service_description".into(), svc.description.to_string());
-            note(
-                &a,
-                &mut commands,
-                &mut periods,
-                &mut contacts,
-                &mut cgroups,
-                &mut escalations,
+            if !shard.service_profiles.contains_key(profile.as_str()) {
+                note(
+                    base,
+                    &mut commands,
+                    &mut periods,
+                    &mut contacts,
+                    &mut cgroups,
+                    &mut escalations,
+                );
+                shard.service_profiles.insert(profile.clone(), base.clone());
+            }
+            if !own.is_empty() {
+                note(
+                    &own,
+                    &mut commands,
+                    &mut periods,
+                    &mut contacts,
+                    &mut cgroups,
+                    &mut escalations,
+                );
+            }
+            services.insert(
+                svc.description.to_string(),
+                ServiceEntry {
+                    profile: profile.clone(),
+                    attributes: own,
+                },
             );
-            services.insert(svc.description.to_string(), a);
         }
         if !services.is_empty() {
             shard.services.insert(name.clone(), services);

@@ -61,8 +61,11 @@ pub struct SchedulerShard {
     pub name: String,
     pub realm: String,
     pub hosts: BTreeMap<String, Attributes>,
-    /// Host → service description → attributes.
-    pub services: BTreeMap<String, BTreeMap<String, Attributes>>,
+    /// What services of one definition share, by content digest: written once per shard.
+    pub service_profiles: BTreeMap<String, Attributes>,
+    /// Host → service description → its profile and its own attributes (overrides, values
+    /// taken from the host).
+    pub services: BTreeMap<String, BTreeMap<String, ServiceEntry>>,
     pub commands: BTreeMap<String, Attributes>,
     pub timeperiods: BTreeMap<String, Attributes>,
     pub contacts: BTreeMap<String, Attributes>,
@@ -81,6 +84,30 @@ pub struct SchedulerShard {
     pub pollers: Vec<String>,
     pub reactionners: Vec<String>,
     pub brokers: Vec<String>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ServiceEntry {
+    pub profile: String,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub attributes: Attributes,
+}
+
+impl SchedulerShard {
+    /// A service's whole attribute set: its profile's, then its own, with its host name and
+    /// description.
+    pub fn service_attributes(&self, host: &str, description: &str) -> Option<Attributes> {
+        let e = self.services.get(host)?.get(description)?;
+        let mut out = self
+            .service_profiles
+            .get(&e.profile)
+            .cloned()
+            .unwrap_or_default();
+        out.extend(e.attributes.iter().map(|(k, v)| (k.clone(), v.clone())));
+        out.insert("host_name".into(), host.to_string());
+        out.insert("service_description".into(), description.to_string());
+        Some(out)
+    }
 }
 
 /// A poller, reactionner, broker or receiver.
