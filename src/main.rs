@@ -77,6 +77,17 @@ enum Command {
         #[arg(long, value_name = "PATH")]
         previous: Option<PathBuf>,
     },
+    /// Compare two shard sets: hosts added, removed or moved, services added, removed or
+    /// changed (attribute by attribute), satellite links; `--files` adds unified diffs.
+    ///
+    /// Exit code: 0 identical, 1 different, 2 error (like `diff`).
+    Diff {
+        old: PathBuf,
+        new: PathBuf,
+        /// Also print a unified diff of every changed file.
+        #[arg(long)]
+        files: bool,
+    },
     /// Show one host or service with every resolved attribute and where it came from.
     ///
     /// Usage: `explain [CONFIG] host NAME` or `explain [CONFIG] service HOST DESCRIPTION`.
@@ -127,6 +138,7 @@ fn main() -> ExitCode {
             timings,
         } => check(config, format, deny_warnings, timings),
         Command::Explain { args, format } => explain(args, format),
+        Command::Diff { old, new, files } => diff(old, new, files),
         Command::Build {
             config,
             output,
@@ -472,4 +484,27 @@ fn exchange(_: &std::path::Path, _: &std::path::Path) -> std::io::Result<()> {
         std::io::ErrorKind::Unsupported,
         "no atomic exchange",
     ))
+}
+
+fn diff(old: PathBuf, new: PathBuf, files: bool) -> ExitCode {
+    let open = |p: &std::path::Path| {
+        monitorc_runtime::shard::ShardSet::open(p).map_err(|e| {
+            eprintln!("monitorc: error: {}: {e}", p.display());
+            ExitCode::from(2)
+        })
+    };
+    let (a, b) = match (open(&old), open(&new)) {
+        (Ok(a), Ok(b)) => (a, b),
+        (Err(e), _) | (_, Err(e)) => return e,
+    };
+    let mut out = render::set_diff(&a, &b);
+    if files {
+        out.push_str(&render::file_diffs(&old, &new, &a, &b));
+    }
+    print!("{out}");
+    if out.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
 }

@@ -1,6 +1,6 @@
 //! Rendering diagnostics and summaries: one function per output format.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
 use std::sync::Arc;
 
@@ -787,4 +787,156 @@ pub fn plan_file(c: &Checked) -> monitorc_runtime::plan::PlanFile {
         );
     }
     monitorc_runtime::plan::PlanFile::new(schedulers)
+}
+
+/// `diff`: what changed between two shard sets, for review. Empty when they are identical.
+pub fn set_diff(
+    a: &monitorc_runtime::shard::ShardSet,
+    b: &monitorc_runtime::shard::ShardSet,
+) -> String {
+    use std::collections::BTreeSet;
+    let mut out = String::new();
+    let (ha, hb) = (&a.manifest.hosts, &b.manifest.hosts);
+    let added: Vec<&String> = hb.keys().filter(|h| !ha.contains_key(*h)).collect();
+    let removed: Vec<&String> = ha.keys().filter(|h| !hb.contains_key(*h)).collect();
+    let moved: Vec<(&String, &String, &String)> = ha
+        .iter()
+        .filter_map(|(h, s)| hb.get(h).filter(|t| *t != s).map(|t| (h, s, t)))
+        .collect();
+    for h in &added {
+        writeln!(out, "host added: {h} (on {})", hb[*h]).unwrap();
+    }
+    for h in &removed {
+        writeln!(out, "host removed: {h} (was on {})", ha[*h]).unwrap();
+    }
+    for (h, s, t) in &moved {
+        writeln!(out, "host moved: {h}: {s} -> {t}").unwrap();
+    }
+    // Services and attributes, host by host, wherever each host lives in each set.
+    let services = |set: &monitorc_runtime::shard::ShardSet,
+                    host: &str|
+     -> BTreeMap<String, BTreeMap<String, String>> {
+        let Some(s) = set
+            .manifest
+            .hosts
+            .get(host)
+            .and_then(|s| set.schedulers.get(s))
+        else {
+            return BTreeMap::new();
+        };
+        s.services
+            .get(host)
+            .map(|m| {
+                m.keys()
+                    .map(|d| (d.clone(), s.service_attributes(host, d).unwrap_or_default()))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let host_attrs = |set: &monitorc_runtime::shard::ShardSet, host: &str| {
+        set.manifest
+            .hosts
+            .get(host)
+            .and_then(|s| set.schedulers.get(s))
+            .and_then(|s| s.hosts.get(host).cloned())
+            .unwrap_or_default()
+    };
+    let attr_changes =
+        |x: &BTreeMap<String, String>, y: &BTreeMap<String, String>| -> Vec<String> {
+            let keys: BTreeSet<&String> = x.keys().chain(y.keys()).collect();
+            keys.into_iter()
+                .filter(|k| x.get(*k) != y.get(*k))
+                .map(|k| match (x.get(k), y.get(k)) {
+                    (Some(o), Some(n)) => format!("{k}: {o} -> {n}"),
+                    (None, Some(n)) => format!("{k}: (unset) -> {n}"),
+                    (Some(o), None) => format!("{k}: {o} -> (unset)"),
+                    (None, None) => unreachable!(),
+                })
+                .collect()
+        };
+    for h in ha.keys().filter(|h| hb.contains_key(*h)) {
+        let changes = attr_changes(&host_attrs(a, h), &host_attrs(b, h));
+        for c in changes {
+            writeln!(out, "host {h}: {c}").unwrap();
+        }
+        let (sa, sb) = (services(a, h), services(b, h));
+        for d in sb.keys().filter(|d| !sa.contains_key(*d)) {
+            writeln!(out, "service added: {h}/{d}").unwrap();
+        }
+        for d in sa.keys().filter(|d| !sb.contains_key(*d)) {
+            writeln!(out, "service removed: {h}/{d}").unwrap();
+        }
+        for (d, x) in &sa {
+            if let Some(y) = sb.get(d) {
+                for c in attr_changes(x, y) {
+                    writeln!(out, "service {h}/{d}: {c}").unwrap();
+                }
+            }
+        }
+    }
+    // Satellite links.
+    let links = |set: &monitorc_runtime::shard::ShardSet| -> BTreeMap<String, Vec<String>> {
+        set.satellites
+            .values()
+            .map(|s| {
+                (
+                    format!("{} {}", s.kind, s.name),
+                    s.schedulers.iter().map(|l| l.name.clone()).collect(),
+                )
+            })
+            .collect()
+    };
+    let (la, lb) = (links(a), links(b));
+    let sats: BTreeSet<&String> = la.keys().chain(lb.keys()).collect();
+    for s in sats {
+        match (la.get(s), lb.get(s)) {
+            (Some(x), Some(y)) if x != y => {
+                writeln!(out, "{s}: schedulers {} -> {}", x.join(","), y.join(",")).unwrap()
+            }
+            (None, Some(y)) => writeln!(out, "{s} added: schedulers {}", y.join(",")).unwrap(),
+            (Some(_), None) => writeln!(out, "{s} removed").unwrap(),
+            _ => {}
+        }
+    }
+    if out.is_empty() && a.manifest.files != b.manifest.files {
+        writeln!(out, "files differ (layout or metadata): see --files").unwrap();
+    }
+    out
+}
+
+/// Unified diffs of the files that differ between two sets (`diff --files`).
+pub fn file_diffs(
+    old: &std::path::Path,
+    new: &std::path::Path,
+    a: &monitorc_runtime::shard::ShardSet,
+    b: &monitorc_runtime::shard::ShardSet,
+) -> String {
+    let mut out = String::new();
+    let mut names: Vec<&str> = a
+        .manifest
+        .files
+        .keys()
+        .chain(b.manifest.files.keys())
+        .map(String::as_str)
+        .collect();
+    names.push("manifest.ron");
+    names.sort();
+    names.dedup();
+    for f in names {
+        let x = std::fs::read_to_string(old.join(f)).unwrap_or_default();
+        let y = std::fs::read_to_string(new.join(f)).unwrap_or_default();
+        if x == y {
+            continue;
+        }
+        let d = similar::TextDiff::from_lines(&x, &y);
+        write!(
+            out,
+            "{}",
+            d.unified_diff()
+                .context_radius(3)
+                .header(&format!("a/{f}"), &format!("b/{f}"))
+        )
+        .unwrap();
+    }
+    out
 }

@@ -152,3 +152,79 @@ fn sets_load_back_and_tampering_is_caught() {
         .message
         .contains("format version 7"));
 }
+
+#[test]
+fn diff_summarises_what_changed() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+    assert_eq!(build(EXAMPLE, &a, "2").code, 0);
+    let same = common::monitorc(&["diff", &a.display().to_string(), &a.display().to_string()]);
+    assert_eq!((same.code, same.stdout.as_str()), (0, ""));
+    // A changed copy of the example: one template value, one new host.
+    let src = dir.path().join("example");
+    copy_dir(&common::root().join("fixtures/example"), &src);
+    let services = src.join("objects/templates/services.cfg");
+    let text = std::fs::read_to_string(&services).unwrap();
+    std::fs::write(
+        &services,
+        text.replacen("check_interval\t\t\t10", "check_interval\t\t\t12", 1),
+    )
+    .unwrap();
+    let hosts = src.join("objects/hosts/paris.cfg");
+    let mut text = std::fs::read_to_string(&hosts).unwrap();
+    text.push_str("define host {\n    host_name  paris-new-01\n    use        linux-server\n    address    10.1.9.9\n}\n");
+    std::fs::write(&hosts, text).unwrap();
+    let run = common::monitorc(&[
+        "build",
+        &src.join("monitorc.cfg").display().to_string(),
+        "-o",
+        &b.display().to_string(),
+        "--previous",
+        &a.display().to_string(),
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let d = common::monitorc(&["diff", &a.display().to_string(), &b.display().to_string()]);
+    assert_eq!(d.code, 1);
+    assert!(
+        d.stdout.contains("host added: paris-new-01"),
+        "{}",
+        d.stdout
+    );
+    assert!(
+        d.stdout
+            .contains("service paris-db-01/MySQL: check_interval: 10 -> 12"),
+        "{}",
+        d.stdout
+    );
+    assert!(
+        !d.stdout.contains("host moved"),
+        "sticky: no host moves\n{}",
+        d.stdout
+    );
+    let files = common::monitorc(&[
+        "diff",
+        &a.display().to_string(),
+        &b.display().to_string(),
+        "--files",
+    ]);
+    assert!(
+        files.stdout.contains("--- a/manifest.ron"),
+        "{}",
+        files.stdout
+    );
+    let broken = common::monitorc(&["diff", &a.display().to_string(), "/nonexistent"]);
+    assert_eq!(broken.code, 2);
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let p = e.unwrap().path();
+        let target = to.join(p.file_name().unwrap());
+        if p.is_dir() {
+            copy_dir(&p, &target);
+        } else {
+            std::fs::copy(&p, &target).unwrap();
+        }
+    }
+}
