@@ -76,6 +76,10 @@ enum Command {
         /// An earlier plan file (`plan --format ron`) or build directory: sticky placement.
         #[arg(long, value_name = "PATH")]
         previous: Option<PathBuf>,
+        /// Also write `DIR/nagios/<scheduler>/`: each shard as a standalone Nagios 4
+        /// configuration (`nagios4 -v DIR/nagios/NAME/nagios.cfg`).
+        #[arg(long, value_enum)]
+        emit: Option<EmitArg>,
     },
     /// Compare two shard sets: hosts added, removed or moved, services added, removed or
     /// changed (attribute by attribute), satellite links; `--files` adds unified diffs.
@@ -99,6 +103,11 @@ enum Command {
         #[arg(long, value_enum, default_value = "human")]
         format: ExplainFormat,
     },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum EmitArg {
+    Nagios,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -143,7 +152,8 @@ fn main() -> ExitCode {
             config,
             output,
             previous,
-        } => build(config, output, previous),
+            emit,
+        } => build(config, output, previous, emit.is_some()),
         Command::Plan {
             config,
             format,
@@ -370,7 +380,7 @@ fn read_previous(
         })
 }
 
-fn build(config: PathBuf, output: PathBuf, previous: Option<PathBuf>) -> ExitCode {
+fn build(config: PathBuf, output: PathBuf, previous: Option<PathBuf>, nagios: bool) -> ExitCode {
     let mut options = monitorc_compiler::Options::default();
     if let Some(path) = previous {
         match read_previous(&path) {
@@ -391,7 +401,7 @@ fn build(config: PathBuf, output: PathBuf, previous: Option<PathBuf>) -> ExitCod
         std::mem::forget(checked);
         return ExitCode::from(1);
     }
-    let files = monitorc_compiler::shards::emit(&checked);
+    let files = monitorc_compiler::shards::emit(&checked, nagios);
     std::mem::forget(checked);
     match write_set(&output, &files) {
         Ok(()) => {

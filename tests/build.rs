@@ -228,3 +228,91 @@ fn copy_dir(from: &Path, to: &Path) {
         }
     }
 }
+
+/// `--emit nagios`: every scheduler directory of every valid fixture passes `nagios4 -v` (the
+/// shards are self-contained). Nagios' own lint of thin fixtures (hosts without services or
+/// contacts) is the only warning allowed, and the example has none.
+#[test]
+fn emitted_nagios_configurations_pass_nagios4() {
+    if !Path::new("/usr/sbin/nagios4").exists() {
+        eprintln!("SKIPPED: nagios4-core is not installed; run `apt-get install nagios4-core`");
+        return;
+    }
+    let mut configs = vec![common::root().join(EXAMPLE)];
+    for dir in ["fixtures/plan", "fixtures/resolve"] {
+        let mut files: Vec<_> = std::fs::read_dir(common::root().join(dir))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        files.sort();
+        configs.extend(files);
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    let mut checked = 0;
+    for (i, config) in configs.iter().enumerate() {
+        let out = tmp.path().join(format!("set{i}"));
+        let run = common::monitorc(&[
+            "build",
+            &config.display().to_string(),
+            "-o",
+            &out.display().to_string(),
+            "--emit",
+            "nagios",
+        ]);
+        if run.code == 1 {
+            continue; // a fixture made to fail (loops)
+        }
+        assert_eq!(run.code, 0, "{}: {}", config.display(), run.stderr);
+        // nagios4 runs as the `nagios` user.
+        for d in walk(&out)
+            .iter()
+            .filter_map(|f| f.parent().map(Path::to_path_buf))
+            .chain([tmp.path().to_path_buf(), out.clone()])
+        {
+            std::fs::set_permissions(&d, std::fs::Permissions::from_mode(0o1777)).unwrap();
+        }
+        let nagios_dir = out.join("nagios");
+        for entry in std::fs::read_dir(&nagios_dir).unwrap() {
+            let main = entry.unwrap().path().join("nagios.cfg");
+            let v = std::process::Command::new("/usr/sbin/nagios4")
+                .arg("-v")
+                .arg(&main)
+                .output()
+                .unwrap();
+            let text = String::from_utf8_lossy(&v.stdout);
+            let findings: Vec<&str> = text
+                .lines()
+                .filter(|l| l.starts_with("Warning") || l.starts_with("Error"))
+                .collect();
+            if config.ends_with(EXAMPLE) {
+                assert!(findings.is_empty(), "{}: {findings:?}", main.display());
+                assert!(text.contains("Total Errors:   0") && text.contains("Total Warnings: 0"));
+            }
+            // Thin fixtures draw Nagios' lint (nothing to notify, no periods), and Shinken's
+            // business rules are no Nagios command; anything else, such as a reference to an
+            // object of another shard, would fail here.
+            const LINT: &[&str] = &[
+                "has no services associated",
+                "has no default contacts",
+                "There are no services defined",
+                "There are no contacts defined",
+                "has no check time period",
+                "has no notification time period",
+                "notification commands defined",
+                "notification time period defined",
+                "'bp_rule!",
+            ];
+            for f in &findings {
+                assert!(
+                    LINT.iter().any(|l| f.contains(l)),
+                    "{} ({}): {f}",
+                    main.display(),
+                    config.display()
+                );
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked >= 10, "{checked} Nagios directories checked");
+}

@@ -82,24 +82,34 @@ fn command_name(v: &str) -> Option<String> {
     (!n.is_empty() && !GHOST_COMMANDS.contains(&n)).then(|| n.to_string())
 }
 
-/// The whole set: relative path → file content, the manifest included.
-pub fn emit(c: &Checked) -> BTreeMap<String, String> {
+/// The whole set: relative path → file content, the manifest included. With `nagios`, also
+/// `nagios/<scheduler>/` directories (not part of the verified set: derived, for Nagios).
+pub fn emit(c: &Checked, nagios: bool) -> BTreeMap<String, String> {
     let p = &c.plan;
     let d = &p.daemons;
     let schedulers: Vec<usize> = (0..d.len())
         .filter(|&i| d[i].kind == ObjectKind::Scheduler)
         .collect();
-    let mut files: BTreeMap<String, String> = schedulers
+    let rendered: Vec<(String, String, BTreeMap<String, String>)> = schedulers
         .par_iter()
         .map(|&s| {
-            (
-                format!("schedulers/{}.ron", d[s].name),
-                to_ron(&scheduler_shard(c, s)),
-            )
+            let shard = scheduler_shard(c, s);
+            let extra = if nagios && !d[s].spare {
+                crate::nagios::render(&shard)
+            } else {
+                BTreeMap::new()
+            };
+            (d[s].name.clone(), to_ron(&shard), extra)
         })
-        .collect::<Vec<_>>()
-        .into_iter()
         .collect();
+    let mut files = BTreeMap::new();
+    let mut derived = BTreeMap::new();
+    for (name, text, extra) in rendered {
+        files.insert(format!("schedulers/{name}.ron"), text);
+        for (rel, content) in extra {
+            derived.insert(format!("nagios/{name}/{rel}"), content);
+        }
+    }
     for (i, x) in d.iter().enumerate() {
         let Some(links) = p.links.get(&i) else {
             continue;
@@ -215,6 +225,7 @@ pub fn emit(c: &Checked) -> BTreeMap<String, String> {
             .collect(),
     };
     files.insert("manifest.ron".to_string(), to_ron(&manifest));
+    files.extend(derived);
     files
 }
 
