@@ -316,3 +316,53 @@ fn emitted_nagios_configurations_pass_nagios4() {
     }
     assert!(checked >= 10, "{checked} Nagios directories checked");
 }
+
+/// A build killed in the middle leaves the previous set as it was.
+#[test]
+fn a_killed_build_leaves_the_previous_set() {
+    let dir = tempfile::tempdir().unwrap();
+    // A tree big enough that the build takes a while: 3,000 hosts of 20 services.
+    let mut text = String::from(
+        "define command {\n    command_name  check_x\n    command_line  /bin/true\n}\n",
+    );
+    for i in 0..3000 {
+        text.push_str(&format!(
+            "define host {{\n    host_name  h{i}\n    notes  {}\n}}\n",
+            "n".repeat(200)
+        ));
+    }
+    for s in 0..20 {
+        text.push_str(&format!("define service {{\n    host_name  *\n    service_description  S{s}\n    check_command  check_x!{s}\n}}\n"));
+    }
+    let big = dir.path().join("big.cfg");
+    std::fs::write(&big, text).unwrap();
+    let out = dir.path().join("set");
+    assert_eq!(build(EXAMPLE, &out, "2").code, 0);
+    let before = read_set(&out);
+    for delay_ms in [5u64, 30, 80, 150] {
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_monitorc"))
+            .args([
+                "build",
+                &big.display().to_string(),
+                "-o",
+                &out.display().to_string(),
+            ])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(delay_ms));
+        let _ = child.kill(); // SIGKILL
+        let status = child.wait().unwrap();
+        let now = read_set(&out);
+        if status.success() {
+            // It finished first: then the new set is complete and loads.
+            assert!(ShardSet::open(&out).is_ok());
+            return;
+        }
+        assert_eq!(
+            now, before,
+            "killed after {delay_ms} ms: the old set must be intact"
+        );
+    }
+}
