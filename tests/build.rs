@@ -366,3 +366,32 @@ fn a_killed_build_leaves_the_previous_set() {
         );
     }
 }
+
+/// The whole shard set of every placement fixture, snapshotted (one document per fixture).
+#[test]
+fn fixture_shard_sets() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut files: Vec<_> = std::fs::read_dir(common::root().join("fixtures/plan"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    let mut s = insta::Settings::clone_current();
+    s.set_snapshot_path(common::root().join("snapshots/shards"));
+    s.set_prepend_module_to_snapshot(false);
+    s.set_omit_expression(true);
+    for f in files {
+        let name = f.file_stem().unwrap().to_string_lossy().into_owned();
+        let out = tmp.path().join(&name);
+        let run = build(&common::rel(&f), &out, "2");
+        assert_eq!(run.code, 0, "{name}: {}", run.stderr);
+        let mut doc = String::new();
+        for (rel, bytes) in read_set(&out) {
+            doc.push_str(&format!(
+                "==> {rel} <==\n{}\n",
+                String::from_utf8(bytes).unwrap()
+            ));
+        }
+        s.bind(|| insta::assert_snapshot!(name, doc));
+    }
+}
