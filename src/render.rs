@@ -838,7 +838,7 @@ pub fn set_diff(
             .hosts
             .get(host)
             .and_then(|s| set.schedulers.get(s))
-            .and_then(|s| s.hosts.get(host).cloned())
+            .and_then(|s| s.host_attributes(host))
             .unwrap_or_default()
     };
     let attr_changes =

@@ -185,9 +185,9 @@ pub fn render(shard: &SchedulerShard) -> BTreeMap<String, String> {
     for (name, members) in &shard.contactgroups {
         writeln!(o, "define contactgroup {{\n    contactgroup_name\t{name}\n    alias\t{name}\n    members\t{}\n}}\n", members.join(",")).unwrap();
     }
-    for (name, a) in &shard.hosts {
+    for name in shard.hosts.keys() {
         // Parents of another shard cannot exist here (packs keep them together), but be safe.
-        let mut a = a.clone();
+        let mut a = shard.host_attributes(name).unwrap_or_default();
         if let Some(p) = a.get("parents").cloned() {
             let kept: Vec<&str> = p
                 .split(',')

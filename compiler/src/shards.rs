@@ -283,9 +283,39 @@ fn scheduler_shard(c: &Checked, s: usize) -> SchedulerShard {
         cgroups.extend(names(a.get("contact_groups").map(String::as_str)));
         escalations.extend(names(a.get("escalations").map(String::as_str)));
     };
+    // Host profiles: the values a host inherits from its templates, shared (by the identity
+    // of the inherited values, then by content) between the hosts that inherit the same ones.
+    let mut host_profiles: std::collections::HashMap<Vec<usize>, String> =
+        std::collections::HashMap::new();
     for &h in &hosts {
         let o = m.host(res, h);
         let attrs = attributes(o);
+        let inherited = |k: &str| -> bool {
+            o.get(k)
+                .is_some_and(|a| a.sources.iter().all(|src| src.object != o.id))
+                || o.custom(k)
+                    .is_some_and(|a| a.sources.iter().all(|src| src.object != o.id))
+        };
+        let identity: Vec<usize> = o
+            .attrs
+            .iter()
+            .chain(o.customs.iter())
+            .filter(|(k, _)| inherited(k))
+            .map(|(_, v)| std::sync::Arc::as_ptr(v) as usize)
+            .collect();
+        let (shared, own): (Attributes, Attributes) =
+            attrs.clone().into_iter().partition(|(k, _)| inherited(k));
+        let profile = if shared.is_empty() {
+            String::new()
+        } else {
+            host_profiles
+                .entry(identity)
+                .or_insert_with(|| digest(to_ron(&shared).as_bytes())[..16].to_string())
+                .clone()
+        };
+        if !profile.is_empty() && !shard.host_profiles.contains_key(&profile) {
+            shard.host_profiles.insert(profile.clone(), shared);
+        }
         note(
             &attrs,
             &mut commands,
@@ -354,7 +384,13 @@ fn scheduler_shard(c: &Checked, s: usize) -> SchedulerShard {
         if !services.is_empty() {
             shard.services.insert(name.clone(), services);
         }
-        shard.hosts.insert(name, attrs);
+        shard.hosts.insert(
+            name,
+            ServiceEntry {
+                profile,
+                attributes: own,
+            },
+        );
     }
     // Contact groups bring their members; contacts bring their periods, commands and ways.
     for g in &cgroups {

@@ -60,7 +60,10 @@ pub struct SchedulerShard {
     pub format_version: u32,
     pub name: String,
     pub realm: String,
-    pub hosts: BTreeMap<String, Attributes>,
+    /// What hosts of the same templates share, by content digest: written once per shard.
+    pub host_profiles: BTreeMap<String, Attributes>,
+    /// Host → its profile (empty when it inherits nothing) and its own attributes.
+    pub hosts: BTreeMap<String, ServiceEntry>,
     /// What services of one definition share, by content digest: written once per shard.
     pub service_profiles: BTreeMap<String, Attributes>,
     /// Host → service description → its profile and its own attributes (overrides, values
@@ -86,6 +89,7 @@ pub struct SchedulerShard {
     pub brokers: Vec<String>,
 }
 
+/// A host or service: the profile it shares with others, and what is its own.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct ServiceEntry {
     pub profile: String,
@@ -94,6 +98,18 @@ pub struct ServiceEntry {
 }
 
 impl SchedulerShard {
+    /// A host's whole attribute set: its profile's, then its own.
+    pub fn host_attributes(&self, host: &str) -> Option<Attributes> {
+        let e = self.hosts.get(host)?;
+        let mut out = self
+            .host_profiles
+            .get(&e.profile)
+            .cloned()
+            .unwrap_or_default();
+        out.extend(e.attributes.iter().map(|(k, v)| (k.clone(), v.clone())));
+        Some(out)
+    }
+
     /// A service's whole attribute set: its profile's, then its own, with its host name and
     /// description.
     pub fn service_attributes(&self, host: &str, description: &str) -> Option<Attributes> {
