@@ -442,13 +442,24 @@ fn write_set(
         std::fs::remove_dir_all(&tmp)?;
     }
     std::fs::create_dir_all(&tmp)?;
-    let written: std::io::Result<()> = files.par_iter().try_for_each(|(rel, text)| {
-        let path = tmp.join(rel);
-        if let Some(d) = path.parent() {
-            std::fs::create_dir_all(d)?;
-        }
-        std::fs::write(&path, text)
-    });
+    // Fault injection for the atomicity tests: fail after writing some of the files.
+    let fail_at = std::env::var("MONITORC_INJECT_WRITE_FAILURE")
+        .ok()
+        .and_then(|v| v.parse::<usize>().ok());
+    let written: std::io::Result<()> =
+        files
+            .par_iter()
+            .enumerate()
+            .try_for_each(|(i, (rel, text))| {
+                if fail_at.is_some_and(|n| i >= n) {
+                    return Err(std::io::Error::other("injected write failure"));
+                }
+                let path = tmp.join(rel);
+                if let Some(d) = path.parent() {
+                    std::fs::create_dir_all(d)?;
+                }
+                std::fs::write(&path, text)
+            });
     if let Err(e) = written {
         let _ = std::fs::remove_dir_all(&tmp);
         return Err(e);

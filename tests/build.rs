@@ -395,3 +395,34 @@ fn fixture_shard_sets() {
         s.bind(|| insta::assert_snapshot!(name, doc));
     }
 }
+
+/// An I/O error while writing (injected) leaves the previous set and nothing beside it.
+#[test]
+fn a_write_failure_leaves_the_previous_set() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("set");
+    assert_eq!(build(EXAMPLE, &out, "2").code, 0);
+    let before = read_set(&out);
+    let run = common::monitorc_env(
+        &[
+            "build",
+            "fixtures/plan/weights.cfg",
+            "-o",
+            &out.display().to_string(),
+        ],
+        &[("MONITORC_INJECT_WRITE_FAILURE", "3")],
+        Duration::from_secs(60),
+    );
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("injected write failure"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(read_set(&out), before);
+    let siblings: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(siblings, ["set"], "the partial set is removed");
+}
