@@ -446,9 +446,9 @@ fn write_set(
     let fail_at = std::env::var("MONITORC_INJECT_WRITE_FAILURE")
         .ok()
         .and_then(|v| v.parse::<usize>().ok());
+    let list: Vec<(&String, &String)> = files.iter().collect();
     let written: std::io::Result<()> =
-        files
-            .par_iter()
+        list.par_iter()
             .enumerate()
             .try_for_each(|(i, (rel, text))| {
                 if fail_at.is_some_and(|n| i >= n) {

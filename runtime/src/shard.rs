@@ -92,6 +92,7 @@ pub struct SchedulerShard {
 /// A host or service: the profile it shares with others, and what is its own.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct ServiceEntry {
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub profile: String,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub attributes: Attributes,
