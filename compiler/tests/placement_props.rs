@@ -108,7 +108,17 @@ fn run(path: &Path, threads: usize, previous: Option<BTreeMap<String, String>>) 
         .num_threads(threads)
         .build()
         .unwrap();
-    pool.install(|| check_timed(path, &Options { previous }).unwrap().0)
+    pool.install(|| {
+        check_timed(
+            path,
+            &Options {
+                previous,
+                ..Default::default()
+            },
+        )
+        .unwrap()
+        .0
+    })
 }
 
 /// Host name → scheduler name.
