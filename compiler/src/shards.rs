@@ -392,6 +392,44 @@ fn scheduler_shard(c: &Checked, s: usize) -> SchedulerShard {
             },
         );
     }
+    // Host and service escalations of this shard's hosts, keyed `host #n` / `host/service #n`;
+    // they bring their contacts, groups and periods like everything else.
+    for (i, &(h, def)) in m
+        .host_escalations
+        .iter()
+        .enumerate()
+        .filter(|(_, (h, _))| in_shard.contains(h))
+    {
+        let mut a = attributes(&res.objects[def]);
+        a.remove("hostgroup_name");
+        a.insert("host_name".into(), m.host_names[h as usize].clone());
+        contacts.extend(names(a.get("contacts").map(String::as_str)));
+        cgroups.extend(names(a.get("contact_groups").map(String::as_str)));
+        periods.extend(a.get("escalation_period").cloned());
+        shard
+            .escalations
+            .insert(format!("{} #{i}", m.host_names[h as usize]), a);
+    }
+    for (i, &(sid, def)) in m.service_escalations.iter().enumerate() {
+        let svc = &m.services[sid as usize];
+        if !in_shard.contains(&svc.host) {
+            continue;
+        }
+        let mut a = attributes(&res.objects[def]);
+        a.remove("hostgroup_name");
+        a.insert("host_name".into(), m.host_names[svc.host as usize].clone());
+        a.insert("service_description".into(), svc.description.to_string());
+        contacts.extend(names(a.get("contacts").map(String::as_str)));
+        cgroups.extend(names(a.get("contact_groups").map(String::as_str)));
+        periods.extend(a.get("escalation_period").cloned());
+        shard.escalations.insert(
+            format!(
+                "{}/{} #{i}",
+                m.host_names[svc.host as usize], svc.description
+            ),
+            a,
+        );
+    }
     // Contact groups bring their members; contacts bring their periods, commands and ways.
     for g in &cgroups {
         if let Some(members) = m.contactgroups.get(g) {
