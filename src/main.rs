@@ -92,6 +92,24 @@ enum Command {
         #[arg(long)]
         files: bool,
     },
+    /// Route an external command line (`[timestamp] NAME;args…`) over a shard set: prints
+    /// the target scheduler names, one per line (`arbiter` for the arbiter's own commands).
+    ///
+    /// Exit code: 0 routed, 1 the line is invalid or names an unknown object, 2 error.
+    Route {
+        dir: PathBuf,
+        line: String,
+        #[arg(long, value_enum, default_value = "text")]
+        format: RouteFormat,
+    },
+    /// Which spare takes which shard when daemons die, which satellites need new links, and
+    /// which hosts stay unmonitored when spares run out (exit 1 then).
+    Failover {
+        dir: PathBuf,
+        /// The dead daemons.
+        #[arg(long, required = true, num_args = 1..)]
+        dead: Vec<String>,
+    },
     /// Show one host or service with every resolved attribute and where it came from.
     ///
     /// Usage: `explain [CONFIG] host NAME` or `explain [CONFIG] service HOST DESCRIPTION`.
@@ -103,6 +121,12 @@ enum Command {
         #[arg(long, value_enum, default_value = "human")]
         format: ExplainFormat,
     },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum RouteFormat {
+    Text,
+    Json,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -148,6 +172,8 @@ fn main() -> ExitCode {
         } => check(config, format, deny_warnings, timings),
         Command::Explain { args, format } => explain(args, format),
         Command::Diff { old, new, files } => diff(old, new, files),
+        Command::Route { dir, line, format } => route(dir, line, format),
+        Command::Failover { dir, dead } => failover(dir, dead),
         Command::Build {
             config,
             output,
@@ -524,6 +550,97 @@ fn diff(old: PathBuf, new: PathBuf, files: bool) -> ExitCode {
     }
     print!("{out}");
     if out.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
+}
+
+fn open_set(dir: &std::path::Path) -> Result<monitorc_runtime::shard::ShardSet, ExitCode> {
+    monitorc_runtime::shard::ShardSet::open(dir).map_err(|e| {
+        eprintln!("monitorc: error: {}: {e}", dir.display());
+        ExitCode::from(2)
+    })
+}
+
+fn route(dir: PathBuf, line: String, format: RouteFormat) -> ExitCode {
+    use monitorc_runtime::commands::{self, Target};
+    let set = match open_set(&dir) {
+        Ok(s) => s,
+        Err(c) => return c,
+    };
+    let result = commands::parse(&line).and_then(|c| commands::route(&set, &c).map(|t| (c, t)));
+    match (result, format) {
+        (Ok((_, target)), RouteFormat::Text) => {
+            match target {
+                Target::Arbiter => println!("arbiter"),
+                Target::Schedulers(list) => list.iter().for_each(|s| println!("{s}")),
+            }
+            ExitCode::SUCCESS
+        }
+        (Ok((c, target)), RouteFormat::Json) => {
+            let targets = match &target {
+                Target::Arbiter => vec!["arbiter".to_string()],
+                Target::Schedulers(l) => l.clone(),
+            };
+            let doc = serde_json::json!({
+                "command": c.spec.name,
+                "class": format!("{:?}", c.spec.class()).to_lowercase(),
+                "timestamp": c.timestamp,
+                "arguments": c.args,
+                "targets": targets,
+            });
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&doc).expect("JSON values always serialize")
+            );
+            ExitCode::SUCCESS
+        }
+        (Err(e), RouteFormat::Text) => {
+            eprintln!("monitorc: {e}");
+            ExitCode::from(1)
+        }
+        (Err(e), RouteFormat::Json) => {
+            println!("{}", serde_json::json!({ "error": e.to_string() }));
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn failover(dir: PathBuf, dead: Vec<String>) -> ExitCode {
+    let set = match open_set(&dir) {
+        Ok(s) => s,
+        Err(c) => return c,
+    };
+    let p = monitorc_runtime::failover::plan(&set, &dead);
+    for (d, s) in &p.takeovers {
+        println!("scheduler {d}: shard taken over by {s}");
+    }
+    for (d, s) in &p.satellite_takeovers {
+        println!("{d}: replaced by {s}");
+    }
+    for (sat, changes) in &p.relinks {
+        for (from, to) in changes {
+            println!("{sat}: link {from} -> {to}");
+        }
+    }
+    for (d, hosts) in &p.unmonitored {
+        if hosts.is_empty() {
+            println!("{d}: no live spare");
+        } else {
+            let shown: Vec<&str> = hosts.iter().take(10).map(String::as_str).collect();
+            println!(
+                "{d}: no live spare; {} hosts unmonitored: {}{}",
+                hosts.len(),
+                shown.join(", "),
+                if hosts.len() > 10 { ", …" } else { "" }
+            );
+        }
+    }
+    for u in &p.unknown {
+        eprintln!("monitorc: `{u}` is no daemon of this shard set");
+    }
+    if p.is_complete() {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)

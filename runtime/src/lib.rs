@@ -4,6 +4,9 @@
 //! **Architecture invariant:** this crate depends on neither `monitorc-grammar` nor
 //! `monitorc-compiler`; it knows only the files.
 
+pub mod commands;
+mod commands_data;
+pub mod failover;
 pub mod plan;
 pub mod shard;
 
