@@ -104,3 +104,52 @@ fn failover_plans() {
     let r = common::monitorc(&["failover", SET, "--dead", "nobody"]);
     assert_eq!(r.code, 1);
 }
+
+#[test]
+fn lookups_and_host_routing_property() {
+    use monitorc_runtime::commands::{parse, route, Target};
+    use monitorc_runtime::shard::ShardSet;
+    let set = ShardSet::open(&common::root().join(SET)).unwrap();
+    assert_eq!(set.scheduler_of("tokyo-db-01"), Some("scheduler-tokyo"));
+    assert_eq!(
+        set.schedulers_with_group("hostgroup", "site-tokyo"),
+        ["scheduler-tokyo"]
+    );
+    assert_eq!(
+        set.spares_of("scheduler/scheduler-paris-1"),
+        ["scheduler-paris-spare"]
+    );
+    assert!(set
+        .satellites_of("scheduler-tokyo")
+        .contains(&"poller/poller-tokyo".to_string()));
+    // Every host-routed command goes to exactly the scheduler of the host's shard, for every
+    // host and every host-routed command of the table.
+    let host_commands: Vec<_> = monitorc_runtime::commands::all()
+        .filter(|c| c.class() == monitorc_runtime::commands::Class::Host)
+        .collect();
+    assert!(host_commands.len() >= 50);
+    for (host, owner) in &set.manifest.hosts {
+        for spec in &host_commands {
+            let args: Vec<String> = spec
+                .args
+                .iter()
+                .enumerate()
+                .map(|(i, a)| match a {
+                    _ if i == 0 => host.clone(),
+                    monitorc_runtime::commands::Arg::Host => host.clone(),
+                    monitorc_runtime::commands::Arg::Int
+                    | monitorc_runtime::commands::Arg::Bool => "1".into(),
+                    monitorc_runtime::commands::Arg::Float => "1.5".into(),
+                    _ => "x".into(),
+                })
+                .collect();
+            let line = format!("{};{}", spec.name, args.join(";"));
+            let cmd = parse(&line).unwrap_or_else(|e| panic!("{line}: {e}"));
+            assert_eq!(
+                route(&set, &cmd).unwrap(),
+                Target::Schedulers(vec![owner.clone()]),
+                "{line}"
+            );
+        }
+    }
+}

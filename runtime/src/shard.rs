@@ -205,6 +205,43 @@ fn parse<T: DeserializeOwned>(file: &str, text: &str) -> Result<T, LoadError> {
 }
 
 impl ShardSet {
+    /// The scheduler that owns `host`.
+    pub fn scheduler_of(&self, host: &str) -> Option<&str> {
+        self.manifest.hosts.get(host).map(String::as_str)
+    }
+
+    /// The schedulers holding members of a group (`hostgroup`, `servicegroup` or
+    /// `contactgroup`), by name.
+    pub fn schedulers_with_group(&self, kind: &str, group: &str) -> Vec<&str> {
+        self.schedulers
+            .iter()
+            .filter(|(_, s)| match kind {
+                "hostgroup" => s.hostgroups.contains_key(group),
+                "servicegroup" => s.servicegroups.contains_key(group),
+                _ => s.contactgroups.contains_key(group),
+            })
+            .map(|(n, _)| n.as_str())
+            .collect()
+    }
+
+    /// The spares of a daemon (`scheduler/NAME`, `poller/NAME`, …), in takeover order.
+    pub fn spares_of(&self, daemon: &str) -> &[String] {
+        self.manifest
+            .failover
+            .get(daemon)
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
+    }
+
+    /// The satellites (`kind/name`) linked to a scheduler.
+    pub fn satellites_of(&self, scheduler: &str) -> Vec<String> {
+        self.satellites
+            .values()
+            .filter(|s| s.schedulers.iter().any(|l| l.name == scheduler))
+            .map(|s| format!("{}/{}", s.kind, s.name))
+            .collect()
+    }
+
     /// Opens the set in `dir`: the manifest's version, every listed file present with its
     /// digest, and every file readable as its type.
     pub fn open(dir: &Path) -> Result<ShardSet, LoadError> {

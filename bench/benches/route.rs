@@ -1,0 +1,98 @@
+//! `cargo bench -p monitorc-bench --bench route`: loading and verifying the shard set of the
+//! generated 100k-host `--shinken` tree, and routing external commands over it in-process.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use monitorc_runtime::commands::{parse, route};
+use monitorc_runtime::shard::ShardSet;
+
+fn target_dir() -> PathBuf {
+    if let Some(d) = std::env::var_os("CARGO_TARGET_DIR") {
+        return PathBuf::from(d);
+    }
+    std::env::current_exe()
+        .ok()
+        .and_then(|exe| {
+            exe.ancestors()
+                .find(|a| a.file_name().is_some_and(|n| n == "deps"))
+                .and_then(|deps| deps.parent()?.parent().map(Path::to_path_buf))
+        })
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../target"))
+}
+
+/// The shard set of the 100k-host `--shinken` tree, built once.
+fn shard_set() -> PathBuf {
+    let base = target_dir().join("bench-data");
+    let set = base.join("100000-shinken-set");
+    if set.join("manifest.ron").exists() {
+        return set;
+    }
+    let tree = base.join("100000-shinken");
+    if !tree.join("monitorc.cfg").exists() {
+        let _ = std::fs::remove_dir_all(&tree);
+        monitorc_bench::generate_with(&tree, 100_000, true).expect("generate the tree");
+    }
+    let checked = monitorc_compiler::check(&tree.join("monitorc.cfg")).expect("check the tree");
+    assert!(
+        checked.diagnostics.is_empty(),
+        "the generated tree must check clean"
+    );
+    let files = monitorc_compiler::shards::emit(&checked, false);
+    let tmp = base.join("100000-shinken-set.tmp");
+    let _ = std::fs::remove_dir_all(&tmp);
+    for (rel, text) in &files {
+        let p = tmp.join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    }
+    std::fs::rename(&tmp, &set).unwrap();
+    set
+}
+
+fn bench(c: &mut Criterion) {
+    let dir = shard_set();
+    let mut g = c.benchmark_group("100000_hosts_shards");
+    g.sample_size(10).measurement_time(Duration::from_secs(20));
+    g.bench_function("open", |b| {
+        b.iter_with_large_drop(|| ShardSet::open(&dir).expect("open"))
+    });
+    let set = ShardSet::open(&dir).unwrap();
+    // 10,000 lines: host and service results, a group command, a global one.
+    let hosts: Vec<&String> = set.manifest.hosts.keys().step_by(10).collect();
+    let mut lines = Vec::new();
+    for (i, h) in hosts.iter().enumerate() {
+        let sched = &set.manifest.hosts[*h];
+        let svc = set.schedulers[sched]
+            .services
+            .get(*h)
+            .and_then(|m| m.keys().next().cloned());
+        lines.push(match (i % 4, svc) {
+            (0, _) => {
+                format!("[1700000000] PROCESS_HOST_CHECK_RESULT;{h};0;UP - rta 0.2ms|rta=0.2ms;1;2")
+            }
+            (1, Some(s)) => {
+                format!("[1700000000] PROCESS_SERVICE_CHECK_RESULT;{h};{s};0;OK|a=1;2;3")
+            }
+            (2, _) => format!("SCHEDULE_FORCED_HOST_CHECK;{h};1700000000"),
+            _ => "DISABLE_NOTIFICATIONS".to_string(),
+        });
+    }
+    g.throughput(Throughput::Elements(lines.len() as u64));
+    g.measurement_time(Duration::from_secs(5));
+    g.bench_function("route", |b| {
+        b.iter(|| {
+            let mut routed = 0usize;
+            for l in &lines {
+                let cmd = parse(l).expect("valid line");
+                routed += route(&set, &cmd).is_ok() as usize;
+            }
+            routed
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
