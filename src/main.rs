@@ -318,45 +318,15 @@ fn plan(
         ..Default::default()
     };
     if let Some(path) = previous {
-        let file = if path.is_dir() {
-            path.join("plan.ron")
-        } else {
-            path
-        };
-        let text = match std::fs::read_to_string(&file) {
-            Ok(t) => t,
-            Err(e) => {
-                eprintln!(
-                    "monitorc: error: cannot read the previous plan {}: {e}",
-                    file.display()
-                );
-                return ExitCode::from(2);
-            }
-        };
-        match monitorc_runtime::plan::PlanFile::from_ron(&text) {
-            Ok(p) => options.previous = Some(p.host_index()),
-            Err(e) => {
-                eprintln!(
-                    "monitorc: error: {} is not a plan file: {e}",
-                    file.display()
-                );
-                return ExitCode::from(2);
-            }
+        match read_previous(&path) {
+            Ok(index) => options.previous = Some(index),
+            Err(code) => return code,
         }
     }
-    let checked = match monitorc_compiler::check_timed(&config, &options).map(|(c, _)| c) {
+    let checked = match clean_check(&config, &options, "no plan") {
         Ok(c) => c,
-        Err(e) => {
-            eprintln!("monitorc: error: {e}");
-            return ExitCode::from(2);
-        }
+        Err(code) => return code,
     };
-    if checked.count(Severity::Error) > 0 {
-        eprint!("{}", render::short(&checked));
-        eprintln!("monitorc: no plan: the configuration has errors");
-        std::mem::forget(checked);
-        return ExitCode::from(1);
-    }
     let out = match format {
         PlanFormat::Table => render::plan_table(&checked),
         PlanFormat::Ron => render::plan_file(&checked).to_ron(),
@@ -414,19 +384,10 @@ fn build(config: PathBuf, output: PathBuf, previous: Option<PathBuf>, nagios: bo
             Err(code) => return code,
         }
     }
-    let checked = match monitorc_compiler::check_timed(&config, &options).map(|(c, _)| c) {
+    let checked = match clean_check(&config, &options, "nothing written") {
         Ok(c) => c,
-        Err(e) => {
-            eprintln!("monitorc: error: {e}");
-            return ExitCode::from(2);
-        }
+        Err(code) => return code,
     };
-    if checked.count(Severity::Error) > 0 {
-        eprint!("{}", render::short(&checked));
-        eprintln!("monitorc: nothing written: the configuration has errors");
-        std::mem::forget(checked);
-        return ExitCode::from(1);
-    }
     let files = monitorc_compiler::shards::emit(&checked, nagios);
     std::mem::forget(checked);
     match write_set(&output, &files) {
@@ -645,4 +606,27 @@ fn failover(dir: PathBuf, dead: Vec<String>) -> ExitCode {
     } else {
         ExitCode::from(1)
     }
+}
+
+/// Checks CONFIG for `plan` and `build`: a configuration with errors gets them on stderr and
+/// exit 1 (`outcome` says what was not done), an unusable path exit 2.
+fn clean_check(
+    config: &std::path::Path,
+    options: &monitorc_compiler::Options,
+    outcome: &str,
+) -> Result<monitorc_compiler::Checked, ExitCode> {
+    let checked = match monitorc_compiler::check_timed(config, options) {
+        Ok((c, _)) => c,
+        Err(e) => {
+            eprintln!("monitorc: error: {e}");
+            return Err(ExitCode::from(2));
+        }
+    };
+    if checked.count(Severity::Error) > 0 {
+        eprint!("{}", render::short(&checked));
+        eprintln!("monitorc: {outcome}: the configuration has errors");
+        std::mem::forget(checked);
+        return Err(ExitCode::from(1));
+    }
+    Ok(checked)
 }
