@@ -1303,57 +1303,21 @@ impl<'a> Expander<'a> {
             }
         }
         self.model.host_dependencies = deps.into_iter().collect();
-        let mut edges: Vec<Vec<HostId>> = vec![Vec::new(); self.model.hosts.len()];
-        for d in &self.model.host_dependencies {
-            edges[d.dependent as usize].push(d.master);
-        }
-        let names = self.model.host_names.clone();
-        for cycle in cycles(0..names.len() as HostId, |h| {
-            edges[h as usize].iter().copied()
-        }) {
-            let chain: Vec<String> = cycle
-                .iter()
-                .map(|&h| format!("`{}`", names[h as usize]))
-                .collect();
-            let def = self
-                .model
-                .host_dependencies
-                .iter()
-                .find(|d| d.dependent == cycle[0] && d.master == cycle[1])
-                .unwrap()
-                .def;
-            let mut diag = Diagnostic::new(
-                codes::HOST_DEPENDENCY_LOOP,
-                format!(
-                    "host dependencies form a loop: {}",
-                    crate::expand::join_cycle(&chain, " -depends-on-> ")
-                ),
-            )
-            .at(self.ir.objects[def].header)
-            .label(format!(
-                "`{}` depends on `{}` here",
-                names[cycle[0] as usize], names[cycle[1] as usize]
-            ));
-            for w in cycle.windows(2).skip(1).take(8) {
-                if let Some(d) = self
-                    .model
-                    .host_dependencies
-                    .iter()
-                    .find(|d| d.dependent == w[0] && d.master == w[1])
-                {
-                    diag = diag.secondary(
-                        self.ir.objects[d.def].header,
-                        format!(
-                            "`{}` depends on `{}`",
-                            names[w[0] as usize], names[w[1] as usize]
-                        ),
-                    );
-                }
-            }
-            self.diags.push(diag.help(
-                "a host cannot depend on itself through others: remove one dependency of the loop",
-            ));
-        }
+        let pairs: Vec<(u32, u32, usize)> = self
+            .model
+            .host_dependencies
+            .iter()
+            .map(|d| (d.dependent, d.master, d.def))
+            .collect();
+        let names = &self.model.host_names;
+        let labels: Vec<String> = names.iter().map(|n| format!("`{n}`")).collect();
+        self.dependency_loops(
+            codes::HOST_DEPENDENCY_LOOP,
+            "host",
+            names.len(),
+            &pairs,
+            &labels,
+        );
     }
 
     fn service_dependencies(&mut self) {
@@ -1461,55 +1425,65 @@ impl<'a> Expander<'a> {
             }
         }
         self.model.service_dependencies = deps.into_iter().collect();
-        let mut edges: Vec<Vec<ServiceId>> = vec![Vec::new(); self.model.services.len()];
-        for d in &self.model.service_dependencies {
-            edges[d.dependent as usize].push(d.master);
+        let pairs: Vec<(u32, u32, usize)> = self
+            .model
+            .service_dependencies
+            .iter()
+            .map(|d| (d.dependent, d.master, d.def))
+            .collect();
+        let m = &self.model;
+        let labels: Vec<String> = m
+            .services
+            .iter()
+            .map(|s| format!("`{}/{}`", m.host_names[s.host as usize], s.description))
+            .collect();
+        self.dependency_loops(
+            codes::SERVICE_DEPENDENCY_LOOP,
+            "service",
+            labels.len(),
+            &pairs,
+            &labels,
+        );
+    }
+
+    /// Reports every loop of (dependent, master, definition) dependencies between `n` nodes.
+    fn dependency_loops(
+        &mut self,
+        code: Code,
+        what: &str,
+        n: usize,
+        pairs: &[(u32, u32, usize)],
+        labels: &[String],
+    ) {
+        let mut edges: Vec<Vec<u32>> = vec![Vec::new(); n];
+        for &(d, m, _) in pairs {
+            edges[d as usize].push(m);
         }
-        let label = |m: &Model, s: ServiceId| {
-            format!(
-                "`{}/{}`",
-                m.host_names[m.services[s as usize].host as usize],
-                m.services[s as usize].description
-            )
-        };
-        for cycle in cycles(0..self.model.services.len() as ServiceId, |s| {
-            edges[s as usize].iter().copied()
-        }) {
-            let chain: Vec<String> = cycle.iter().map(|&s| label(&self.model, s)).collect();
-            let def = self
-                .model
-                .service_dependencies
-                .iter()
-                .find(|d| d.dependent == cycle[0] && d.master == cycle[1])
-                .unwrap()
-                .def;
+        let def_of = |d: u32, m: u32| pairs.iter().find(|p| p.0 == d && p.1 == m).map(|p| p.2);
+        for cycle in cycles(0..n as u32, |x| edges[x as usize].iter().copied()) {
+            let chain: Vec<String> = cycle.iter().map(|&x| labels[x as usize].clone()).collect();
+            let def = def_of(cycle[0], cycle[1]).expect("a loop edge is a dependency");
             let mut diag = Diagnostic::new(
-                codes::SERVICE_DEPENDENCY_LOOP,
+                code,
                 format!(
-                    "service dependencies form a loop: {}",
-                    crate::expand::join_cycle(&chain, " -depends-on-> ")
+                    "{what} dependencies form a loop: {}",
+                    join_cycle(&chain, " -depends-on-> ")
                 ),
             )
             .at(self.ir.objects[def].header)
             .label(format!("{} depends on {} here", chain[0], chain[1]));
             for w in cycle.windows(2).skip(1).take(8) {
-                if let Some(d) = self
-                    .model
-                    .service_dependencies
-                    .iter()
-                    .find(|d| d.dependent == w[0] && d.master == w[1])
-                {
+                if let Some(d) = def_of(w[0], w[1]) {
                     diag = diag.secondary(
-                        self.ir.objects[d.def].header,
+                        self.ir.objects[d].header,
                         format!(
                             "{} depends on {}",
-                            label(&self.model, w[0]),
-                            label(&self.model, w[1])
+                            labels[w[0] as usize], labels[w[1] as usize]
                         ),
                     );
                 }
             }
-            self.diags.push(diag.help("a service cannot depend on itself through others: remove one dependency of the loop"));
+            self.diags.push(diag.help(format!("a {what} cannot depend on itself through others: remove one dependency of the loop")));
         }
     }
 
