@@ -47,6 +47,11 @@ pub struct Daemon {
     pub tags: Vec<String>,
     pub address: String,
     pub port: u16,
+    /// Liveness checking: ping every `check_interval` seconds, `timeout` seconds each, dead
+    /// after `max_check_attempts` failures in a row (Shinken's defaults 60, 3, 3).
+    pub check_interval: u32,
+    pub timeout: u32,
+    pub max_check_attempts: u32,
     /// The definition (absent for implicit daemons).
     pub def: Option<usize>,
 }
@@ -492,6 +497,9 @@ impl<'a> Placer<'a> {
                     tags: vec!["None".into()],
                     address: "localhost".into(),
                     port: default_port(kind),
+                    check_interval: 60,
+                    timeout: 3,
+                    max_check_attempts: 3,
                     def: None,
                 });
                 continue;
@@ -539,6 +547,9 @@ impl<'a> Placer<'a> {
                         Some(Value::Int(p)) if (1..=65535).contains(p) => *p as u16,
                         _ => default_port(kind),
                     },
+                    check_interval: positive(o, "check_interval", 60),
+                    timeout: positive(o, "timeout", 3),
+                    max_check_attempts: positive(o, "max_check_attempts", 3),
                     def: Some(def),
                 });
             }
@@ -1184,6 +1195,14 @@ impl<'a> Placer<'a> {
         self.plan.broker_of = broker_of;
         self.plan.spares = spares;
     }
+}
+
+/// A positive integer attribute of a daemon, or its default.
+fn positive(o: &ResolvedObject, key: &str, default: u32) -> u32 {
+    o.get_str(key)
+        .and_then(|v| v.trim().parse::<f64>().ok())
+        .filter(|v| *v >= 1.0 && *v <= u32::MAX as f64)
+        .map_or(default, |v| v as u32)
 }
 
 /// The shortest chain of relations from `a` to `b` (breadth first, neighbours in name order).

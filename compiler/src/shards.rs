@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use rayon::prelude::*;
 
 use monitorc_runtime::shard::{
-    digest, satellite_dir, to_ron, Attributes, Manifest, SatelliteEntry, SatelliteShard,
+    digest, satellite_dir, to_ron, Attributes, Liveness, Manifest, SatelliteEntry, SatelliteShard,
     SchedulerEntry, SchedulerLink, SchedulerShard, ServiceEntry,
 };
 use monitorc_runtime::FORMAT_VERSION;
@@ -183,6 +183,7 @@ pub fn emit(c: &Checked, nagios: bool) -> BTreeMap<String, String> {
                             .map_or(0, |l| l.load),
                         address: x.address.clone(),
                         port: x.port,
+                        liveness: liveness(x),
                     },
                 )
             })
@@ -198,6 +199,9 @@ pub fn emit(c: &Checked, nagios: bool) -> BTreeMap<String, String> {
                         kind: x.kind.keyword().to_string(),
                         realm: p.realm_name(x.realm).to_string(),
                         spare: x.spare,
+                        address: x.address.clone(),
+                        port: x.port,
+                        liveness: liveness(x),
                     },
                 )
             })
@@ -227,6 +231,14 @@ pub fn emit(c: &Checked, nagios: bool) -> BTreeMap<String, String> {
     files.insert("manifest.ron".to_string(), to_ron(&manifest));
     files.extend(derived);
     files
+}
+
+fn liveness(d: &crate::place::Daemon) -> Liveness {
+    Liveness {
+        check_interval: d.check_interval,
+        timeout: d.timeout,
+        max_check_attempts: d.max_check_attempts,
+    }
 }
 
 fn input_digest(c: &Checked) -> String {

@@ -44,6 +44,16 @@ pub struct SchedulerEntry {
     pub load: u64,
     pub address: String,
     pub port: u16,
+    pub liveness: Liveness,
+}
+
+/// How the arbiter checks a daemon: a ping every `check_interval` seconds, `timeout` seconds
+/// each, dead after `max_check_attempts` failures in a row.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Liveness {
+    pub check_interval: u32,
+    pub timeout: u32,
+    pub max_check_attempts: u32,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -52,6 +62,9 @@ pub struct SatelliteEntry {
     pub kind: String,
     pub realm: String,
     pub spare: bool,
+    pub address: String,
+    pub port: u16,
+    pub liveness: Liveness,
 }
 
 /// Everything one scheduler needs, and nothing of the others.
