@@ -84,3 +84,26 @@ fn each_fixture_triggers_its_code_and_renders_as_snapshotted() {
         });
     }
 }
+
+/// Every output format, snapshotted on a run with many diagnostics in many files.
+#[test]
+fn every_format_renders_as_snapshotted() {
+    for format in ["short", "github"] {
+        let run = monitorc(&[
+            "check",
+            "fixtures/invalid/E0040-unknown-template",
+            "--format",
+            format,
+        ]);
+        assert_eq!(run.code, 1);
+        settings().bind(|| insta::assert_snapshot!(format!("formats.{format}"), run.stdout));
+    }
+    let all = monitorc(&["check", "fixtures/invalid", "--format", "short"]);
+    assert_eq!(all.code, 1);
+    // All fixtures checked as one directory: one line per diagnostic, many of them.
+    assert!(
+        all.stdout.lines().count() > REGISTRY.len() / 2,
+        "{}",
+        all.stdout
+    );
+}
