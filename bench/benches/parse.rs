@@ -15,21 +15,6 @@ use monitorc_bench::{generate, GenStats, GENERATOR_VERSION};
 const SIZES: &[usize] = &[1_000, 10_000, 50_000, 100_000];
 const MARKER: &str = ".monitorc-bench";
 
-/// `target/` of the workspace: the bench executable is `target/<profile>/deps/parse-*`.
-fn target_dir() -> PathBuf {
-    if let Some(d) = std::env::var_os("CARGO_TARGET_DIR") {
-        return PathBuf::from(d);
-    }
-    std::env::current_exe()
-        .ok()
-        .and_then(|exe| {
-            exe.ancestors()
-                .find(|a| a.file_name().is_some_and(|n| n == "deps"))
-                .and_then(|deps| deps.parent()?.parent().map(Path::to_path_buf))
-        })
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../target"))
-}
-
 fn marker_text(s: &GenStats) -> String {
     format!(
         "version={GENERATOR_VERSION} hosts={} files={} bytes={} service_definitions={} services={}\n",
@@ -59,7 +44,9 @@ fn parse_marker(text: &str) -> Option<GenStats> {
 /// The tree of `hosts` hosts, generated unless a complete one of this generator version is
 /// already there.
 fn tree(hosts: usize) -> (PathBuf, GenStats) {
-    let dir = target_dir().join("bench-data").join(hosts.to_string());
+    let dir = monitorc_bench::target_dir()
+        .join("bench-data")
+        .join(hosts.to_string());
     if let Some(stats) = std::fs::read_to_string(dir.join(MARKER))
         .ok()
         .and_then(|t| parse_marker(&t))

@@ -8,23 +8,9 @@ use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use monitorc_runtime::commands::{parse, route};
 use monitorc_runtime::shard::ShardSet;
 
-fn target_dir() -> PathBuf {
-    if let Some(d) = std::env::var_os("CARGO_TARGET_DIR") {
-        return PathBuf::from(d);
-    }
-    std::env::current_exe()
-        .ok()
-        .and_then(|exe| {
-            exe.ancestors()
-                .find(|a| a.file_name().is_some_and(|n| n == "deps"))
-                .and_then(|deps| deps.parent()?.parent().map(Path::to_path_buf))
-        })
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../target"))
-}
-
 /// The shard set of the 100k-host `--shinken` tree, built once.
 fn shard_set() -> PathBuf {
-    let base = target_dir().join("bench-data");
+    let base = monitorc_bench::target_dir().join("bench-data");
     let set = base.join("100000-shinken-set");
     if set.join("manifest.ron").exists() {
         return set;

@@ -29,6 +29,22 @@ use std::fmt::Write as _;
 use std::io;
 use std::path::Path;
 
+/// The workspace's `target/` as seen from a bench executable (`target/<profile>/deps/…`), where
+/// generated trees are cached.
+pub fn target_dir() -> std::path::PathBuf {
+    if let Some(d) = std::env::var_os("CARGO_TARGET_DIR") {
+        return std::path::PathBuf::from(d);
+    }
+    std::env::current_exe()
+        .ok()
+        .and_then(|exe| {
+            exe.ancestors()
+                .find(|a| a.file_name().is_some_and(|n| n == "deps"))
+                .and_then(|deps| deps.parent()?.parent().map(Path::to_path_buf))
+        })
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../target"))
+}
+
 /// Bumped whenever the generated text changes, so cached trees are rebuilt.
 pub const GENERATOR_VERSION: u32 = 1;
 /// Hosts per host file.

@@ -77,6 +77,27 @@ fn names(value: Option<&str>) -> Vec<String> {
         .unwrap_or_default()
 }
 
+/// The notification commands and periods a contact or notification way names.
+fn notification_refs(
+    a: &Attributes,
+    commands: &mut BTreeSet<String>,
+    periods: &mut BTreeSet<String>,
+) {
+    for k in [
+        "host_notification_commands",
+        "service_notification_commands",
+    ] {
+        commands.extend(
+            names(a.get(k).map(String::as_str))
+                .iter()
+                .filter_map(|v| command_name(v)),
+        );
+    }
+    for k in ["host_notification_period", "service_notification_period"] {
+        periods.extend(a.get(k).cloned());
+    }
+}
+
 fn command_name(v: &str) -> Option<String> {
     let n = v.split('!').next()?.trim();
     (!n.is_empty() && !GHOST_COMMANDS.contains(&n)).then(|| n.to_string())
@@ -406,41 +427,35 @@ fn scheduler_shard(c: &Checked, s: usize) -> SchedulerShard {
     }
     // Host and service escalations of this shard's hosts, keyed `host #n` / `host/service #n`;
     // they bring their contacts, groups and periods like everything else.
-    for (i, &(h, def)) in m
+    let host_esc = m
         .host_escalations
         .iter()
         .enumerate()
-        .filter(|(_, (h, _))| in_shard.contains(h))
-    {
+        .map(|(i, &(h, def))| (i, h, None, def));
+    let svc_esc = m
+        .service_escalations
+        .iter()
+        .enumerate()
+        .map(|(i, &(sid, def))| {
+            let svc = &m.services[sid as usize];
+            (i, svc.host, Some(svc.description.to_string()), def)
+        });
+    for (i, h, desc, def) in host_esc.chain(svc_esc).filter(|e| in_shard.contains(&e.1)) {
+        let host = m.host_names[h as usize].clone();
         let mut a = attributes(&res.objects[def]);
         a.remove("hostgroup_name");
-        a.insert("host_name".into(), m.host_names[h as usize].clone());
-        contacts.extend(names(a.get("contacts").map(String::as_str)));
-        cgroups.extend(names(a.get("contact_groups").map(String::as_str)));
-        periods.extend(a.get("escalation_period").cloned());
-        shard
-            .escalations
-            .insert(format!("{} #{i}", m.host_names[h as usize]), a);
-    }
-    for (i, &(sid, def)) in m.service_escalations.iter().enumerate() {
-        let svc = &m.services[sid as usize];
-        if !in_shard.contains(&svc.host) {
-            continue;
+        a.insert("host_name".into(), host.clone());
+        let key = match &desc {
+            Some(d) => format!("{host}/{d} #{i}"),
+            None => format!("{host} #{i}"),
+        };
+        if let Some(d) = desc {
+            a.insert("service_description".into(), d);
         }
-        let mut a = attributes(&res.objects[def]);
-        a.remove("hostgroup_name");
-        a.insert("host_name".into(), m.host_names[svc.host as usize].clone());
-        a.insert("service_description".into(), svc.description.to_string());
         contacts.extend(names(a.get("contacts").map(String::as_str)));
         cgroups.extend(names(a.get("contact_groups").map(String::as_str)));
         periods.extend(a.get("escalation_period").cloned());
-        shard.escalations.insert(
-            format!(
-                "{}/{} #{i}",
-                m.host_names[svc.host as usize], svc.description
-            ),
-            a,
-        );
+        shard.escalations.insert(key, a);
     }
     // Contact groups bring their members; contacts bring their periods, commands and ways.
     for g in &cgroups {
@@ -461,19 +476,7 @@ fn scheduler_shard(c: &Checked, s: usize) -> SchedulerShard {
     for ct in &contacts {
         if let Some(o) = named(ObjectKind::Contact, ct) {
             let a = attributes(o);
-            for k in [
-                "host_notification_commands",
-                "service_notification_commands",
-            ] {
-                commands.extend(
-                    names(a.get(k).map(String::as_str))
-                        .iter()
-                        .filter_map(|v| command_name(v)),
-                );
-            }
-            for k in ["host_notification_period", "service_notification_period"] {
-                periods.extend(a.get(k).cloned());
-            }
+            notification_refs(&a, &mut commands, &mut periods);
             ways.extend(names(a.get("notificationways").map(String::as_str)));
             shard.contacts.insert(ct.clone(), a);
         }
@@ -481,19 +484,7 @@ fn scheduler_shard(c: &Checked, s: usize) -> SchedulerShard {
     for w in &ways {
         if let Some(o) = named(ObjectKind::Notificationway, w) {
             let a = attributes(o);
-            for k in [
-                "host_notification_commands",
-                "service_notification_commands",
-            ] {
-                commands.extend(
-                    names(a.get(k).map(String::as_str))
-                        .iter()
-                        .filter_map(|v| command_name(v)),
-                );
-            }
-            for k in ["host_notification_period", "service_notification_period"] {
-                periods.extend(a.get(k).cloned());
-            }
+            notification_refs(&a, &mut commands, &mut periods);
             shard.notificationways.insert(w.clone(), a);
         }
     }
