@@ -110,6 +110,21 @@ enum Command {
         #[arg(long, required = true, num_args = 1..)]
         dead: Vec<String>,
     },
+    /// Run the live dispatcher over a shard set: push every daemon its shard, ping them,
+    /// hand a dead daemon's shard to its spare, forward external commands to the holders.
+    ///
+    /// Serves `POST /v1/commands` and `GET /v1/status`; logs one line per state change on
+    /// stderr (filter with `MONITORC_LOG`, e.g. `MONITORC_LOG=debug`). Stops on SIGINT or
+    /// SIGTERM. Exit code: 0 stopped, 2 the set cannot be loaded or ADDR not bound.
+    Arbiter {
+        dir: PathBuf,
+        /// Address to serve the arbiter's API on.
+        #[arg(long, default_value = "127.0.0.1:7770")]
+        listen: String,
+        /// Give a shard back to its owner when the owner answers again (the spare drops it).
+        #[arg(long)]
+        failback: bool,
+    },
     /// Show one host or service with every resolved attribute and where it came from.
     ///
     /// Usage: `explain [CONFIG] host NAME` or `explain [CONFIG] service HOST DESCRIPTION`.
@@ -174,6 +189,11 @@ fn main() -> ExitCode {
         Command::Diff { old, new, files } => diff(old, new, files),
         Command::Route { dir, line, format } => route(dir, line, format),
         Command::Failover { dir, dead } => failover(dir, dead),
+        Command::Arbiter {
+            dir,
+            listen,
+            failback,
+        } => arbiter(dir, listen, failback),
         Command::Build {
             config,
             output,
@@ -605,6 +625,49 @@ fn failover(dir: PathBuf, dead: Vec<String>) -> ExitCode {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
+    }
+}
+
+fn arbiter(dir: PathBuf, listen: String, failback: bool) -> ExitCode {
+    let set = match open_set(&dir) {
+        Ok(s) => s,
+        Err(c) => return c,
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("MONITORC_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .init();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("monitorc: error: cannot start the async runtime: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let result = runtime.block_on(async {
+        let listener = tokio::net::TcpListener::bind(&listen)
+            .await
+            .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
+        let options = monitorc_arbiter::Options { failback };
+        monitorc_arbiter::run(set, listener, options, monitorc_arbiter::signals())
+            .await
+            .map_err(|e| e.to_string())
+    });
+    runtime.shutdown_timeout(std::time::Duration::from_millis(500));
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("monitorc: error: {e}");
+            ExitCode::from(2)
+        }
     }
 }
 

@@ -1,0 +1,716 @@
+//! The arbiter's state machine, without any I/O: which daemon is alive, which daemon holds
+//! which shard, which commands wait for which shard. Every event (a ping answered or not, a
+//! request done or failed, command lines submitted) returns the requests to send next
+//! ([`Effect`]s); the network side (`lib.rs`) sends them, one queue per daemon, in order, and
+//! reports back. Keeping the decisions here makes them testable step by step.
+//!
+//! Vocabulary: a *unit* is one shard of the set, named `kind/name` after the daemon it was
+//! built for (`scheduler/scheduler-paris-1`, `poller/poller-paris`). Its *owner* is that
+//! daemon; its *holder* the daemon that runs it now (the owner, or a spare after a failover).
+//! A daemon holds at most one unit, and a unit has at most one holder.
+
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::sync::Arc;
+
+use monitorc_runtime::commands::{self, Target};
+use monitorc_runtime::shard::{to_ron, Liveness, SchedulerLink, ShardSet};
+use serde::Serialize;
+
+/// At most this many command lines go in one request.
+const FORWARD_BATCH: usize = 5000;
+
+/// A request for the network side to send to `daemon` (a `kind/name` key).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Effect {
+    pub op: u64,
+    pub daemon: String,
+    pub action: Action,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Action {
+    /// `PUT /v1/shard` with this body.
+    Push { unit: String, body: Arc<str> },
+    /// `DELETE /v1/shard`.
+    Drop,
+    /// `POST /v1/commands`: these lines, numbered from `first_seq` within the unit.
+    Forward {
+        unit: String,
+        first_seq: u64,
+        lines: Vec<String>,
+    },
+}
+
+/// Where a daemon listens and how it is checked.
+#[derive(Clone, Debug)]
+pub struct Endpoint {
+    pub key: String,
+    pub address: String,
+    pub port: u16,
+    pub liveness: Liveness,
+}
+
+#[derive(Debug)]
+struct Daemon {
+    kind: String,
+    name: String,
+    spare: bool,
+    address: String,
+    port: u16,
+    liveness: Liveness,
+    alive: bool,
+    failures: u32,
+    holds: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Load {
+    /// The holder has not got the shard yet; it is sent on the holder's next good ping.
+    Needed,
+    Pushing(u64),
+    Loaded,
+    /// `--failback`: the spare is being told to drop before the owner gets the shard back.
+    Releasing(u64),
+}
+
+#[derive(Debug)]
+struct Unit {
+    owner: String,
+    spares: Vec<String>,
+    holder: Option<String>,
+    load: Load,
+    /// Schedulers: the shard file as written by `build`. Satellites: rebuilt from the links.
+    body: Arc<str>,
+    /// Commands not yet delivered to a holder, with their sequence numbers.
+    queue: VecDeque<(u64, String)>,
+    next_seq: u64,
+    in_flight: Option<u64>,
+    /// A delivery failed: wait for the holder's next good ping (no busy retry).
+    blocked: bool,
+}
+
+#[derive(Debug)]
+enum Pending {
+    Push {
+        unit: String,
+    },
+    Drop {
+        daemon: String,
+        release: Option<String>,
+    },
+    Forward {
+        unit: String,
+        daemon: String,
+        count: usize,
+    },
+}
+
+/// A state change worth a log line.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Change {
+    Dead { daemon: String, failures: u32 },
+    Back { daemon: String },
+    Assigned { unit: String, daemon: String },
+    Loaded { unit: String, daemon: String },
+    Uncovered { unit: String, hosts: usize },
+    Released { unit: String, daemon: String },
+}
+
+pub struct Core {
+    set: ShardSet,
+    failback: bool,
+    daemons: BTreeMap<String, Daemon>,
+    units: BTreeMap<String, Unit>,
+    pending: BTreeMap<u64, Pending>,
+    next_op: u64,
+    changes: Vec<Change>,
+}
+
+/// What `POST /v1/commands` answers for one line.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct LineResult {
+    pub line: String,
+    /// The shards the command is for (`scheduler/NAME`), or `arbiter`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub targets: Vec<String>,
+    /// The daemon holding each target now (`null` while none does: the line waits).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub holders: Vec<Option<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Status {
+    pub daemons: Vec<DaemonStatus>,
+    pub shards: Vec<ShardStatus>,
+    /// Shards no live daemon holds, with their hosts (left unmonitored).
+    pub uncovered: BTreeMap<String, Vec<String>>,
+    pub pending_commands: usize,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct DaemonStatus {
+    pub daemon: String,
+    pub address: String,
+    pub port: u16,
+    pub spare: bool,
+    pub alive: bool,
+    pub failed_pings: u32,
+    pub holds: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ShardStatus {
+    pub shard: String,
+    pub holder: Option<String>,
+    pub loaded: bool,
+    pub pending_commands: usize,
+}
+
+impl Core {
+    /// Every daemon of the set is assumed alive until its pings say otherwise.
+    pub fn new(set: ShardSet, failback: bool) -> Core {
+        let mut daemons = BTreeMap::new();
+        for (name, s) in &set.manifest.schedulers {
+            daemons.insert(
+                format!("scheduler/{name}"),
+                Daemon {
+                    kind: "scheduler".into(),
+                    name: name.clone(),
+                    spare: s.spare,
+                    address: s.address.clone(),
+                    port: s.port,
+                    liveness: s.liveness,
+                    alive: true,
+                    failures: 0,
+                    holds: None,
+                },
+            );
+        }
+        for (key, s) in &set.manifest.satellites {
+            let name = key.split_once('/').map_or(key.as_str(), |(_, n)| n);
+            daemons.insert(
+                key.clone(),
+                Daemon {
+                    kind: s.kind.clone(),
+                    name: name.to_string(),
+                    spare: s.spare,
+                    address: s.address.clone(),
+                    port: s.port,
+                    liveness: s.liveness,
+                    alive: true,
+                    failures: 0,
+                    holds: None,
+                },
+            );
+        }
+        let mut units = BTreeMap::new();
+        for (key, d) in &daemons {
+            if d.spare {
+                continue;
+            }
+            let body: Arc<str> = if d.kind == "scheduler" {
+                match set.schedulers.get(&d.name) {
+                    Some(s) => to_ron(s).into(),
+                    None => continue,
+                }
+            } else {
+                "".into()
+            };
+            let spares = set
+                .spares_of(key)
+                .iter()
+                .map(|n| format!("{}/{n}", d.kind))
+                .filter(|k| daemons.contains_key(k))
+                .collect();
+            units.insert(
+                key.clone(),
+                Unit {
+                    owner: key.clone(),
+                    spares,
+                    holder: None,
+                    load: Load::Needed,
+                    body,
+                    queue: VecDeque::new(),
+                    next_seq: 1,
+                    in_flight: None,
+                    blocked: false,
+                },
+            );
+        }
+        Core {
+            set,
+            failback,
+            daemons,
+            units,
+            pending: BTreeMap::new(),
+            next_op: 1,
+            changes: Vec::new(),
+        }
+    }
+
+    pub fn endpoints(&self) -> Vec<Endpoint> {
+        self.daemons
+            .iter()
+            .map(|(k, d)| Endpoint {
+                key: k.clone(),
+                address: d.address.clone(),
+                port: d.port,
+                liveness: d.liveness,
+            })
+            .collect()
+    }
+
+    /// The state changes since the last call, for the log.
+    pub fn take_changes(&mut self) -> Vec<Change> {
+        std::mem::take(&mut self.changes)
+    }
+
+    /// At start: every non-spare scheduler, then every non-spare satellite, gets its own
+    /// shard; spares are told to drop whatever an earlier run left them.
+    pub fn start(&mut self) -> Vec<Effect> {
+        let (schedulers, satellites): (Vec<String>, Vec<String>) = self
+            .units
+            .keys()
+            .cloned()
+            .partition(|k| k.starts_with("scheduler/"));
+        let mut out = Vec::new();
+        for key in schedulers.into_iter().chain(satellites) {
+            self.assign(&key, key.clone(), &mut out);
+        }
+        let spares: Vec<String> = self
+            .daemons
+            .iter()
+            .filter(|(_, d)| d.holds.is_none())
+            .map(|(k, _)| k.clone())
+            .collect();
+        for daemon in spares {
+            let p = Pending::Drop {
+                daemon: daemon.clone(),
+                release: None,
+            };
+            self.request(&daemon, Action::Drop, p, &mut out);
+        }
+        out
+    }
+
+    /// A ping answered (`ok`) or failed (refused, timed out, not 200).
+    pub fn on_ping(&mut self, daemon: &str, ok: bool) -> Vec<Effect> {
+        let mut out = Vec::new();
+        let Some(d) = self.daemons.get_mut(daemon) else {
+            return out;
+        };
+        if ok {
+            d.failures = 0;
+            let came_back = !d.alive;
+            d.alive = true;
+            if came_back {
+                self.changes.push(Change::Back {
+                    daemon: daemon.to_string(),
+                });
+            }
+            let holds = d.holds.clone();
+            self.cover(&mut out);
+            if let Some(unit) = holds {
+                let u = self.units.get_mut(&unit).expect("held units exist");
+                u.blocked = false;
+                if u.load == Load::Needed {
+                    self.push(&unit, &mut out);
+                } else {
+                    self.flush(&unit, &mut out);
+                }
+            }
+            if self.failback {
+                self.fail_back(daemon, &mut out);
+            }
+            if came_back && self.daemons[daemon].holds.is_none() {
+                // It may still run what it held before it was declared dead.
+                let p = Pending::Drop {
+                    daemon: daemon.to_string(),
+                    release: None,
+                };
+                self.request(daemon, Action::Drop, p, &mut out);
+            }
+        } else {
+            d.failures = d.failures.saturating_add(1);
+            if d.alive && d.failures >= d.liveness.max_check_attempts.max(1) {
+                d.alive = false;
+                self.changes.push(Change::Dead {
+                    daemon: daemon.to_string(),
+                    failures: d.failures,
+                });
+                if let Some(unit) = d.holds.take() {
+                    let u = self.units.get_mut(&unit).expect("held units exist");
+                    u.holder = None;
+                    u.load = Load::Needed;
+                    self.cover(&mut out);
+                    if self.units[&unit].holder.is_none() {
+                        let hosts = self.hosts_of(&unit).len();
+                        self.changes.push(Change::Uncovered { unit, hosts });
+                    }
+                    self.refresh_satellites(&mut out);
+                }
+            }
+        }
+        out
+    }
+
+    /// A request of [`Effect`] `op` succeeded (`ok`: the daemon answered 2xx) or failed.
+    pub fn on_done(&mut self, op: u64, ok: bool) -> Vec<Effect> {
+        let mut out = Vec::new();
+        let Some(p) = self.pending.remove(&op) else {
+            return out;
+        };
+        match p {
+            Pending::Push { unit } => {
+                let u = self.units.get_mut(&unit).expect("units are never removed");
+                if u.load != Load::Pushing(op) {
+                    return out; // superseded by a later push
+                }
+                if ok {
+                    u.load = Load::Loaded;
+                    let holder = u.holder.clone().unwrap_or_default();
+                    self.changes.push(Change::Loaded {
+                        unit: unit.clone(),
+                        daemon: holder,
+                    });
+                    self.flush(&unit, &mut out);
+                } else {
+                    u.load = Load::Needed;
+                }
+            }
+            Pending::Drop { daemon, release } => {
+                let Some(unit) = release else { return out };
+                let u = self.units.get_mut(&unit).expect("units are never removed");
+                if u.load != Load::Releasing(op) {
+                    return out;
+                }
+                if !ok {
+                    // The spare may still run it: it keeps the shard; retried on the owner's
+                    // next good ping.
+                    u.load = Load::Loaded;
+                    return out;
+                }
+                self.changes.push(Change::Released {
+                    unit: unit.clone(),
+                    daemon: daemon.clone(),
+                });
+                if let Some(d) = self.daemons.get_mut(&daemon) {
+                    d.holds = None;
+                }
+                let owner = u.owner.clone();
+                u.holder = None;
+                self.assign(&unit, owner, &mut out);
+                self.refresh_satellites(&mut out);
+            }
+            Pending::Forward {
+                unit,
+                daemon,
+                count,
+            } => {
+                let u = self.units.get_mut(&unit).expect("units are never removed");
+                u.in_flight = None;
+                if ok {
+                    u.queue.drain(..count.min(u.queue.len()));
+                } else if u.holder.as_deref() == Some(daemon.as_str()) {
+                    // Retried on the holder's next good ping, or at once by a new holder.
+                    u.blocked = true;
+                }
+                self.flush(&unit, &mut out);
+            }
+        }
+        out
+    }
+
+    /// External command lines (one per line): each is routed, queued for its shards, and
+    /// sent to their holders in order.
+    pub fn submit(&mut self, body: &str) -> (Vec<LineResult>, Vec<Effect>) {
+        let mut results = Vec::new();
+        let mut touched = BTreeSet::new();
+        for line in body.lines() {
+            if line.trim().is_empty() {
+                continue;
+            }
+            let routed = commands::parse(line).and_then(|c| commands::route(&self.set, &c));
+            let mut r = LineResult {
+                line: line.to_string(),
+                targets: Vec::new(),
+                holders: Vec::new(),
+                error: None,
+            };
+            match routed {
+                Err(e) => r.error = Some(e.to_string()),
+                Ok(Target::Arbiter) => {
+                    r.targets.push("arbiter".into());
+                    r.error = Some(
+                        "commands for the arbiter itself are not run by the static \
+                         dispatcher: rebuild the shard set and restart `monitorc arbiter`"
+                            .into(),
+                    );
+                }
+                Ok(Target::Schedulers(names)) => {
+                    for name in names {
+                        let key = format!("scheduler/{name}");
+                        let Some(u) = self.units.get_mut(&key) else {
+                            continue;
+                        };
+                        u.queue.push_back((u.next_seq, line.to_string()));
+                        u.next_seq += 1;
+                        r.holders.push(u.holder.clone());
+                        r.targets.push(key.clone());
+                        touched.insert(key);
+                    }
+                }
+            }
+            results.push(r);
+        }
+        let mut out = Vec::new();
+        for unit in touched {
+            self.flush(&unit, &mut out);
+        }
+        (results, out)
+    }
+
+    pub fn status(&self) -> Status {
+        let daemons = self
+            .daemons
+            .iter()
+            .map(|(k, d)| DaemonStatus {
+                daemon: k.clone(),
+                address: d.address.clone(),
+                port: d.port,
+                spare: d.spare,
+                alive: d.alive,
+                failed_pings: d.failures,
+                holds: d.holds.clone(),
+            })
+            .collect();
+        let shards = self
+            .units
+            .iter()
+            .map(|(k, u)| ShardStatus {
+                shard: k.clone(),
+                holder: u.holder.clone(),
+                loaded: u.load == Load::Loaded || matches!(u.load, Load::Releasing(_)),
+                pending_commands: u.queue.len(),
+            })
+            .collect();
+        let mut uncovered = BTreeMap::new();
+        for (k, u) in &self.units {
+            if u.holder.is_none() {
+                uncovered.insert(k.clone(), self.hosts_of(k));
+            }
+        }
+        Status {
+            daemons,
+            shards,
+            uncovered,
+            pending_commands: self.units.values().map(|u| u.queue.len()).sum(),
+        }
+    }
+
+    fn hosts_of(&self, unit: &str) -> Vec<String> {
+        let Some(name) = unit.strip_prefix("scheduler/") else {
+            return Vec::new();
+        };
+        self.set
+            .manifest
+            .hosts
+            .iter()
+            .filter(|(_, s)| s.as_str() == name)
+            .map(|(h, _)| h.clone())
+            .collect()
+    }
+
+    fn request(&mut self, daemon: &str, action: Action, p: Pending, out: &mut Vec<Effect>) -> u64 {
+        let op = self.next_op;
+        self.next_op += 1;
+        self.pending.insert(op, p);
+        out.push(Effect {
+            op,
+            daemon: daemon.to_string(),
+            action,
+        });
+        op
+    }
+
+    /// `daemon` becomes the holder of `unit` and is sent it.
+    fn assign(&mut self, unit: &str, daemon: String, out: &mut Vec<Effect>) {
+        if let Some(d) = self.daemons.get_mut(&daemon) {
+            d.holds = Some(unit.to_string());
+        }
+        let u = self.units.get_mut(unit).expect("units are never removed");
+        u.holder = Some(daemon.clone());
+        u.blocked = false;
+        self.changes.push(Change::Assigned {
+            unit: unit.to_string(),
+            daemon,
+        });
+        self.push(unit, out);
+    }
+
+    fn push(&mut self, unit: &str, out: &mut Vec<Effect>) {
+        let body = if unit.starts_with("scheduler/") {
+            self.units[unit].body.clone()
+        } else {
+            let body: Arc<str> = self.satellite_body(unit).into();
+            self.units.get_mut(unit).expect("exists").body = body.clone();
+            body
+        };
+        let Some(holder) = self.units[unit].holder.clone() else {
+            return;
+        };
+        let op = self.request(
+            &holder,
+            Action::Push {
+                unit: unit.to_string(),
+                body,
+            },
+            Pending::Push {
+                unit: unit.to_string(),
+            },
+            out,
+        );
+        self.units.get_mut(unit).expect("exists").load = Load::Pushing(op);
+    }
+
+    /// Units without a holder go to their owner or first spare that is alive and free.
+    fn cover(&mut self, out: &mut Vec<Effect>) {
+        let orphans: Vec<String> = self
+            .units
+            .iter()
+            .filter(|(_, u)| u.holder.is_none())
+            .map(|(k, _)| k.clone())
+            .collect();
+        let mut changed = false;
+        for unit in orphans {
+            let u = &self.units[&unit];
+            let candidate = std::iter::once(&u.owner)
+                .chain(u.spares.iter())
+                .find(|k| {
+                    self.daemons
+                        .get(*k)
+                        .is_some_and(|d| d.alive && d.holds.is_none())
+                })
+                .cloned();
+            if let Some(d) = candidate {
+                self.assign(&unit, d, out);
+                changed = true;
+            }
+        }
+        if changed {
+            self.refresh_satellites(out);
+        }
+    }
+
+    /// `--failback`: the owner is alive and free again; the spare holding its unit is told to
+    /// drop it first, and the owner gets it once the spare has.
+    fn fail_back(&mut self, owner: &str, out: &mut Vec<Effect>) {
+        if self.daemons[owner].holds.is_some() || !self.units.contains_key(owner) {
+            return;
+        }
+        let u = &self.units[owner];
+        let Some(spare) = u.holder.clone() else {
+            return;
+        };
+        if spare == owner || u.load != Load::Loaded {
+            return;
+        }
+        let op = self.request(
+            &spare,
+            Action::Drop,
+            Pending::Drop {
+                daemon: spare.clone(),
+                release: Some(owner.to_string()),
+            },
+            out,
+        );
+        self.units.get_mut(owner).expect("exists").load = Load::Releasing(op);
+    }
+
+    /// Sends the queued commands of a unit to its holder, one request at a time.
+    fn flush(&mut self, unit: &str, out: &mut Vec<Effect>) {
+        let u = &self.units[unit];
+        if u.queue.is_empty() || u.in_flight.is_some() || u.blocked || u.load != Load::Loaded {
+            return;
+        }
+        let Some(holder) = u.holder.clone() else {
+            return;
+        };
+        let n = u.queue.len().min(FORWARD_BATCH);
+        let first_seq = u.queue[0].0;
+        let lines = u.queue.iter().take(n).map(|(_, l)| l.clone()).collect();
+        let op = self.request(
+            &holder,
+            Action::Forward {
+                unit: unit.to_string(),
+                first_seq,
+                lines,
+            },
+            Pending::Forward {
+                unit: unit.to_string(),
+                daemon: holder.clone(),
+                count: n,
+            },
+            out,
+        );
+        self.units.get_mut(unit).expect("exists").in_flight = Some(op);
+    }
+
+    /// A satellite's shard with its links to the current holders of the schedulers' units.
+    fn satellite_body(&self, unit: &str) -> String {
+        let (kind, name) = unit.split_once('/').expect("unit keys are kind/name");
+        let file = format!(
+            "{}/{name}.ron",
+            monitorc_runtime::shard::satellite_dir(kind)
+        );
+        let mut shard = self.set.satellites[&file].clone();
+        let mut links: Vec<SchedulerLink> = Vec::new();
+        for l in &shard.schedulers {
+            let link = match self.units.get(&format!("scheduler/{}", l.name)) {
+                Some(u) => match &u.holder {
+                    Some(h) => {
+                        let d = &self.daemons[h];
+                        SchedulerLink {
+                            name: d.name.clone(),
+                            address: d.address.clone(),
+                            port: d.port,
+                        }
+                    }
+                    None => continue,
+                },
+                None => l.clone(),
+            };
+            if !links.iter().any(|x| x.name == link.name) {
+                links.push(link);
+            }
+        }
+        shard.schedulers = links;
+        to_ron(&shard)
+    }
+
+    /// Satellites whose links changed get their shard again.
+    fn refresh_satellites(&mut self, out: &mut Vec<Effect>) {
+        let sats: Vec<String> = self
+            .units
+            .keys()
+            .filter(|k| !k.starts_with("scheduler/"))
+            .cloned()
+            .collect();
+        for unit in sats {
+            let u = &self.units[&unit];
+            if u.holder.is_none() || u.load == Load::Needed {
+                continue;
+            }
+            if *self.satellite_body(&unit) != *u.body {
+                self.push(&unit, out);
+            }
+        }
+    }
+
+    /// How many shards and daemons, for the log at start.
+    pub fn size(&self) -> (usize, usize) {
+        (self.units.len(), self.daemons.len())
+    }
+}
