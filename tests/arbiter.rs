@@ -30,6 +30,8 @@ struct FakeState {
     held: Option<String>,
     /// Satellites: the scheduler names of the links last pushed.
     links: Vec<String>,
+    /// Receivers: host → scheduler, as last pushed.
+    routes: BTreeMap<String, String>,
     /// Every shard loaded, in order, with the clock.
     puts: Vec<(u64, String)>,
     deletes: Vec<u64>,
@@ -88,6 +90,7 @@ async fn fake_put(State((s, clock)): State<Shared>, body: String) -> StatusCode 
         s.puts.push((t, shard.name));
     } else if let Ok(shard) = ron::from_str::<SatelliteShard>(&body) {
         s.links = shard.schedulers.iter().map(|l| l.name.clone()).collect();
+        s.routes = shard.hosts.clone();
         s.held = Some(shard.name.clone());
         s.puts.push((t, shard.name));
     } else {
@@ -684,4 +687,159 @@ fn the_cli_serves_and_stops_on_sigterm() {
         );
         std::thread::sleep(Duration::from_millis(20));
     }
+}
+
+/// Copies the bundled example with every daemon moved to 127.0.0.1 (a fake on an ephemeral
+/// port) and checked every second, dead after two failed pings; returns the fakes by name.
+async fn local_example(dir: &std::path::Path, clock: &Clock) -> BTreeMap<String, Fake> {
+    let src = common::root().join("fixtures/example");
+    let mut fakes = BTreeMap::new();
+    let mut stack = vec![src.clone()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).unwrap() {
+            let path = entry.unwrap().path();
+            let to = dir.join(path.strip_prefix(&src).unwrap());
+            if path.is_dir() {
+                std::fs::create_dir_all(&to).unwrap();
+                stack.push(path);
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).unwrap();
+            let mut out = String::new();
+            let mut name: Option<String> = None;
+            for line in text.lines() {
+                let t = line.trim();
+                let words: Vec<&str> = t.split_whitespace().collect();
+                if let ["define", kind, ..] = words[..] {
+                    if ["scheduler", "poller", "reactionner", "broker", "receiver"]
+                        .contains(&kind.trim_end_matches('{'))
+                    {
+                        name = Some(String::new());
+                    }
+                }
+                if let (Some(n), [key, value, ..]) = (&mut name, &words[..]) {
+                    if key.ends_with("_name") {
+                        *n = value.to_string();
+                    }
+                }
+                if t.starts_with('}') {
+                    if let Some(n) = name.take() {
+                        let f = fake(clock).await;
+                        // Scalars: the last value wins.
+                        out.push_str(&format!(
+                            "    address 127.0.0.1\n    port {}\n    check_interval 1\n    \
+                             timeout 1\n    max_check_attempts 2\n",
+                            f.port
+                        ));
+                        fakes.insert(n, f);
+                    }
+                }
+                out.push_str(line);
+                out.push('\n');
+            }
+            std::fs::write(&to, out).unwrap();
+        }
+    }
+    fakes
+}
+
+/// The README's failover: the example's Paris scheduler dies, its spare takes the shard,
+/// the Paris satellites are relinked, a command sent during the outage reaches the spare.
+/// Run with `--nocapture` to see the arbiter's log.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_example_fails_over_live() {
+    let clock: Clock = Arc::new(AtomicU64::new(1));
+    let dir = tempfile::tempdir().unwrap();
+    let fakes = local_example(dir.path(), &clock).await;
+    assert_eq!(fakes.len(), 10, "{:?}", fakes.keys());
+    let out = dir.path().join("shards");
+    let (cfg, out_s) = (
+        dir.path().join("monitorc.cfg").display().to_string(),
+        out.display().to_string(),
+    );
+    let run = tokio::task::spawn_blocking(move || common::monitorc(&["build", &cfg, "-o", &out_s]))
+        .await
+        .unwrap();
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_monitorc"))
+        .args([
+            "arbiter",
+            &out.display().to_string(),
+            "--listen",
+            "127.0.0.1:0",
+        ])
+        .env("NO_COLOR", "1")
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let log = Arc::new(Mutex::new(Vec::<String>::new()));
+    let mut lines =
+        tokio::io::AsyncBufReadExt::lines(tokio::io::BufReader::new(child.stderr.take().unwrap()));
+    let log2 = log.clone();
+    tokio::spawn(async move {
+        while let Ok(Some(l)) = lines.next_line().await {
+            log2.lock().unwrap().push(l);
+        }
+    });
+    let listen = || {
+        log.lock()
+            .unwrap()
+            .iter()
+            .find_map(|l| l.split("listen=").nth(1))
+            .and_then(|r| r.split_whitespace().next().map(str::to_string))
+    };
+    until("the arbiter listens", 10, || listen().is_some()).await;
+    let url = format!("http://{}", listen().unwrap());
+    let p1 = &fakes["scheduler-paris-1"];
+    let spare = &fakes["scheduler-paris-spare"];
+    until("paris-1 holds its shard", 10, || {
+        p1.held().as_deref() == Some("scheduler-paris-1")
+    })
+    .await;
+    p1.set_up(false);
+    let client = reqwest::Client::builder().no_proxy().build().unwrap();
+    let line = "ACKNOWLEDGE_HOST_PROBLEM;paris-core-sw;1;1;0;admin;switch replaced";
+    let r = client
+        .post(format!("{url}/v1/commands"))
+        .body(line)
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success());
+    until("the spare runs paris-1's shard", 10, || {
+        spare.held().as_deref() == Some("scheduler-paris-1")
+    })
+    .await;
+    until("the spare got the command", 10, || spare.lines() == [line]).await;
+    until("poller-paris is relinked", 10, || {
+        fakes["poller-paris"].links() == ["scheduler-paris-spare", "scheduler-paris-2"]
+    })
+    .await;
+    let routes = fakes["receiver-paris"].state.lock().unwrap().routes.clone();
+    assert_eq!(routes["paris-core-sw"], "scheduler-paris-spare");
+    assert_eq!(
+        fakes["poller-tokyo"].links(),
+        ["scheduler-tokyo"],
+        "Asia is not touched"
+    );
+    let status = client
+        .get(format!("{url}/v1/status"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    unsafe { libc::kill(child.id().unwrap() as i32, libc::SIGTERM) };
+    let exit = tokio::time::timeout(Duration::from_secs(2), child.wait())
+        .await
+        .expect("stops within 2 s of SIGTERM")
+        .unwrap();
+    assert!(exit.success());
+    eprintln!("--- arbiter log ---");
+    for l in log.lock().unwrap().iter() {
+        eprintln!("{l}");
+    }
+    eprintln!("--- GET /v1/status ---\n{status}");
 }

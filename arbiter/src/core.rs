@@ -658,7 +658,8 @@ impl Core {
         self.units.get_mut(unit).expect("exists").in_flight = Some(op);
     }
 
-    /// A satellite's shard with its links to the current holders of the schedulers' units.
+    /// A satellite's shard with its links to the current holders of the schedulers' units
+    /// (a link to a shard nobody holds is left out).
     fn satellite_body(&self, unit: &str) -> String {
         let (kind, name) = unit.split_once('/').expect("unit keys are kind/name");
         let file = format!(
@@ -687,6 +688,19 @@ impl Core {
             }
         }
         shard.schedulers = links;
+        // Receivers route commands directly: each host to the holder of its shard.
+        shard.hosts.retain(
+            |_, owner| match self.units.get(&format!("scheduler/{owner}")) {
+                Some(u) => match &u.holder {
+                    Some(h) => {
+                        owner.clone_from(&self.daemons[h].name);
+                        true
+                    }
+                    None => false,
+                },
+                None => true,
+            },
+        );
         to_ron(&shard)
     }
 
@@ -712,5 +726,171 @@ impl Core {
     /// How many shards and daemons, for the log at start.
     pub fn size(&self) -> (usize, usize) {
         (self.units.len(), self.daemons.len())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The bundled example: paris-1 and paris-2 (spare: paris-spare), tokyo (no spare),
+    /// checked with the default liveness (dead after 3 failed pings).
+    fn example() -> Core {
+        let dir =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/example-shards");
+        Core::new(ShardSet::open(&dir).unwrap(), false)
+    }
+
+    const P1: &str = "scheduler/scheduler-paris-1";
+    const SPARE: &str = "scheduler/scheduler-paris-spare";
+
+    /// Answers every effect with `ok`, and the effects those produce, until none is left.
+    fn settle(core: &mut Core, mut effects: Vec<Effect>, ok: bool) -> Vec<Effect> {
+        let mut all = Vec::new();
+        while let Some(e) = effects.pop() {
+            effects.extend(core.on_done(e.op, ok));
+            all.push(e);
+        }
+        all
+    }
+
+    fn pushes_to(effects: &[Effect], daemon: &str) -> Vec<String> {
+        effects
+            .iter()
+            .filter(|e| e.daemon == daemon)
+            .filter_map(|e| match &e.action {
+                Action::Push { unit, .. } => Some(unit.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn start_pushes_every_owner_its_shard_and_tells_spares_to_drop() {
+        let mut core = example();
+        let effects = core.start();
+        assert_eq!(pushes_to(&effects, P1), [P1]);
+        assert_eq!(
+            pushes_to(&effects, "poller/poller-paris"),
+            ["poller/poller-paris"]
+        );
+        assert!(effects
+            .iter()
+            .any(|e| e.daemon == SPARE && e.action == Action::Drop));
+        // Schedulers first, so satellites are sent their links once.
+        assert_eq!(
+            effects
+                .iter()
+                .filter(|e| e.daemon == "poller/poller-paris")
+                .count(),
+            1
+        );
+    }
+
+    #[test]
+    fn death_needs_max_check_attempts_failures_in_a_row() {
+        let mut core = example();
+        let e = core.start();
+        settle(&mut core, e, true);
+        assert!(core.on_ping(P1, false).is_empty());
+        assert!(core.on_ping(P1, false).is_empty());
+        // A good ping resets the count.
+        core.on_ping(P1, true);
+        assert!(core.on_ping(P1, false).is_empty());
+        assert!(core.on_ping(P1, false).is_empty());
+        let effects = core.on_ping(P1, false);
+        assert_eq!(pushes_to(&effects, SPARE), [P1]);
+        // Satellites linked to paris-1 get new links.
+        assert_eq!(
+            pushes_to(&effects, "poller/poller-paris"),
+            ["poller/poller-paris"]
+        );
+        assert!(pushes_to(&effects, "poller/poller-tokyo").is_empty());
+    }
+
+    #[test]
+    fn commands_wait_for_the_next_holder_and_are_sent_once() {
+        let mut core = example();
+        let e = core.start();
+        settle(&mut core, e, true);
+        let line = "ACKNOWLEDGE_HOST_PROBLEM;paris-core-sw;1;1;0;admin;down";
+        // The owner fails the delivery: the line stays queued, not retried in a loop.
+        let (_, effects) = core.submit(line);
+        assert_eq!(effects.len(), 1);
+        assert!(settle(&mut core, effects, false).len() == 1);
+        assert_eq!(core.status().pending_commands, 1);
+        core.on_ping(P1, false);
+        core.on_ping(P1, false);
+        // Dead: the spare is sent the shard; once loaded, the queued line.
+        let effects = core.on_ping(P1, false);
+        let all = settle(&mut core, effects, true);
+        let forwards: Vec<&Effect> = all
+            .iter()
+            .filter(|e| matches!(e.action, Action::Forward { .. }))
+            .collect();
+        assert_eq!(forwards.len(), 1, "{forwards:?}");
+        assert_eq!(forwards[0].daemon, SPARE);
+        assert_eq!(
+            forwards[0].action,
+            Action::Forward {
+                unit: P1.into(),
+                first_seq: 1,
+                lines: vec![line.into()]
+            }
+        );
+        assert_eq!(core.status().pending_commands, 0);
+        // A later line gets the next number.
+        let (_, effects) = core.submit(line);
+        assert!(matches!(
+            effects[0].action,
+            Action::Forward { first_seq: 2, .. }
+        ));
+    }
+
+    #[test]
+    fn a_stale_result_does_not_change_the_new_holder() {
+        let mut core = example();
+        let e = core.start();
+        let first_push = e
+            .iter()
+            .find(|e| e.daemon == P1 && matches!(e.action, Action::Push { .. }))
+            .unwrap()
+            .op;
+        for _ in 0..3 {
+            core.on_ping(P1, false);
+        }
+        // paris-1 answers its old push after being declared dead: ignored.
+        assert!(core.on_done(first_push, true).is_empty());
+        let s = core.status();
+        let shard = s.shards.iter().find(|s| s.shard == P1).unwrap();
+        assert_eq!(shard.holder.as_deref(), Some(SPARE));
+    }
+
+    #[test]
+    fn without_a_spare_the_hosts_are_uncovered_until_the_owner_returns() {
+        let mut core = example();
+        let e = core.start();
+        settle(&mut core, e, true);
+        let tokyo = "scheduler/scheduler-tokyo";
+        for _ in 0..3 {
+            core.on_ping(tokyo, false);
+        }
+        let s = core.status();
+        let hosts: Vec<String> = core
+            .set
+            .manifest
+            .hosts
+            .iter()
+            .filter(|(_, s)| *s == "scheduler-tokyo")
+            .map(|(h, _)| h.clone())
+            .collect();
+        assert!(!hosts.is_empty());
+        assert_eq!(s.uncovered[tokyo], hosts);
+        let effects = core.on_ping(tokyo, true);
+        assert_eq!(pushes_to(&effects, tokyo), [tokyo]);
+        // Given its shard back, it is not told to drop it.
+        assert!(!effects
+            .iter()
+            .any(|e| e.daemon == tokyo && e.action == Action::Drop));
     }
 }

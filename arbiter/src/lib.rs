@@ -28,7 +28,7 @@ use axum::{Json, Router};
 use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
-use tracing::{info, warn};
+use tracing::{debug, info, warn};
 
 use crate::core::{Action, Change, Core, Effect, Endpoint, LineResult, Status};
 use monitorc_runtime::shard::ShardSet;
@@ -139,7 +139,10 @@ async fn perform(client: &reqwest::Client, e: &Endpoint, action: &Action) -> boo
         }
     };
     match request.send().await {
-        Ok(r) if r.status().is_success() => true,
+        Ok(r) if r.status().is_success() => {
+            debug!(daemon = %e.key, url = %url, "request done");
+            true
+        }
         Ok(r) => {
             warn!(daemon = %e.key, url = %url, status = r.status().as_u16(), "request refused");
             false
