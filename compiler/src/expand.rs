@@ -1001,26 +1001,30 @@ impl<'a> Expander<'a> {
             };
             let items = a.as_list().to_vec();
             let src = a.sources[0].clone();
-            for pair in items.chunks(2) {
-                let [pattern, setting] = pair else {
+            // One entry per `service_overrides` line: the service before the first comma,
+            // then the attribute and its value (which may hold commas: `c,r`).
+            for entry in &items {
+                let Some((pattern, setting)) = entry.split_once(',') else {
                     self.diags.push(
                         Diagnostic::new(
                             codes::INVALID_OVERRIDE,
-                            format!("`service_overrides` entry `{}` has no attribute", pair[0]),
+                            format!("`service_overrides` entry `{entry}` has no attribute"),
                         )
-                        .at(src.value_span)
+                        .at(within(self.sources, src.value_span, entry))
                         .label("expected `description,attribute value`")
                         .help("write `service_overrides SERVICE,attribute value`"),
                     );
                     continue;
                 };
+                let pattern = pattern.trim();
+                let at = within(self.sources, src.value_span, entry);
                 let Some((attr, value)) = setting.trim().split_once(char::is_whitespace) else {
                     self.diags.push(
                         Diagnostic::new(
                             codes::INVALID_OVERRIDE,
                             format!("`service_overrides` entry `{pattern},{setting}` has no value"),
                         )
-                        .at(src.value_span)
+                        .at(at)
                         .label("expected `description,attribute value`")
                         .help("write `service_overrides SERVICE,attribute value`"),
                     );
@@ -1032,7 +1036,7 @@ impl<'a> Expander<'a> {
                             codes::INVALID_OVERRIDE,
                             format!("`{attr}` cannot be overridden per host"),
                         )
-                        .at(narrow(self.sources, src.value_span, attr))
+                        .at(narrow(self.sources, at, attr))
                         .label("forbidden in service_overrides")
                         .help(format!(
                             "{} cannot be overridden; define a separate service instead",
@@ -1739,6 +1743,32 @@ impl<'a> Expander<'a> {
                 }
             }
         }
+        // The main configuration's global event handlers (Nagios and Alignak refuse an
+        // undefined one; the ocsp/ochp and perfdata commands are not checked by Alignak).
+        for key in ["global_host_event_handler", "global_service_event_handler"] {
+            let Some(p) = self.ir.main.params.iter().rev().find(|p| p.key == key) else {
+                continue;
+            };
+            let name = p.value.split('!').next().unwrap_or("").trim();
+            if name.is_empty() || self.exists(K::Command, name) {
+                continue;
+            }
+            let src = Source {
+                object: usize::MAX,
+                key_span: p.span,
+                value_span: p.span,
+            };
+            let name = name.to_string();
+            self.unknown(
+                codes::UNKNOWN_COMMAND,
+                "command",
+                key,
+                &src,
+                &name,
+                "the main configuration".into(),
+                K::Command,
+            );
+        }
     }
 }
 
@@ -1813,6 +1843,18 @@ impl<'r> Src<'r> {
 }
 
 /// Narrows `span` (a value) to the first whole occurrence of `name` in it.
+/// The first occurrence of `text` inside `span`, or `span`.
+fn within(sources: &SourceMap, span: Span, text: &str) -> Span {
+    match sources.text(span).find(text) {
+        Some(i) => Span {
+            file: span.file,
+            start: span.start + i as u32,
+            end: span.start + (i + text.len()) as u32,
+        },
+        None => span,
+    }
+}
+
 fn narrow(sources: &SourceMap, span: Span, name: &str) -> Span {
     if name.is_empty() {
         return span;

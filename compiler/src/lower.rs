@@ -153,6 +153,26 @@ fn lower_block(
                 }
                 continue;
             }
+            // `+` does not add to a custom variable (Shinken and Alignak refuse it); a number
+            // such as `_SMS_TO +33612345678` is the value itself.
+            if let Some(rest) = value.strip_prefix('+') {
+                if !rest.starts_with(|c: char| c.is_ascii_digit()) {
+                    diags.push(
+                        Diagnostic::new(
+                            codes::PLUS_ON_SINGLE_VALUE,
+                            format!("`+` on custom variable `{name}`, which holds a single value"),
+                        )
+                        .at(a.value)
+                        .label("additive value")
+                        .help(format!(
+                            "custom variables are inherited whole; write `{key} {}` with the \
+                             complete value",
+                            rest.trim_start()
+                        )),
+                    );
+                    continue;
+                }
+            }
             obj.customs.push(Attr {
                 name: name.as_str().into(),
                 key_span: a.key,
@@ -195,6 +215,26 @@ fn lower_block(
                 }
                 Ty::Str
             }
+            None if kind == ObjectKind::Timeperiod => {
+                // Every other line of a timeperiod is a date entry; one the engines cannot
+                // read is refused by Nagios and Alignak (`satourday 00:00-24:00`).
+                diags.push(
+                    Diagnostic::new(
+                        codes::INVALID_TIME_RANGE,
+                        format!("`{key}` is neither a timeperiod attribute nor a day or date"),
+                    )
+                    .at(a.key)
+                    .label("not a weekday, month, date or `day N`")
+                    .help(format!(
+                        "timeperiod lines start with a weekday (monday … sunday), a month \
+                         (january …), a date (2024-12-25) or `day N`{}",
+                        did_you_mean(key, TIMEPERIOD_DAY_WORDS.iter().copied())
+                            .map(|s| format!("; did you mean `{s}`?"))
+                            .unwrap_or_default()
+                    )),
+                );
+                continue;
+            }
             None => {
                 if !kind.open_attributes() {
                     diags.push(unknown_attribute(kind, key, a.key));
@@ -216,6 +256,11 @@ fn lower_block(
                 }
                 prev.raw = format!("{},{}", prev.raw, attr.raw);
                 prev.plus |= attr.plus;
+                if ty == Ty::Entries && prev.value_span.file == attr.value_span.file {
+                    // Every occurrence stays findable for diagnostics about one entry.
+                    prev.value_span.start = prev.value_span.start.min(attr.value_span.start);
+                    prev.value_span.end = prev.value_span.end.max(attr.value_span.end);
+                }
             } else {
                 if prev.raw != attr.raw {
                     diags.push(duplicate_attr(
@@ -233,6 +278,18 @@ fn lower_block(
     }
     if let Some(Value::Bool(false)) = obj.get("register").map(|a| &a.value) {
         obj.register = false;
+    }
+    if kind == ObjectKind::Module && obj.get("module_name").is_none() {
+        // Alignak names a module by `name` (or the older `module_alias`); Shinken by
+        // `module_name`.
+        let named = ["name", "module_alias"]
+            .iter()
+            .find_map(|k| obj.get(k).filter(|_| obj.register || *k == "module_alias"))
+            .cloned();
+        if let Some(mut a) = named {
+            a.name = "module_name".into();
+            obj.attrs.push(a);
+        }
     }
     check_object(&obj, text, illegal, diags);
     Some(obj)
@@ -319,6 +376,7 @@ fn typed(
             }
         },
         Ty::List => Value::List(split_list(body)),
+        Ty::Entries => Value::List(vec![body.trim().to_string()]),
         Ty::Opts(allowed) => {
             let mut out = Vec::new();
             for opt in split_list(body) {
@@ -348,7 +406,8 @@ fn typed(
 }
 
 /// Free-text attributes that Nagios reads literally: a leading `+` (an international phone
-/// number, an IPv6-ish address note) is text there, not an additive value.
+/// number, an IPv6-ish address note) is text there, not an additive value. Names shown to
+/// people (`alias`, `display_name`) are not among them: Shinken and Alignak refuse `+` there.
 const LITERAL_PLUS: &[&str] = &[
     "action_url",
     "address",
@@ -358,8 +417,6 @@ const LITERAL_PLUS: &[&str] = &[
     "address4",
     "address5",
     "address6",
-    "alias",
-    "display_name",
     "email",
     "icon_image_alt",
     "notes",

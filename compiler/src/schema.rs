@@ -19,13 +19,16 @@ pub enum Ty {
     Bool,
     /// A comma-separated list of names.
     List,
+    /// A list with one entry per occurrence of the key, commas kept (`service_overrides`:
+    /// `SERVICE,attribute value` where the value may hold commas).
+    Entries,
     /// A comma-separated list of option letters, with the letters accepted.
     Opts(&'static str),
 }
 
 impl Ty {
     pub fn is_list(self) -> bool {
-        matches!(self, Ty::List | Ty::Opts(_))
+        matches!(self, Ty::List | Ty::Entries | Ty::Opts(_))
     }
 }
 

@@ -100,7 +100,7 @@ pub(crate) static OBJECT_ATTRS: &[(&str, &[(&str, Ty)])] = &[
             ("retry_interval", Ty::Float),
             ("service_excludes", Ty::List),
             ("service_includes", Ty::List),
-            ("service_overrides", Ty::List),
+            ("service_overrides", Ty::Entries),
             ("snapshot_command", Ty::Str),
             ("snapshot_criteria", Ty::Opts("o,d,u,x")),
             ("snapshot_enabled", Ty::Bool),
