@@ -146,6 +146,7 @@ async fn fake(clock: &Clock) -> Fake {
             axum::routing::put(fake_put).delete(fake_delete),
         )
         .route("/v1/commands", post(fake_commands))
+        .layer(axum::extract::DefaultBodyLimit::disable())
         .with_state((state.clone(), clock.clone()));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();

@@ -33,6 +33,9 @@ use tracing::{debug, info, warn};
 use crate::core::{Action, Change, Core, Effect, Endpoint, LineResult, Status};
 use monitorc_runtime::shard::ShardSet;
 
+/// The largest batch of command lines the arbiter takes in one request.
+const COMMANDS_LIMIT: usize = 64 << 20;
+
 /// How long a daemon may take to load a shard (Alignak's `long_timeout`).
 const PUSH_TIMEOUT: Duration = Duration::from_secs(120);
 
@@ -220,6 +223,7 @@ pub async fn run(
         .route("/v1/ping", get(|| async { "pong\n" }))
         .route("/v1/status", get(status))
         .route("/v1/commands", post(commands))
+        .layer(axum::extract::DefaultBodyLimit::max(COMMANDS_LIMIT))
         .with_state(ctx.clone());
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let server = axum::serve(listener, app).with_graceful_shutdown(async move {

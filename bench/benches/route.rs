@@ -1,44 +1,16 @@
 //! `cargo bench -p monitorc-bench --bench route`: loading and verifying the shard set of the
 //! generated 100k-host `--shinken` tree, and routing external commands over it in-process.
 
-use std::path::{Path, PathBuf};
 use std::time::Duration;
+
+mod common;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use monitorc_runtime::commands::{parse, route};
 use monitorc_runtime::shard::ShardSet;
 
-/// The shard set of the 100k-host `--shinken` tree, built once.
-fn shard_set() -> PathBuf {
-    let base = monitorc_bench::target_dir().join("bench-data");
-    let set = base.join("100000-shinken-set");
-    if set.join("manifest.ron").exists() {
-        return set;
-    }
-    let tree = base.join("100000-shinken");
-    if !tree.join("monitorc.cfg").exists() {
-        let _ = std::fs::remove_dir_all(&tree);
-        monitorc_bench::generate_with(&tree, 100_000, true).expect("generate the tree");
-    }
-    let checked = monitorc_compiler::check(&tree.join("monitorc.cfg")).expect("check the tree");
-    assert!(
-        checked.diagnostics.is_empty(),
-        "the generated tree must check clean"
-    );
-    let files = monitorc_compiler::shards::emit(&checked, false);
-    let tmp = base.join("100000-shinken-set.tmp");
-    let _ = std::fs::remove_dir_all(&tmp);
-    for (rel, text) in &files {
-        let p = tmp.join(rel);
-        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-        std::fs::write(p, text).unwrap();
-    }
-    std::fs::rename(&tmp, &set).unwrap();
-    set
-}
-
 fn bench(c: &mut Criterion) {
-    let dir = shard_set();
+    let dir = common::shard_set();
     let mut g = c.benchmark_group("100000_hosts_shards");
     g.sample_size(10).measurement_time(Duration::from_secs(20));
     g.bench_function("open", |b| {
