@@ -1,54 +1,221 @@
-//! Alignak 2.1.5's own test configurations (`../shared/corpus/alignak-2.1.5/`): every one of
-//! the 120 entries runs through `monitorc check` without a crash or a hang, and the agreement
-//! with Alignak's verdicts is printed. (Asserting each verdict, with the reviewed list of
-//! intended differences, is issue #7.)
+//! Alignak 2.1.5's own test configurations (`../shared/corpus/alignak-2.1.5/`, 120 entries):
+//! every entry is checked against `tests/alignak-corpus.ron`, the reviewed record of what
+//! monitorc answers on it. Accepted by both: no error. Rejected by both: the record names the
+//! code that says what Alignak's test is about, and it must be among the errors. Different
+//! verdicts: the record gives the reasons (among its `reasons`), which must explain every
+//! error code. In every case the exact set
+//! of error codes must match, so any change of behaviour on the corpus shows here.
+//!
+//! `MONITORC_BLESS=1 cargo test --test alignak_corpus` rewrites the record's verdicts and codes
+//! (keeping the reviewed `names`/`why` fields; new entries get `why: ["TODO"]`, which
+//! fails until reviewed).
 
 mod common;
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+enum Verdict {
+    Accepted,
+    Rejected,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+struct Entry {
+    alignak: Verdict,
+    monitorc: Verdict,
+    /// monitorc's error codes, sorted, each once.
+    errors: Vec<String>,
+    /// Both reject: the code of the error that names the problem Alignak's test is about.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    names: Option<String>,
+    /// The verdicts differ: why (keys of `reasons`, which together explain every error).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    why: Vec<String>,
+}
+
+/// One deliberate difference from Alignak.
+#[derive(Debug, Serialize, Deserialize)]
+struct Reason {
+    /// The error codes this difference explains (none when monitorc accepts).
+    codes: Vec<String>,
+    because: String,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct Record {
+    /// Why monitorc's verdict differs from Alignak's.
+    reasons: BTreeMap<String, Reason>,
+    entries: BTreeMap<String, Entry>,
+}
+
+const RECORD: &str = "tests/alignak-corpus.ron";
+
+fn verdict(accepted: bool) -> Verdict {
+    if accepted {
+        Verdict::Accepted
+    } else {
+        Verdict::Rejected
+    }
+}
+
 #[test]
-fn every_entry_runs_and_the_agreement_is_reported() {
+fn every_entry_gets_its_recorded_verdict() {
     let corpus = common::root().join("../shared/corpus/alignak-2.1.5");
     let Ok(text) = std::fs::read_to_string(corpus.join("entries.json")) else {
         eprintln!("SKIPPED: ../shared/corpus/alignak-2.1.5 is not beside the repository");
         return;
     };
-    let entries: serde_json::Value = serde_json::from_str(&text).unwrap();
-    let entries = entries.as_array().unwrap();
-    assert_eq!(entries.len(), 120);
-    let mut agree = 0;
-    let mut codes = std::collections::BTreeMap::<String, usize>::new();
-    for e in entries {
-        let cfg = corpus.join(e["cfg"].as_str().unwrap());
+    let list: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let list = list.as_array().unwrap();
+    assert_eq!(list.len(), 120);
+    let record_text = std::fs::read_to_string(common::root().join(RECORD)).unwrap();
+    let mut record: Record = ron::from_str(&record_text).unwrap();
+    let bless = std::env::var_os("MONITORC_BLESS").is_some();
+    let mut failures = Vec::new();
+    let mut seen = Vec::new();
+    for e in list {
+        let name = e["cfg"].as_str().unwrap().to_string();
+        seen.push(name.clone());
+        let cfg = corpus.join(&name);
         let run = common::monitorc_with_limit(
             &["check", &cfg.display().to_string(), "--format", "json"],
             Duration::from_secs(60),
         );
         assert!(
-            !run.stderr.contains("panicked"),
-            "{}: {}",
-            cfg.display(),
-            run.stderr
-        );
-        assert!(
-            run.code == 0 || run.code == 1,
-            "{}: exit {} {}",
-            cfg.display(),
+            !run.stderr.contains("panicked") && (run.code == 0 || run.code == 1),
+            "{name}: exit {} {}",
             run.code,
             run.stderr
         );
-        let alignak_accepts = e["alignak_verify_exit"] == 0;
-        if (run.code == 0) == alignak_accepts {
-            agree += 1;
-        }
-        for d in common::json(&run)["diagnostics"].as_array().unwrap() {
-            if d["severity"] == "error" {
-                *codes
-                    .entry(d["code"].as_str().unwrap().to_string())
-                    .or_default() += 1;
+        let mut errors: Vec<String> = common::json(&run)["diagnostics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|d| d["severity"] == "error")
+            .map(|d| d["code"].as_str().unwrap().to_string())
+            .collect();
+        errors.sort();
+        errors.dedup();
+        let got = Entry {
+            alignak: verdict(e["alignak_verify_exit"] == 0),
+            monitorc: verdict(run.code == 0),
+            errors,
+            names: None,
+            why: Vec::new(),
+        };
+        let Some(want) = record.entries.get_mut(&name) else {
+            if bless {
+                let mut got = got;
+                if got.alignak != got.monitorc {
+                    got.why = vec!["TODO".into()];
+                }
+                record.entries.insert(name, got);
+            } else {
+                failures.push(format!("{name}: not in {RECORD}"));
+            }
+            continue;
+        };
+        if bless {
+            want.alignak = got.alignak;
+            want.monitorc = got.monitorc;
+            want.errors = got.errors.clone();
+            if want.alignak != want.monitorc && want.why.is_empty() {
+                want.why = vec!["TODO".into()];
             }
         }
+        let mut problems = Vec::new();
+        if want.alignak != got.alignak {
+            problems.push(format!(
+                "Alignak's verdict is {:?}, recorded {:?}",
+                got.alignak, want.alignak
+            ));
+        }
+        if want.monitorc != got.monitorc || want.errors != got.errors {
+            problems.push(format!(
+                "monitorc says {:?} {:?}, recorded {:?} {:?}",
+                got.monitorc, got.errors, want.monitorc, want.errors
+            ));
+        }
+        match (want.alignak, want.monitorc) {
+            (a, m) if a != m => {
+                for r in &want.why {
+                    if !record.reasons.contains_key(r) {
+                        problems.push(format!("the reason `{r}` is not among the reasons"));
+                    }
+                }
+                let explained: Vec<&String> = want
+                    .why
+                    .iter()
+                    .filter_map(|r| record.reasons.get(r))
+                    .flat_map(|r| &r.codes)
+                    .collect();
+                for code in &got.errors {
+                    if !explained.contains(&code) {
+                        problems.push(format!(
+                            "verdicts differ and no listed reason explains {code}"
+                        ));
+                    }
+                }
+                if want.why.is_empty() {
+                    problems.push("verdicts differ and no reason is given".into());
+                }
+            }
+            (Verdict::Rejected, _) => match &want.names {
+                Some(code) if got.errors.contains(code) => {}
+                n => problems.push(format!(
+                    "both reject, but the error naming Alignak's problem ({n:?}) is not reported"
+                )),
+            },
+            _ => {}
+        }
+        for p in problems {
+            failures.push(format!("{name}: {p}"));
+        }
     }
-    eprintln!("alignak corpus: monitorc agrees with Alignak on {agree} of {} entries; errors by code: {codes:?}", entries.len());
+    for name in record.entries.keys() {
+        if !seen.contains(name) {
+            failures.push(format!("{name}: recorded but not in entries.json"));
+        }
+    }
+    if bless {
+        let config = ron::ser::PrettyConfig::new()
+            .indentor("  ".to_string())
+            .struct_names(false)
+            .compact_arrays(true)
+            .escape_strings(false)
+            .extensions(ron::extensions::Extensions::IMPLICIT_SOME);
+        let body = ron::ser::to_string_pretty(&record, config).unwrap();
+        let header: String = record_text
+            .lines()
+            .take_while(|l| l.starts_with("//"))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        std::fs::write(common::root().join(RECORD), format!("{header}{body}\n")).unwrap();
+    }
+    // The summary: how many agree, how many differ and why.
+    let agree = record
+        .entries
+        .values()
+        .filter(|e| e.alignak == e.monitorc)
+        .count();
+    let mut by_reason: BTreeMap<&str, usize> = BTreeMap::new();
+    for e in record.entries.values() {
+        for r in &e.why {
+            *by_reason.entry(r).or_default() += 1;
+        }
+    }
+    eprintln!(
+        "alignak corpus: {agree} of {} entries get Alignak's verdict; intended differences: {by_reason:?}",
+        record.entries.len()
+    );
+    assert!(
+        failures.is_empty(),
+        "{} entries differ from {RECORD}:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }

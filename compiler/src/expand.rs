@@ -80,6 +80,9 @@ pub struct Model {
     pub service_escalations: Vec<(ServiceId, usize)>,
     /// Real objects of the other named types, by name (the winner of duplicates).
     pub named: BTreeMap<ObjectKind, BTreeMap<String, usize>>,
+    /// Hosts whose check (or one of whose services' checks) is a business rule, with the
+    /// other hosts the rule reads (through names, groups, patterns, templates, labels).
+    pub business_rules: Vec<(HostId, Vec<HostId>)>,
 }
 
 /// Attributes a service takes from its host when neither it nor its templates set them
@@ -162,6 +165,7 @@ pub fn expand(ir: &Ir, res: &Resolved, sources: &SourceMap, diags: &mut Vec<Diag
         filters: Vec::new(),
         unknown: BTreeMap::new(),
         diags: Vec::new(),
+        templates: HashMap::new(),
     };
     x.named();
     x.hosts();
@@ -173,6 +177,7 @@ pub fn expand(ir: &Ir, res: &Resolved, sources: &SourceMap, diags: &mut Vec<Diag
     x.host_dependencies();
     x.service_dependencies();
     x.escalations();
+    x.business_rules();
     x.references();
     x.flush_unknown();
     diags.extend(x.diags);
@@ -210,6 +215,8 @@ struct Expander<'a> {
     /// Keyed by (span, name) so a mistake in a template is one diagnostic.
     unknown: BTreeMap<(Span, String), Unknown>,
     diags: Vec<Diagnostic>,
+    /// Templates by (kind, name), filled only when business rules need them.
+    templates: HashMap<(ObjectKind, String), usize>,
 }
 
 impl From<ObjectKind> for Candidates {
@@ -1769,6 +1776,313 @@ impl<'a> Expander<'a> {
                 K::Command,
             );
         }
+    }
+}
+
+/// A business rule's operand, evaluated.
+enum Selected {
+    Hosts(Vec<HostId>),
+    Services(Vec<ServiceId>),
+}
+
+impl<'a> Expander<'a> {
+    /// Business rules (`bp_rule!…` check commands of hosts and services): every operand must
+    /// name something that exists (hosts E0050, services E0057, groups E0051/E0058) and every
+    /// pattern must match something (E0071), as Alignak requires; the hosts a rule reads are
+    /// kept for placement (they go in one pack).
+    fn business_rules(&mut self) {
+        let mut ties: BTreeMap<HostId, BTreeSet<HostId>> = BTreeMap::new();
+        let mut reported: BTreeSet<(Span, String)> = BTreeSet::new();
+        let mut rules: Vec<(HostId, Arc<RAttr>, String)> = Vec::new();
+        for h in 0..self.model.hosts.len() {
+            let host = self.model.host(self.res, h as HostId);
+            if let Some(a) = host.get_shared("check_command") {
+                if a.raw.trim_start().starts_with("bp_rule") {
+                    rules.push((
+                        h as HostId,
+                        a.clone(),
+                        format!("host {}", self.model.host_names[h]),
+                    ));
+                }
+            }
+        }
+        let mut is_bp: Vec<Option<bool>> = vec![None; self.res.objects.len()];
+        for s in &self.model.services {
+            let own = s.overrides.get("check_command");
+            let bp = own.is_some_and(|a| a.raw.trim_start().starts_with("bp_rule"))
+                || (own.is_none()
+                    && *is_bp[s.def].get_or_insert_with(|| {
+                        self.res.objects[s.def]
+                            .get_str("check_command")
+                            .is_some_and(|c| c.trim_start().starts_with("bp_rule"))
+                    }));
+            if !bp {
+                continue;
+            }
+            let a = match own {
+                Some(a) => Arc::new(a.clone()),
+                None => match self.res.objects[s.def].get_shared("check_command") {
+                    Some(a) => a.clone(),
+                    None => continue,
+                },
+            };
+            let who = format!(
+                "service {}/{}",
+                self.model.host_names[s.host as usize], s.description
+            );
+            rules.push((s.host, a, who));
+        }
+        if rules.is_empty() {
+            return;
+        }
+        for (i, o) in self.ir.objects.iter().enumerate() {
+            if let Some(n) = o.template_name() {
+                self.templates.entry((o.kind, n.to_string())).or_insert(i);
+            }
+        }
+        for (owner, attr, who) in rules {
+            let Some(rule) = attr.raw.trim().strip_prefix("bp_rule!") else {
+                continue;
+            };
+            let src = attr.sources[0].clone();
+            let operands = match crate::bprule::parse(rule) {
+                Ok(ops) => ops,
+                Err(e) => {
+                    let span = within(self.sources, src.value_span, e.at);
+                    if reported.insert((span, e.message.clone())) {
+                        self.diags.push(
+                            Diagnostic::new(
+                                codes::INVALID_BUSINESS_RULE,
+                                format!("business rule of {who}: {}", e.message),
+                            )
+                            .at(span)
+                            .label("cannot be read")
+                            .help("write e.g. `bp_rule!(web1,HTTP | web2,HTTP) & db1,MySQL` or `bp_rule!2 of: g:web,HTTP`"),
+                        );
+                    }
+                    continue;
+                }
+            };
+            for op in operands {
+                if crate::bprule::has_macro(op.text) {
+                    continue; // macros are resolved at run time
+                }
+                let at = Source {
+                    object: src.object,
+                    key_span: src.key_span,
+                    value_span: within(self.sources, src.value_span, op.text),
+                };
+                let selected = self.operand(owner, &op, &at, &who, &mut reported);
+                let hosts: Vec<HostId> = match selected {
+                    Some(Selected::Hosts(h)) => h,
+                    Some(Selected::Services(s)) => s
+                        .iter()
+                        .map(|&s| self.model.services[s as usize].host)
+                        .collect(),
+                    None => continue,
+                };
+                ties.entry(owner)
+                    .or_default()
+                    .extend(hosts.into_iter().filter(|&h| h != owner));
+            }
+        }
+        self.model.business_rules = ties
+            .into_iter()
+            .map(|(h, set)| (h, set.into_iter().collect()))
+            .collect();
+    }
+
+    /// Whether `o` carries the tag `t` of a `t:` pattern: the name of a template it uses,
+    /// directly or not, defined or not (Shinken and Alignak use undefined template names in
+    /// `use` as plain tags).
+    fn tagged(&self, o: &ResolvedObject, t: &str) -> bool {
+        o.templates.iter().any(|x| x == t)
+            || self.ir.objects[o.id].uses().iter().any(|x| x == t)
+            || o.templates.iter().any(|name| {
+                self.templates
+                    .get(&(o.kind, name.clone()))
+                    .is_some_and(|&i| self.ir.objects[i].uses().iter().any(|u| u == t))
+            })
+    }
+
+    /// What one operand selects; `None` (with a diagnostic) when it names nothing.
+    fn operand(
+        &mut self,
+        owner: HostId,
+        op: &crate::bprule::Operand,
+        at: &Source,
+        who: &str,
+        reported: &mut BTreeSet<(Span, String)>,
+    ) -> Option<Selected> {
+        let empty = |x: &mut Self, reported: &mut BTreeSet<(Span, String)>, why: String| {
+            if reported.insert((at.value_span, why.clone())) {
+                x.diags.push(
+                    Diagnostic::new(
+                        codes::INVALID_BUSINESS_RULE,
+                        format!("business rule of {who}: `{}` {why}", op.text),
+                    )
+                    .at(at.value_span)
+                    .label(why.clone())
+                    .help("a business rule must read existing hosts and services; fix the name or pattern"),
+                );
+            }
+        };
+        let regex = |x: &mut Self, reported: &mut BTreeSet<(Span, String)>, re: &str| {
+            match regex::Regex::new(re) {
+                Ok(r) => Some(r),
+                Err(e) => {
+                    let first = e.to_string();
+                    let first = first.lines().last().unwrap_or("").trim().to_string();
+                    empty(x, reported, format!("is not a valid regex ({first})"));
+                    None
+                }
+            }
+        };
+        let expression = |p: &str| p == "*" || p.get(1..2) == Some(":") && "grtl".contains(&p[..1]);
+        // The hosts.
+        let host_part = op.host;
+        let hosts: Vec<HostId> = if host_part.is_empty() {
+            vec![owner]
+        } else if host_part == "*" {
+            (0..self.model.hosts.len() as HostId).collect()
+        } else if let Some(g) = host_part.strip_prefix("g:") {
+            match self.model.hostgroups.get(g) {
+                Some(m) => m.iter().copied().collect(),
+                None => {
+                    self.unknown(
+                        codes::UNKNOWN_HOSTGROUP,
+                        "hostgroup",
+                        "check_command",
+                        at,
+                        g,
+                        who.to_string(),
+                        ObjectKind::Hostgroup,
+                    );
+                    return None;
+                }
+            }
+        } else if let Some(re) = host_part.strip_prefix("r:") {
+            let r = regex(self, reported, re)?;
+            (0..self.model.hosts.len())
+                .filter(|&h| r.is_match(&self.model.host_names[h]))
+                .map(|h| h as HostId)
+                .collect()
+        } else if let Some(t) = host_part.strip_prefix("t:") {
+            (0..self.model.hosts.len() as HostId)
+                .filter(|&h| self.tagged(self.model.host(self.res, h), t))
+                .collect()
+        } else if let Some(l) = host_part.strip_prefix("l:") {
+            (0..self.model.hosts.len() as HostId)
+                .filter(|&h| {
+                    self.model
+                        .host(self.res, h)
+                        .list("labels")
+                        .iter()
+                        .any(|x| x == l)
+                })
+                .collect()
+        } else {
+            match self.model.host_by_name.get(host_part) {
+                Some(&h) => vec![h],
+                None => {
+                    self.unknown(
+                        codes::UNKNOWN_HOST,
+                        "host",
+                        "check_command",
+                        at,
+                        host_part,
+                        who.to_string(),
+                        ObjectKind::Host,
+                    );
+                    return None;
+                }
+            }
+        };
+        if hosts.is_empty() {
+            empty(self, reported, "matches no host".into());
+            return None;
+        }
+        let Some(service_part) = op.service else {
+            return Some(Selected::Hosts(hosts));
+        };
+        if !expression(host_part) && !expression(service_part) {
+            let h = hosts[0];
+            return match self.model.service_by_key(h, service_part) {
+                Some(s) => Some(Selected::Services(vec![s])),
+                None => {
+                    let range = self.model.services_of(h);
+                    let cands: Vec<String> = self.model.services
+                        [range.start as usize..range.end as usize]
+                        .iter()
+                        .map(|s| s.description.to_string())
+                        .collect();
+                    let who = format!("{who} (host {})", self.model.host_names[h as usize]);
+                    self.unknown(
+                        codes::UNKNOWN_SERVICE,
+                        "service",
+                        "check_command",
+                        at,
+                        service_part,
+                        who,
+                        cands,
+                    );
+                    None
+                }
+            };
+        }
+        // The services of those hosts that the service part selects.
+        let in_group: Option<&BTreeSet<ServiceId>> = match service_part.strip_prefix("g:") {
+            Some(g) => match self.model.servicegroups.get(g) {
+                Some(m) => Some(m),
+                None => {
+                    self.unknown(
+                        codes::UNKNOWN_SERVICEGROUP,
+                        "servicegroup",
+                        "check_command",
+                        at,
+                        g,
+                        who.to_string(),
+                        ObjectKind::Servicegroup,
+                    );
+                    return None;
+                }
+            },
+            None => None,
+        };
+        let in_group = in_group.cloned();
+        let re = match service_part.strip_prefix("r:") {
+            Some(re) => Some(regex(self, reported, re)?),
+            None => None,
+        };
+        let mut found = Vec::new();
+        for &h in &hosts {
+            for s in self.model.services_of(h) {
+                let svc = &self.model.services[s as usize];
+                let ok = if service_part == "*" {
+                    true
+                } else if let Some(g) = &in_group {
+                    g.contains(&s)
+                } else if let Some(r) = &re {
+                    r.is_match(&svc.description)
+                } else if let Some(t) = service_part.strip_prefix("t:") {
+                    self.tagged(&self.res.objects[svc.def], t)
+                } else if let Some(l) = service_part.strip_prefix("l:") {
+                    self.model
+                        .service_attr(self.res, svc, "labels")
+                        .is_some_and(|a| a.as_list().iter().any(|x| x == l))
+                } else {
+                    *svc.description == *service_part
+                };
+                if ok {
+                    found.push(s);
+                }
+            }
+        }
+        if found.is_empty() {
+            empty(self, reported, "matches no service".into());
+            return None;
+        }
+        Some(Selected::Services(found))
     }
 }
 

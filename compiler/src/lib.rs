@@ -3,6 +3,7 @@
 //! No terminal I/O and no output format here: callers get [`Checked`] (sources, IR,
 //! diagnostics in report order, object counts) and render it themselves.
 
+pub mod bprule;
 pub mod expand;
 pub mod explain;
 pub mod hostexpr;

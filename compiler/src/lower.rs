@@ -28,7 +28,18 @@ pub fn lower(loaded: &Loaded) -> (Ir, Vec<Diagnostic>) {
             let mut diags = Vec::new();
             for block in &tree.blocks {
                 if let Some(o) = lower_block(&file.text, block, &illegal, &mut diags) {
-                    objects.push(o);
+                    match name_pattern(&o) {
+                        Some(copies) => {
+                            for c in copies {
+                                check_object(&c, &file.text, &illegal, &mut diags);
+                                objects.push(c);
+                            }
+                        }
+                        None => {
+                            check_object(&o, &file.text, &illegal, &mut diags);
+                            objects.push(o);
+                        }
+                    }
                 }
             }
             (objects, diags)
@@ -291,8 +302,58 @@ fn lower_block(
             obj.attrs.push(a);
         }
     }
-    check_object(&obj, text, illegal, diags);
     Some(obj)
+}
+
+/// Alignak's host name patterns: `host_name web[1-3]` is three hosts `web1`, `web2`, `web3`;
+/// `db[0-10-%02d]` gives `db00` … `db10` (a printf format, `%d` by default). `$HOSTNAME$` in
+/// `display_name`, `alias`, `notes`, `notes_url` and `action_url` becomes each host's name.
+/// Only `[N-M]` or `[N-M-FORMAT]` makes a pattern: other brackets are part of the name.
+fn name_pattern(obj: &Object) -> Option<Vec<Object>> {
+    if obj.kind != ObjectKind::Host || !obj.register {
+        return None;
+    }
+    let name = obj.get_str("host_name")?;
+    let open = name.find('[')?;
+    let close = open + name[open..].find(']')?;
+    let inner = &name[open + 1..close];
+    let mut parts = inner.splitn(3, '-');
+    let min: u32 = parts.next()?.trim().parse().ok()?;
+    let max: u32 = parts.next()?.trim().parse().ok()?;
+    let format = parts.next().unwrap_or("%d");
+    // `%d`, `%Nd`, `%0Nd`, with text around it.
+    let at = format.find('%')?;
+    let spec = &format[at + 1..];
+    let d = spec.find('d')?;
+    let width = &spec[..d];
+    if max < min || max - min >= 100_000 || !width.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let zero = width.starts_with('0');
+    let width: usize = width.parse().unwrap_or(0);
+    let (before, after) = (&format[..at], &spec[d + 1..]);
+    let mut out = Vec::with_capacity((max - min + 1) as usize);
+    for i in min..=max {
+        let n = if zero {
+            format!("{i:0width$}")
+        } else {
+            format!("{i:width$}")
+        };
+        let host = format!("{}{before}{n}{after}{}", &name[..open], &name[close + 1..]);
+        let mut copy = obj.clone();
+        for a in &mut copy.attrs {
+            if &*a.name == "host_name" {
+                a.raw.clone_from(&host);
+            } else if matches!(
+                &*a.name,
+                "display_name" | "alias" | "notes" | "notes_url" | "action_url"
+            ) {
+                a.raw = a.raw.replace("$HOSTNAME$", &host);
+            }
+        }
+        out.push(copy);
+    }
+    Some(out)
 }
 
 fn typed(

@@ -579,32 +579,11 @@ impl<'a> Placer<'a> {
                 edges.push((a, b, "servicedependency"));
             }
         }
-        // Business rules: `bp_rule!` check commands name hosts and host,service pairs.
-        for h in 0..n {
-            if let Some(c) = m.host(self.res, h as HostId).get_str("check_command") {
-                for other in self.bp_hosts(c) {
-                    edges.push((h as HostId, other, "business rule"));
-                }
-            }
-        }
-        // Per definition, not per service: only `bp_rule` commands matter.
-        let mut is_bp: Vec<Option<bool>> = vec![None; self.res.objects.len()];
-        for s in &m.services {
-            let bp = s.overrides.contains_key("check_command")
-                || *is_bp[s.def].get_or_insert_with(|| {
-                    self.res.objects[s.def]
-                        .get_str("check_command")
-                        .is_some_and(|c| c.trim_start().starts_with("bp_rule"))
-                });
-            if !bp {
-                continue;
-            }
-            if let Some(c) = m.service_attr(self.res, s, "check_command") {
-                for other in self.bp_hosts(&c.raw) {
-                    if other != s.host {
-                        edges.push((s.host, other, "business rule"));
-                    }
-                }
+        // Business rules: every host a rule reads (names, groups, patterns, templates,
+        // labels), as the expansion found them.
+        for (h, others) in &m.business_rules {
+            for &other in others {
+                edges.push((*h, other, "business rule"));
             }
         }
         let mut uf: UnionFind<u32> = UnionFind::new(n);
@@ -739,31 +718,6 @@ impl<'a> Placer<'a> {
                     .collect()
             }
         }
-    }
-
-    /// The hosts a `bp_rule!…` check command names (other than through groups or patterns).
-    fn bp_hosts(&self, command: &str) -> Vec<HostId> {
-        let Some(rule) = command.trim().strip_prefix("bp_rule!") else {
-            return Vec::new();
-        };
-        let mut out = Vec::new();
-        for token in rule.split(['&', '|', '(', ')', '!']) {
-            let token = token.trim();
-            // `N of: a,b` and `X,Y,Z of:` prefixes.
-            let token = token.rsplit("of:").next().unwrap_or(token).trim();
-            for part in token.split(',') {
-                let name = part.trim();
-                if name.is_empty() || name.contains(':') || name.parse::<f64>().is_ok() {
-                    continue;
-                }
-                if let Some(&h) = self.model.host_by_name.get(name) {
-                    out.push(h);
-                }
-            }
-        }
-        out.sort_unstable();
-        out.dedup();
-        out
     }
 
     /// Every poller / reactionner tag used in a realm is served there.

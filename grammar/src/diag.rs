@@ -153,6 +153,8 @@ registry! {
         "a `service_overrides` entry that is malformed or overrides a forbidden attribute";
     SERVICE_WITHOUT_HOSTS_DENIED = "E0070" "service-without-hosts-denied" Error
         "a service that applies to no host, with allow_empty_hostgroup_assignment=0";
+    INVALID_BUSINESS_RULE = "E0071" "invalid-business-rule" Error
+        "a `bp_rule!` expression that cannot be read, or a pattern in it that matches nothing";
 
     // Realms, packs and placement (E008x)
     REALM_LOOP = "E0080" "realm-loop" Error
