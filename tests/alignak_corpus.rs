@@ -12,7 +12,7 @@
 
 mod common;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
@@ -218,4 +218,106 @@ fn every_entry_gets_its_recorded_verdict() {
         failures.len(),
         failures.join("\n")
     );
+}
+
+/// Placement on the entries Alignak accepts (every one has at least one scheduler, from the
+/// configuration or Alignak's .ini files): where monitorc can plan (its only errors are the
+/// unknown contact groups, which do not touch placement), every host is placed once, on a
+/// scheduler of its realm, with its pack whole; and the summary says where Alignak (its own
+/// placement, recorded by `scripts/alignak_placements.py` in
+/// `tests/data/alignak-2.1.5-placements.json`) put hosts elsewhere. The differences are
+/// printed, not asserted: Alignak's placement is known to be unbalanced and, with several
+/// schedulers in a realm, random.
+#[test]
+fn placements_are_whole_and_compared_with_alignak() {
+    let corpus = common::root().join("../shared/corpus/alignak-2.1.5");
+    if !corpus.join("entries.json").exists() {
+        eprintln!("SKIPPED: ../shared/corpus/alignak-2.1.5 is not beside the repository");
+        return;
+    }
+    let text =
+        std::fs::read_to_string(common::root().join("tests/data/alignak-2.1.5-placements.json"))
+            .unwrap();
+    let alignak: BTreeMap<String, serde_json::Value> = serde_json::from_str(&text).unwrap();
+    let (mut compared, mut same, mut moved, mut unplaced_by_alignak) = (0, 0, 0, 0);
+    let mut lines = Vec::new();
+    let mut failures = Vec::new();
+    for (entry, placed) in &alignak {
+        let checked = monitorc_compiler::check(&corpus.join(entry)).unwrap();
+        let errors: BTreeSet<&str> = checked
+            .diagnostics
+            .iter()
+            .filter(|d| d.severity() == monitorc_grammar::Severity::Error)
+            .map(|d| d.code.code)
+            .collect();
+        if errors.iter().any(|c| *c != "E0060") {
+            lines.push(format!(
+                "  {entry}: not planned (monitorc errors {errors:?})"
+            ));
+            continue;
+        }
+        let (m, p) = (&checked.model, &checked.plan);
+        let scheduler_of = |h: usize| -> Option<&str> {
+            p.packs[p.host_pack[h]]
+                .scheduler
+                .map(|d| p.daemons[d].name.as_str())
+        };
+        // Every host placed once, on a scheduler of its pack's realm, packs whole.
+        for h in 0..m.hosts.len() {
+            let pack = &p.packs[p.host_pack[h]];
+            match pack.scheduler {
+                None => failures.push(format!("{entry}: host {} not placed", m.host_names[h])),
+                Some(d) if p.daemons[d].realm != p.host_realm[h] => failures.push(format!(
+                    "{entry}: host {} on {} of another realm",
+                    m.host_names[h], p.daemons[d].name
+                )),
+                Some(_) => {}
+            }
+            for &parent in &m.parents[h] {
+                if scheduler_of(parent as usize) != scheduler_of(h) {
+                    failures.push(format!(
+                        "{entry}: {} and its parent on different schedulers",
+                        m.host_names[h]
+                    ));
+                }
+            }
+        }
+        let theirs = placed["hosts"].as_object().unwrap();
+        compared += 1;
+        let mut diffs = Vec::new();
+        for (h, name) in m.host_names.iter().enumerate() {
+            match theirs.get(name).map(|v| v.as_str()) {
+                None => diffs.push(format!("{name} unknown to Alignak")),
+                Some(None) => {
+                    unplaced_by_alignak += 1;
+                    diffs.push(format!("{name} not placed by Alignak"));
+                }
+                Some(Some(s)) if Some(s) == scheduler_of(h) => same += 1,
+                Some(Some(s)) => {
+                    moved += 1;
+                    diffs.push(format!(
+                        "{name}: Alignak {s}, monitorc {}",
+                        scheduler_of(h).unwrap_or("-")
+                    ));
+                }
+            }
+        }
+        for name in theirs.keys() {
+            if !m.host_by_name.contains_key(name) {
+                diffs.push(format!("{name} unknown to monitorc"));
+            }
+        }
+        if !diffs.is_empty() {
+            lines.push(format!("  {entry}: {}", diffs.join("; ")));
+        }
+    }
+    eprintln!(
+        "alignak placements: {compared} of {} accepted entries planned by monitorc; hosts on the \
+         same scheduler: {same}, elsewhere: {moved}, left unplaced by Alignak: \
+         {unplaced_by_alignak}\n{}",
+        alignak.len(),
+        lines.join("\n")
+    );
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    assert!(compared > 0);
 }

@@ -27,7 +27,7 @@ pub fn lower(loaded: &Loaded) -> (Ir, Vec<Diagnostic>) {
             let mut objects = Vec::with_capacity(tree.blocks.len());
             let mut diags = Vec::new();
             for block in &tree.blocks {
-                if let Some(o) = lower_block(&file.text, block, &illegal, &mut diags) {
+                if let Some(o) = lower_block(&file.text, block, &mut diags) {
                     match name_pattern(&o) {
                         Some(copies) => {
                             for c in copies {
@@ -91,12 +91,7 @@ fn lower_main(loaded: &Loaded, diags: &mut Vec<Diagnostic>) -> MainConfig {
     main
 }
 
-fn lower_block(
-    text: &str,
-    block: &Block,
-    illegal: &str,
-    diags: &mut Vec<Diagnostic>,
-) -> Option<Object> {
+fn lower_block(text: &str, block: &Block, diags: &mut Vec<Diagnostic>) -> Option<Object> {
     let kind_span = block.kind?;
     let keyword = &text[kind_span.range()];
     let Some(kind) = ObjectKind::from_keyword(keyword) else {
