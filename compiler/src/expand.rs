@@ -8,6 +8,7 @@
 //! of objects it affects (alignak#781), because every resolved value knows where it was set.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::path::Path;
 use std::sync::Arc;
 
 use monitorc_grammar::diag::did_you_mean;
@@ -179,6 +180,7 @@ pub fn expand(ir: &Ir, res: &Resolved, sources: &SourceMap, diags: &mut Vec<Diag
     x.escalations();
     x.business_rules();
     x.references();
+    x.triggers();
     x.flush_unknown();
     diags.extend(x.diags);
     x.model
@@ -1890,6 +1892,84 @@ impl<'a> Expander<'a> {
             .into_iter()
             .map(|(h, set)| (h, set.into_iter().collect()))
             .collect();
+    }
+
+    /// `trigger_name` on hosts and services names a `NAME.trig` file below the main
+    /// configuration's `triggers_dir` (searched recursively, as Shinken loads them).
+    fn triggers(&mut self) {
+        let mut users: Vec<(Arc<RAttr>, String)> = Vec::new();
+        for h in 0..self.model.hosts.len() {
+            if let Some(a) = self
+                .model
+                .host(self.res, h as HostId)
+                .get_shared("trigger_name")
+            {
+                users.push((a.clone(), format!("host {}", self.model.host_names[h])));
+            }
+        }
+        let mut defs = BTreeSet::new();
+        for s in &self.model.services {
+            defs.insert(s.def);
+        }
+        for d in defs {
+            let o = &self.res.objects[d];
+            if let Some(a) = o.get_shared("trigger_name") {
+                users.push((a.clone(), self.display(o)));
+            }
+        }
+        if users.is_empty() {
+            return;
+        }
+        let mut known: BTreeSet<String> = BTreeSet::new();
+        if let Some(p) = self
+            .ir
+            .main
+            .params
+            .iter()
+            .rev()
+            .find(|p| p.key == "triggers_dir")
+        {
+            let base = self
+                .sources
+                .path(p.span.file)
+                .parent()
+                .map(Path::to_path_buf);
+            let dir = base.unwrap_or_default().join(p.value.trim());
+            let mut stack = vec![(dir, 0)];
+            while let Some((d, depth)) = stack.pop() {
+                let Ok(entries) = std::fs::read_dir(&d) else {
+                    continue;
+                };
+                for e in entries.flatten() {
+                    let path = e.path();
+                    if path.is_dir() && depth < 32 {
+                        stack.push((path, depth + 1));
+                    } else if path.extension().is_some_and(|x| x == "trig") {
+                        if let Some(stem) = path.file_stem() {
+                            known.insert(stem.to_string_lossy().into_owned());
+                        }
+                    }
+                }
+            }
+        }
+        let candidates: Vec<String> = known.iter().cloned().collect();
+        for (a, who) in users {
+            for (name, src) in entries(self.sources, &a) {
+                if !name.is_empty() && !known.contains(name) {
+                    let name = name.to_string();
+                    let src = src.get().clone();
+                    self.unknown(
+                        codes::UNKNOWN_TRIGGER,
+                        "trigger",
+                        "trigger_name",
+                        &src,
+                        &name,
+                        who.clone(),
+                        candidates.clone(),
+                    );
+                }
+            }
+        }
     }
 
     /// Whether `o` carries the tag `t` of a `t:` pattern: the name of a template it uses,

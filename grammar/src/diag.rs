@@ -155,6 +155,8 @@ registry! {
         "a service that applies to no host, with allow_empty_hostgroup_assignment=0";
     INVALID_BUSINESS_RULE = "E0071" "invalid-business-rule" Error
         "a `bp_rule!` expression that cannot be read, or a pattern in it that matches nothing";
+    UNKNOWN_TRIGGER = "E0072" "unknown-trigger" Error
+        "a `trigger_name` with no `NAME.trig` file under the main configuration's `triggers_dir`";
 
     // Realms, packs and placement (E008x)
     REALM_LOOP = "E0080" "realm-loop" Error
