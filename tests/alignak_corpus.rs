@@ -321,3 +321,41 @@ fn placements_are_whole_and_compared_with_alignak() {
     assert!(failures.is_empty(), "{}", failures.join("\n"));
     assert!(compared > 0);
 }
+
+/// `cfg/conf_in_symlinks/`: `links/link` is a symlink to `../dest` in Alignak's repository (this
+/// copy of the corpus holds a plain file with the target). Rebuilt with a real symlink, the
+/// configuration under it is read through the link.
+#[test]
+fn a_cfg_dir_reached_through_a_symlink_is_read() {
+    let corpus = common::root().join("../shared/corpus/alignak-2.1.5/cfg");
+    let src = corpus.join("conf_in_symlinks");
+    if !src.exists() {
+        eprintln!("SKIPPED: ../shared/corpus/alignak-2.1.5 is not beside the repository");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("cfg");
+    std::fs::create_dir_all(root.join("conf_in_symlinks/dest")).unwrap();
+    std::fs::create_dir_all(root.join("conf_in_symlinks/links")).unwrap();
+    std::os::unix::fs::symlink(corpus.join("default"), root.join("default")).unwrap();
+    for f in ["alignak_conf_in_symlinks.cfg", "dest/service_hide.cfg"] {
+        std::fs::copy(src.join(f), root.join("conf_in_symlinks").join(f)).unwrap();
+    }
+    std::os::unix::fs::symlink("../dest", root.join("conf_in_symlinks/links/link")).unwrap();
+    let cfg = root.join("conf_in_symlinks/alignak_conf_in_symlinks.cfg");
+    let checked = monitorc_compiler::check(&cfg).unwrap();
+    let read: Vec<String> = checked
+        .loaded
+        .sources
+        .iter()
+        .map(|(_, f)| f.path.display().to_string())
+        .filter(|p| p.contains("service_hide"))
+        .collect();
+    assert_eq!(read.len(), 1, "{read:?}");
+    assert!(read[0].contains("links/link/"), "{read:?}");
+    assert!(checked
+        .model
+        .services
+        .iter()
+        .any(|s| &*s.description == "test_HIDDEN"));
+}
