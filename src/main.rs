@@ -656,7 +656,10 @@ fn arbiter(dir: PathBuf, listen: String, failback: bool) -> ExitCode {
         let listener = tokio::net::TcpListener::bind(&listen)
             .await
             .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
-        let options = monitorc_arbiter::Options { failback };
+        let options = monitorc_arbiter::Options {
+            failback,
+            dir: Some(dir.clone()),
+        };
         monitorc_arbiter::run(set, listener, options, monitorc_arbiter::signals())
             .await
             .map_err(|e| e.to_string())

@@ -180,7 +180,8 @@ struct Cluster {
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     arbiter: tokio::task::JoinHandle<std::io::Result<()>>,
     set: Arc<ShardSet>,
-    _dir: tempfile::TempDir,
+    clock: Clock,
+    dir: tempfile::TempDir,
 }
 
 /// Starts fakes (all up; `never_started` ones get a closed port), builds the set with their
@@ -232,7 +233,10 @@ async fn cluster(never_started: &[&str], failback: bool) -> Cluster {
     let arbiter = tokio::spawn(monitorc_arbiter::run(
         set,
         listener,
-        monitorc_arbiter::Options { failback },
+        monitorc_arbiter::Options {
+            failback,
+            dir: Some(out.clone()),
+        },
         async move {
             let _ = rx.await;
         },
@@ -244,7 +248,8 @@ async fn cluster(never_started: &[&str], failback: bool) -> Cluster {
         stop: Some(tx),
         arbiter,
         set: set_copy,
-        _dir: dir,
+        clock,
+        dir,
     }
 }
 
@@ -624,8 +629,72 @@ async fn a_dead_satellite_is_replaced_by_its_spare() {
     c.stop().await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reload_config_takes_a_rebuilt_set() {
+    // No spare runs (sp never started): a command for s1 waits in its queue while s1 is down,
+    // however long the rebuild takes, and across the reload.
+    let mut c = cluster(&["sp"], false).await;
+    c.started().await;
+    let hosts = c.hosts_of("s1");
+    c.fake("s1").set_up(false);
+    c.post(&ack(&hosts[0], 1)).await;
+    // A third scheduler is added and the set rebuilt in place.
+    let s3 = fake(&c.clock).await;
+    let cfg = c.dir.path().join("main.cfg");
+    let mut text = std::fs::read_to_string(&cfg).unwrap();
+    text.push_str(&format!(
+        "define scheduler {{\n  scheduler_name s3\n  address 127.0.0.1\n  port {}\n  \
+         check_interval 1\n  timeout 1\n  max_check_attempts 2\n}}\n",
+        s3.port
+    ));
+    std::fs::write(&cfg, text).unwrap();
+    let out = c.dir.path().join("shards");
+    let (cfg_s, out_s) = (cfg.display().to_string(), out.display().to_string());
+    let run = tokio::task::spawn_blocking(move || {
+        common::monitorc(&["build", &cfg_s, "-o", &out_s, "--previous", &out_s])
+    })
+    .await
+    .unwrap();
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let answer = c.post("[1700000000] RELOAD_CONFIG").await;
+    assert_eq!(answer[0]["targets"], serde_json::json!(["arbiter"]));
+    assert_eq!(answer[0]["reload"], true);
+    c.fakes.insert("s3".into(), s3);
+    until("s3 holds its shard", 10, || {
+        c.fake("s3").held().as_deref() == Some("s3")
+    })
+    .await;
+    until("p1 is linked to s3", 10, || {
+        c.fake("p1").links().contains(&"s3".to_string())
+    })
+    .await;
+    let status = c.status().await;
+    assert_eq!(status["reloads"], 1);
+    assert_eq!(status["last_reload_error"], serde_json::Value::Null);
+    // s1 answers again: the command that waited is delivered, once.
+    c.fake("s1").set_up(true);
+    until("s1 gets the waiting command", 10, || {
+        c.fake("s1").lines().len() == 1
+    })
+    .await;
+    // A set that cannot be loaded changes nothing.
+    std::fs::write(out.join("manifest.ron"), "(broken").unwrap();
+    c.post("RELOAD_CONFIG").await;
+    let start = Instant::now();
+    while c.status().await["last_reload_error"].is_null() {
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "no reload error reported"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(c.status().await["reloads"], 1);
+    assert_eq!(c.fake("s3").held().as_deref(), Some("s3"));
+    c.stop().await;
+}
+
 #[test]
-fn the_cli_serves_and_stops_on_sigterm() {
+fn the_cli_serves_reloads_on_sighup_and_stops_on_sigterm() {
     use std::io::BufRead;
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("shards");
@@ -673,8 +742,25 @@ fn the_cli_serves_and_stops_on_sigterm() {
             .unwrap()
     });
     assert_eq!(status["shards"].as_array().unwrap().len(), 9, "{status}");
-    // Drain the log so the child never blocks on a full pipe.
-    std::thread::spawn(move || for _ in err.lines() {});
+    // The log, line by line, read on a thread so the child never blocks on a full pipe.
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for l in err.lines().map_while(Result::ok) {
+            let _ = tx.send(l);
+        }
+    });
+    // SIGHUP reloads the set.
+    unsafe { libc::kill(child.id() as i32, libc::SIGHUP) };
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let l = rx
+            .recv_timeout(left)
+            .expect("`shard set reloaded` logged after SIGHUP");
+        if l.contains("shard set reloaded") {
+            break;
+        }
+    }
     unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
     let start = Instant::now();
     loop {

@@ -108,12 +108,34 @@ enum Pending {
 /// A state change worth a log line.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Change {
-    Dead { daemon: String, failures: u32 },
-    Back { daemon: String },
-    Assigned { unit: String, daemon: String },
-    Loaded { unit: String, daemon: String },
-    Uncovered { unit: String, hosts: usize },
-    Released { unit: String, daemon: String },
+    Dead {
+        daemon: String,
+        failures: u32,
+    },
+    Back {
+        daemon: String,
+    },
+    Assigned {
+        unit: String,
+        daemon: String,
+    },
+    Loaded {
+        unit: String,
+        daemon: String,
+    },
+    Uncovered {
+        unit: String,
+        hosts: usize,
+    },
+    Released {
+        unit: String,
+        daemon: String,
+    },
+    /// A reload removed a shard that still had commands waiting.
+    Discarded {
+        unit: String,
+        commands: usize,
+    },
 }
 
 pub struct Core {
@@ -138,6 +160,9 @@ pub struct LineResult {
     pub holders: Vec<Option<String>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// RELOAD_CONFIG / RESTART_PROGRAM: the arbiter reloads its shard set.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub reload: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -438,16 +463,26 @@ impl Core {
                 targets: Vec::new(),
                 holders: Vec::new(),
                 error: None,
+                reload: false,
             };
             match routed {
                 Err(e) => r.error = Some(e.to_string()),
                 Ok(Target::Arbiter) => {
                     r.targets.push("arbiter".into());
-                    r.error = Some(
-                        "commands for the arbiter itself are not run by the static \
-                         dispatcher: rebuild the shard set and restart `monitorc arbiter`"
-                            .into(),
-                    );
+                    let name = line
+                        .trim_start()
+                        .trim_start_matches(|c: char| c == '[' || c.is_ascii_digit())
+                        .trim_start_matches(']')
+                        .trim_start();
+                    if name.starts_with("RELOAD_CONFIG") || name.starts_with("RESTART_PROGRAM") {
+                        r.reload = true;
+                    } else {
+                        r.error = Some(
+                            "daemons come from the shard set: define the daemon, rebuild the \
+                             set and send RELOAD_CONFIG"
+                                .into(),
+                        );
+                    }
                 }
                 Ok(Target::Schedulers(names)) => {
                     for name in names {
@@ -470,6 +505,136 @@ impl Core {
             self.flush(&unit, &mut out);
         }
         (results, out)
+    }
+
+    /// Takes a new shard set (after `monitorc build` rewrote it): daemons keep their liveness,
+    /// shards keep their holder (when it is still the owner or one of its spares, and alive)
+    /// and their waiting commands; a holder whose shard changed gets the new one, a holder
+    /// whose shard is gone is told to drop it, new shards go to their owners. Returns the
+    /// requests, the daemons to (re)start the pings and queues of (new, or moved to another
+    /// address, port or liveness), and those that are gone.
+    pub fn reload(&mut self, set: ShardSet) -> (Vec<Effect>, Vec<String>, Vec<String>) {
+        let mut next = Core::new(set, self.failback);
+        // Requests in flight keep their numbers; those for shards that are gone are forgotten.
+        next.next_op = self.next_op;
+        next.pending = std::mem::take(&mut self.pending)
+            .into_iter()
+            .filter_map(|(op, p)| match p {
+                Pending::Push { ref unit } | Pending::Forward { ref unit, .. } => {
+                    next.units.contains_key(unit).then_some((op, p))
+                }
+                Pending::Drop { daemon, release } => {
+                    let release = release.filter(|u| next.units.contains_key(u));
+                    Some((op, Pending::Drop { daemon, release }))
+                }
+            })
+            .collect();
+        let mut out = Vec::new();
+        let mut restarted = Vec::new();
+        for (key, d) in &mut next.daemons {
+            match self.daemons.get(key) {
+                Some(old) => {
+                    d.alive = old.alive;
+                    d.failures = old.failures;
+                    if (&old.address, old.port, old.liveness) != (&d.address, d.port, d.liveness) {
+                        restarted.push(key.clone());
+                    }
+                }
+                None => restarted.push(key.clone()),
+            }
+        }
+        let gone: Vec<String> = self
+            .daemons
+            .keys()
+            .filter(|k| !next.daemons.contains_key(*k))
+            .cloned()
+            .collect();
+        let keys: Vec<String> = next.units.keys().cloned().collect();
+        for key in keys {
+            let Some(old) = self.units.remove(&key) else {
+                continue;
+            };
+            let u = next.units.get_mut(&key).expect("listed");
+            u.queue = old.queue;
+            u.next_seq = old.next_seq;
+            u.in_flight = old.in_flight;
+            u.blocked = old.blocked;
+            let keep = old.holder.clone().filter(|h| {
+                (*h == u.owner || u.spares.contains(h))
+                    && next.daemons.get(h).is_some_and(|d| d.alive)
+            });
+            match keep {
+                Some(h) => {
+                    u.holder = Some(h.clone());
+                    if key.starts_with("scheduler/") && old.body != u.body {
+                        u.load = Load::Needed;
+                    } else {
+                        u.load = old.load;
+                        u.body = old.body;
+                    }
+                    next.daemons.get_mut(&h).expect("kept holders exist").holds = Some(key.clone());
+                }
+                None => {
+                    if let Some(h) = old.holder.filter(|h| next.daemons.contains_key(h)) {
+                        let p = Pending::Drop {
+                            daemon: h.clone(),
+                            release: None,
+                        };
+                        next.request(&h, Action::Drop, p, &mut out);
+                    }
+                }
+            }
+        }
+        // Shards that are gone: their holders drop them; their waiting commands go with them.
+        for (key, old) in std::mem::take(&mut self.units) {
+            if let Some(h) = old.holder.filter(|h| next.daemons.contains_key(h)) {
+                if next.daemons[&h].holds.is_none() {
+                    let p = Pending::Drop {
+                        daemon: h.clone(),
+                        release: None,
+                    };
+                    next.request(&h, Action::Drop, p, &mut out);
+                }
+            }
+            if !old.queue.is_empty() {
+                next.changes.push(Change::Discarded {
+                    unit: key,
+                    commands: old.queue.len(),
+                });
+            }
+        }
+        // The queues of daemons that are gone or moved are replaced: what they had in flight
+        // will never report back, and a moved holder gets its shard again at its new place.
+        let lost: BTreeSet<&String> = gone.iter().chain(&restarted).collect();
+        for u in next.units.values_mut() {
+            if let Some(op) = u.in_flight {
+                let stale = match next.pending.get(&op) {
+                    Some(Pending::Forward { daemon, .. }) => lost.contains(daemon),
+                    _ => true,
+                };
+                if stale {
+                    u.in_flight = None;
+                }
+            }
+            if u.holder.as_ref().is_some_and(|h| lost.contains(h)) {
+                u.load = Load::Needed;
+            }
+        }
+        let needed: Vec<String> = next
+            .units
+            .iter()
+            .filter(|(_, u)| u.holder.is_some() && u.load == Load::Needed)
+            .map(|(k, _)| k.clone())
+            .collect();
+        for key in needed {
+            next.push(&key, &mut out);
+        }
+        next.cover(&mut out);
+        next.refresh_satellites(&mut out);
+        let changes = std::mem::take(&mut self.changes);
+        *self = next;
+        self.changes.splice(0..0, changes);
+        (out, restarted, gone)
     }
 
     pub fn status(&self) -> Status {
@@ -736,9 +901,7 @@ mod tests {
     /// The bundled example: paris-1 and paris-2 (spare: paris-spare), tokyo (no spare),
     /// checked with the default liveness (dead after 3 failed pings).
     fn example() -> Core {
-        let dir =
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/example-shards");
-        Core::new(ShardSet::open(&dir).unwrap(), false)
+        Core::new(example_set(), false)
     }
 
     const P1: &str = "scheduler/scheduler-paris-1";
@@ -864,6 +1027,51 @@ mod tests {
         let s = core.status();
         let shard = s.shards.iter().find(|s| s.shard == P1).unwrap();
         assert_eq!(shard.holder.as_deref(), Some(SPARE));
+    }
+
+    fn example_set() -> ShardSet {
+        let dir =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/example-shards");
+        ShardSet::open(&dir).unwrap()
+    }
+
+    #[test]
+    fn reloading_the_same_set_changes_nothing() {
+        let mut core = example();
+        let e = core.start();
+        settle(&mut core, e, true);
+        let before = core.status();
+        let (effects, restarted, gone) = core.reload(example_set());
+        assert!(effects.is_empty(), "{effects:?}");
+        assert!(restarted.is_empty() && gone.is_empty());
+        assert_eq!(core.status(), before);
+    }
+
+    #[test]
+    fn a_reload_keeps_the_spare_and_the_waiting_commands() {
+        let mut core = example();
+        let e = core.start();
+        settle(&mut core, e, true);
+        core.on_ping(P1, false);
+        core.on_ping(P1, false);
+        // Dead: the spare is being sent the shard; a command waits for it.
+        let takeover = core.on_ping(P1, false);
+        let (_, effects) = core.submit("ACKNOWLEDGE_HOST_PROBLEM;paris-core-sw;1;1;0;a;b");
+        assert!(effects.is_empty());
+        let (effects, _, _) = core.reload(example_set());
+        assert!(effects.is_empty(), "{effects:?}");
+        let s = core.status();
+        let shard = s.shards.iter().find(|s| s.shard == P1).unwrap();
+        assert_eq!(shard.holder.as_deref(), Some(SPARE));
+        assert_eq!(shard.pending_commands, 1);
+        // The spare answers the push sent before the reload; then the command goes.
+        let all = settle(&mut core, takeover, true);
+        assert!(
+            all.iter()
+                .any(|e| e.daemon == SPARE && matches!(e.action, Action::Forward { .. })),
+            "{all:?}"
+        );
+        assert_eq!(core.status().pending_commands, 0);
     }
 
     #[test]

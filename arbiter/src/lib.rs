@@ -19,16 +19,18 @@ pub mod core;
 
 use std::collections::BTreeMap;
 use std::future::Future;
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::extract::State;
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use serde::Serialize;
 use tokio::net::TcpListener;
 use tokio::sync::mpsc;
-use tokio::task::JoinSet;
-use tracing::{debug, info, warn};
+use tokio::task::AbortHandle;
+use tracing::{debug, error, info, warn};
 
 use crate::core::{Action, Change, Core, Effect, Endpoint, LineResult, Status};
 use monitorc_runtime::shard::ShardSet;
@@ -39,36 +41,55 @@ const COMMANDS_LIMIT: usize = 64 << 20;
 /// How long a daemon may take to load a shard (Alignak's `long_timeout`).
 const PUSH_TIMEOUT: Duration = Duration::from_secs(120);
 
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct Options {
     /// Give a shard back to its owner when the owner answers again (the spare drops it first).
     pub failback: bool,
+    /// Where the set was read from: RELOAD_CONFIG, RESTART_PROGRAM and SIGHUP read it again.
+    /// Without it, those commands are refused.
+    pub dir: Option<PathBuf>,
 }
 
 struct Ctx {
     core: Mutex<Core>,
-    queues: BTreeMap<String, mpsc::UnboundedSender<Effect>>,
+    /// Each daemon's request queue, by `kind/name`.
+    queues: Mutex<BTreeMap<String, mpsc::UnboundedSender<Effect>>>,
+    control: mpsc::UnboundedSender<Control>,
+    reloads: Mutex<ReloadStatus>,
+}
+
+enum Control {
+    Reload,
+}
+
+/// What `/v1/status` says of reloads.
+#[derive(Clone, Debug, Default, Serialize)]
+struct ReloadStatus {
+    reloads: u64,
+    last_reload_error: Option<String>,
 }
 
 impl Ctx {
     /// Runs one step of the state machine, logs its state changes and queues its requests.
-    fn step(&self, f: impl FnOnce(&mut Core) -> Vec<Effect>) {
-        let (effects, changes) = {
+    fn step<T>(&self, f: impl FnOnce(&mut Core) -> (Vec<Effect>, T)) -> T {
+        let (effects, changes, t) = {
             let mut core = self
                 .core
                 .lock()
                 .expect("the core never panics while locked");
-            let effects = f(&mut core);
-            (effects, core.take_changes())
+            let (effects, t) = f(&mut core);
+            (effects, core.take_changes(), t)
         };
         log(&changes);
         self.send(effects);
+        t
     }
 
     fn send(&self, effects: Vec<Effect>) {
+        let queues = self.queues.lock().expect("not poisoned");
         for e in effects {
-            if let Some(q) = self.queues.get(&e.daemon) {
-                // A closed queue means the arbiter is stopping.
+            if let Some(q) = queues.get(&e.daemon) {
+                // A closed queue means the daemon was removed or the arbiter is stopping.
                 let _ = q.send(e);
             }
         }
@@ -93,6 +114,9 @@ fn log(changes: &[Change]) {
             }
             Change::Uncovered { unit, hosts } => {
                 warn!(shard = %unit, hosts = hosts, "no live spare: hosts unmonitored")
+            }
+            Change::Discarded { unit, commands } => {
+                warn!(shard = %unit, commands, "shard removed by the reload: its waiting commands are dropped")
             }
         }
     }
@@ -165,6 +189,35 @@ async fn ping(client: &reqwest::Client, e: &Endpoint) -> bool {
     )
 }
 
+/// The request queue and the ping loop of one daemon.
+fn spawn_daemon(
+    ctx: &Arc<Ctx>,
+    client: &reqwest::Client,
+    e: Endpoint,
+) -> (mpsc::UnboundedSender<Effect>, [AbortHandle; 2]) {
+    let (tx, mut rx) = mpsc::unbounded_channel::<Effect>();
+    // One request at a time, in order.
+    let (ctx2, client2, e2) = (ctx.clone(), client.clone(), e.clone());
+    let queue = tokio::spawn(async move {
+        while let Some(effect) = rx.recv().await {
+            let ok = perform(&client2, &e2, &effect.action).await;
+            ctx2.step(|core| (core.on_done(effect.op, ok), ()));
+        }
+    });
+    let (ctx2, client2) = (ctx.clone(), client.clone());
+    let pings = tokio::spawn(async move {
+        let every = Duration::from_secs(u64::from(e.liveness.check_interval.max(1)));
+        let mut ticks = tokio::time::interval(every);
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            ticks.tick().await;
+            let ok = ping(&client2, &e).await;
+            ctx2.step(|core| (core.on_ping(&e.key, ok), ()));
+        }
+    });
+    (tx, [queue.abort_handle(), pings.abort_handle()])
+}
+
 /// Runs the arbiter over `set` on `listener` until `shutdown` completes.
 pub async fn run(
     set: ShardSet,
@@ -181,43 +234,26 @@ pub async fn run(
         .no_proxy()
         .build()
         .map_err(std::io::Error::other)?;
-    let mut receivers = Vec::new();
-    let mut queues = BTreeMap::new();
-    for e in &endpoints {
-        let (tx, rx) = mpsc::unbounded_channel();
-        queues.insert(e.key.clone(), tx);
-        receivers.push((e.clone(), rx));
-    }
+    let (control, mut controls) = mpsc::unbounded_channel();
     let ctx = Arc::new(Ctx {
         core: Mutex::new(core),
-        queues,
+        queues: Mutex::new(BTreeMap::new()),
+        control,
+        reloads: Mutex::new(ReloadStatus::default()),
     });
-    let mut tasks = JoinSet::new();
-    for (e, mut rx) in receivers {
-        // The daemon's request queue: one request at a time, in order.
-        let (ctx2, client2, e2) = (ctx.clone(), client.clone(), e.clone());
-        tasks.spawn(async move {
-            while let Some(effect) = rx.recv().await {
-                let ok = perform(&client2, &e2, &effect.action).await;
-                ctx2.step(|core| core.on_done(effect.op, ok));
-            }
-        });
-        // The daemon's ping loop.
-        let (ctx2, client2) = (ctx.clone(), client.clone());
-        tasks.spawn(async move {
-            let every = Duration::from_secs(u64::from(e.liveness.check_interval.max(1)));
-            let mut ticks = tokio::time::interval(every);
-            ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            loop {
-                ticks.tick().await;
-                let ok = ping(&client2, &e).await;
-                ctx2.step(|core| core.on_ping(&e.key, ok));
-            }
-        });
+    let mut tasks: BTreeMap<String, [AbortHandle; 2]> = BTreeMap::new();
+    for e in endpoints {
+        let key = e.key.clone();
+        let (tx, handles) = spawn_daemon(&ctx, &client, e);
+        ctx.queues
+            .lock()
+            .expect("not poisoned")
+            .insert(key.clone(), tx);
+        tasks.insert(key, handles);
     }
     let local = listener.local_addr()?;
     info!(listen = %local, shards, daemons, "arbiter started");
-    ctx.step(Core::start);
+    ctx.step(|core| (core.start(), ()));
 
     let app = Router::new()
         .route("/v1/ping", get(|| async { "pong\n" }))
@@ -230,10 +266,25 @@ pub async fn run(
         let _ = stop_rx.await;
     });
     let mut server = tokio::spawn(async move { server.await });
-    shutdown.await;
+    let mut hangups = hangups();
+    tokio::pin!(shutdown);
+    loop {
+        tokio::select! {
+            _ = &mut shutdown => break,
+            _ = hangups.recv() => reload(&ctx, &client, &options, &mut tasks).await,
+            Some(Control::Reload) = controls.recv() => {
+                reload(&ctx, &client, &options, &mut tasks).await
+            }
+        }
+    }
     info!("stopping");
     let _ = stop_tx.send(());
-    tasks.abort_all();
+    for handles in tasks.values() {
+        for h in handles {
+            h.abort();
+        }
+    }
+    ctx.queues.lock().expect("not poisoned").clear();
     // Open client connections get a second to finish; then the server is dropped.
     match tokio::time::timeout(Duration::from_secs(1), &mut server).await {
         Ok(Ok(r)) => r,
@@ -245,17 +296,108 @@ pub async fn run(
     }
 }
 
-async fn status(State(ctx): State<Arc<Ctx>>) -> Json<Status> {
-    Json(ctx.core.lock().expect("not poisoned").status())
+/// Reads the set again and hands it to the core; daemons added or moved get new queues and
+/// ping loops, removed ones lose theirs. A set that cannot be loaded changes nothing.
+async fn reload(
+    ctx: &Arc<Ctx>,
+    client: &reqwest::Client,
+    options: &Options,
+    tasks: &mut BTreeMap<String, [AbortHandle; 2]>,
+) {
+    let Some(dir) = options.dir.clone() else {
+        warn!("reload asked, but the arbiter does not know where its set came from");
+        return;
+    };
+    let loaded = tokio::task::spawn_blocking(move || ShardSet::open(&dir)).await;
+    let set = match loaded {
+        Ok(Ok(set)) => set,
+        Ok(Err(e)) => {
+            error!(error = %e, "reload failed: the set cannot be loaded; keeping the current one");
+            ctx.reloads.lock().expect("not poisoned").last_reload_error = Some(e.to_string());
+            return;
+        }
+        Err(e) => {
+            error!(error = %e, "reload failed");
+            return;
+        }
+    };
+    // The effects are sent once the queues of new daemons exist.
+    let (effects, restarted, gone) = ctx.step(|core| (Vec::new(), core.reload(set)));
+    let endpoints = ctx.core.lock().expect("not poisoned").endpoints();
+    for key in gone.iter().chain(&restarted) {
+        if let Some(handles) = tasks.remove(key) {
+            for h in handles {
+                h.abort();
+            }
+        }
+        ctx.queues.lock().expect("not poisoned").remove(key);
+    }
+    for e in endpoints.into_iter().filter(|e| restarted.contains(&e.key)) {
+        let key = e.key.clone();
+        let (tx, handles) = spawn_daemon(ctx, client, e);
+        ctx.queues
+            .lock()
+            .expect("not poisoned")
+            .insert(key.clone(), tx);
+        tasks.insert(key, handles);
+    }
+    ctx.send(effects);
+    {
+        let mut r = ctx.reloads.lock().expect("not poisoned");
+        r.reloads += 1;
+        r.last_reload_error = None;
+    }
+    let (shards, daemons) = ctx.core.lock().expect("not poisoned").size();
+    info!(
+        shards,
+        daemons,
+        restarted = restarted.len(),
+        removed = gone.len(),
+        "shard set reloaded"
+    );
+}
+
+/// SIGHUP, the daemons' usual reload signal (never on other platforms).
+fn hangups() -> mpsc::UnboundedReceiver<()> {
+    let (tx, rx) = mpsc::unbounded_channel();
+    #[cfg(unix)]
+    if let Ok(mut hup) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) {
+        tokio::spawn(async move {
+            while hup.recv().await.is_some() {
+                if tx.send(()).is_err() {
+                    break;
+                }
+            }
+        });
+    }
+    #[cfg(not(unix))]
+    drop(tx);
+    rx
+}
+
+/// `/v1/status`: the core's view, and the reloads.
+#[derive(Serialize)]
+struct FullStatus {
+    #[serde(flatten)]
+    core: Status,
+    #[serde(flatten)]
+    reloads: ReloadStatus,
+}
+
+async fn status(State(ctx): State<Arc<Ctx>>) -> Json<FullStatus> {
+    let core = ctx.core.lock().expect("not poisoned").status();
+    let reloads = ctx.reloads.lock().expect("not poisoned").clone();
+    Json(FullStatus { core, reloads })
 }
 
 async fn commands(State(ctx): State<Arc<Ctx>>, body: String) -> Json<Vec<LineResult>> {
-    let mut results = Vec::new();
-    ctx.step(|core| {
-        let (r, effects) = core.submit(&body);
-        results = r;
-        effects
+    let results = ctx.step(|core| {
+        let (results, effects) = core.submit(&body);
+        (effects, results)
     });
+    if results.iter().any(|r| r.reload) {
+        let _ = ctx.control.send(Control::Reload);
+    }
     Json(results)
 }
 
