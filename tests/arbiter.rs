@@ -295,15 +295,28 @@ impl Cluster {
             .unwrap()
     }
 
+    /// Polls `/v1/status` until `cond` holds; fails the test after 10 s.
+    async fn status_until(
+        &self,
+        what: &str,
+        cond: impl Fn(&serde_json::Value) -> bool,
+    ) -> serde_json::Value {
+        let start = Instant::now();
+        loop {
+            let s = self.status().await;
+            if cond(&s) {
+                return s;
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(10),
+                "timed out waiting until {what}: {s}"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
     async fn daemon(&self, key: &str) -> serde_json::Value {
-        let s = self.status().await;
-        s["daemons"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|d| d["daemon"] == key)
-            .cloned()
-            .unwrap_or_else(|| panic!("no daemon {key} in {s}"))
+        daemon_in(&self.status().await, key)
     }
 
     async fn stop(mut self) {
@@ -326,6 +339,17 @@ impl Cluster {
             }
         }
     }
+}
+
+/// One daemon of a `/v1/status` answer.
+fn daemon_in(status: &serde_json::Value, key: &str) -> serde_json::Value {
+    status["daemons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["daemon"] == key)
+        .cloned()
+        .unwrap_or_else(|| panic!("no daemon {key} in {status}"))
 }
 
 /// Polls `cond` every 20 ms; fails the test after `secs` seconds.
@@ -479,21 +503,14 @@ async fn one_failed_ping_is_not_death() {
     let c = cluster(&[], false).await;
     c.started().await;
     c.fake("s2").set_up(false);
-    let c2 = &c;
-    let start = Instant::now();
-    loop {
-        let d = c2.daemon("scheduler/s2").await;
-        if d["failed_pings"] == 1 {
-            assert_eq!(d["alive"], true, "dead after one failed ping: {d}");
-            assert_eq!(d["holds"], "scheduler/s2");
-            break;
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(5),
-            "no failed ping seen"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    let s = c
+        .status_until("s2 failed one ping", |s| {
+            daemon_in(s, "scheduler/s2")["failed_pings"] == 1
+        })
+        .await;
+    let d = daemon_in(&s, "scheduler/s2");
+    assert_eq!(d["alive"], true, "dead after one failed ping: {d}");
+    assert_eq!(d["holds"], "scheduler/s2");
     // It answers again before the second attempt: nothing moves.
     c.fake("s2").set_up(true);
     tokio::time::sleep(Duration::from_millis(2500)).await;
@@ -543,28 +560,17 @@ async fn failback_returns_the_shard_after_the_spare_dropped_it() {
 async fn a_dead_spare_leaves_the_hosts_uncovered_and_reported() {
     let c = cluster(&["sp"], false).await;
     c.started().await;
-    let start = Instant::now();
-    while c.daemon("scheduler/sp").await["alive"] != false {
-        assert!(
-            start.elapsed() < Duration::from_secs(10),
-            "sp never declared dead"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    c.status_until("sp is dead", |s| {
+        daemon_in(s, "scheduler/sp")["alive"] == false
+    })
+    .await;
     let hosts = c.hosts_of("s1");
     c.fake("s1").set_up(false);
-    let start = Instant::now();
-    let status = loop {
-        let s = c.status().await;
-        if s["uncovered"].get("scheduler/s1").is_some() {
-            break s;
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(10),
-            "s1 never uncovered: {s}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+    let status = c
+        .status_until("s1 is uncovered", |s| {
+            s["uncovered"].get("scheduler/s1").is_some()
+        })
+        .await;
     assert_eq!(
         status["uncovered"]["scheduler/s1"],
         serde_json::json!(hosts)
@@ -596,18 +602,11 @@ async fn two_dead_schedulers_one_spare() {
     })
     .await;
     c.fake("s2").set_up(false);
-    let start = Instant::now();
-    let status = loop {
-        let s = c.status().await;
-        if s["uncovered"].get("scheduler/s2").is_some() {
-            break s;
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(10),
-            "s2 never uncovered: {s}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+    let status = c
+        .status_until("s2 is uncovered", |s| {
+            s["uncovered"].get("scheduler/s2").is_some()
+        })
+        .await;
     assert_eq!(
         status["uncovered"],
         serde_json::json!({ "scheduler/s2": c.hosts_of("s2") })
@@ -680,14 +679,10 @@ async fn reload_config_takes_a_rebuilt_set() {
     // A set that cannot be loaded changes nothing.
     std::fs::write(out.join("manifest.ron"), "(broken").unwrap();
     c.post("RELOAD_CONFIG").await;
-    let start = Instant::now();
-    while c.status().await["last_reload_error"].is_null() {
-        assert!(
-            start.elapsed() < Duration::from_secs(10),
-            "no reload error reported"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    c.status_until("the reload error is reported", |s| {
+        !s["last_reload_error"].is_null()
+    })
+    .await;
     assert_eq!(c.status().await["reloads"], 1);
     assert_eq!(c.fake("s3").held().as_deref(), Some("s3"));
     c.stop().await;

@@ -196,39 +196,26 @@ pub struct ShardStatus {
 impl Core {
     /// Every daemon of the set is assumed alive until its pings say otherwise.
     pub fn new(set: ShardSet, failback: bool) -> Core {
+        let daemon = |kind: &str, name: &str, spare, address: &str, port, liveness| Daemon {
+            kind: kind.to_string(),
+            name: name.to_string(),
+            spare,
+            address: address.to_string(),
+            port,
+            liveness,
+            alive: true,
+            failures: 0,
+            holds: None,
+        };
         let mut daemons = BTreeMap::new();
         for (name, s) in &set.manifest.schedulers {
-            daemons.insert(
-                format!("scheduler/{name}"),
-                Daemon {
-                    kind: "scheduler".into(),
-                    name: name.clone(),
-                    spare: s.spare,
-                    address: s.address.clone(),
-                    port: s.port,
-                    liveness: s.liveness,
-                    alive: true,
-                    failures: 0,
-                    holds: None,
-                },
-            );
+            let d = daemon("scheduler", name, s.spare, &s.address, s.port, s.liveness);
+            daemons.insert(format!("scheduler/{name}"), d);
         }
         for (key, s) in &set.manifest.satellites {
             let name = key.split_once('/').map_or(key.as_str(), |(_, n)| n);
-            daemons.insert(
-                key.clone(),
-                Daemon {
-                    kind: s.kind.clone(),
-                    name: name.to_string(),
-                    spare: s.spare,
-                    address: s.address.clone(),
-                    port: s.port,
-                    liveness: s.liveness,
-                    alive: true,
-                    failures: 0,
-                    holds: None,
-                },
-            );
+            let d = daemon(&s.kind, name, s.spare, &s.address, s.port, s.liveness);
+            daemons.insert(key.clone(), d);
         }
         let mut units = BTreeMap::new();
         for (key, d) in &daemons {
