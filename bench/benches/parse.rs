@@ -6,7 +6,7 @@
 //! marker file matches the generator version. Throughput is in bytes of configuration text.
 //! Dropping the results is not timed (`iter_with_large_drop`).
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, criterion_main, Criterion, SamplingMode, Throughput};

@@ -1648,7 +1648,7 @@ impl<'a> Expander<'a> {
                     g.users.push(who());
                 }
             };
-        let mut kinds: HashMap<K, Vec<(&'static str, (K, &'static str, Code))>> = HashMap::new();
+        let mut kinds: HashMap<K, Vec<(&'static str, Target)>> = HashMap::new();
         for o in self.res.objects.iter().filter(|o| o.register) {
             if o.kind == K::Service {
                 continue; // checked per service definition below
@@ -2166,11 +2166,14 @@ impl<'a> Expander<'a> {
     }
 }
 
+/// What a reference names: the kind of object, its word in messages, the code when unknown.
+type Target = (ObjectKind, &'static str, Code);
+
 /// One distinct value to check, with how many objects have it.
 struct Check {
     attr: &'static str,
     value: Arc<RAttr>,
-    target: (ObjectKind, &'static str, Code),
+    target: Target,
     count: usize,
     /// The first few objects, for the message.
     users: Vec<String>,

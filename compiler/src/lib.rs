@@ -67,12 +67,12 @@ pub fn check(path: &Path) -> Result<Checked, LoadError> {
     check_timed(path, &Options::default()).map(|(c, _)| c)
 }
 
+/// The wall-clock time of each stage, in order.
+pub type Timings = Vec<(&'static str, Duration)>;
+
 /// [`check`], with options and the wall-clock time of each stage (for `--timings` and
 /// benchmarks).
-pub fn check_timed(
-    path: &Path,
-    options: &Options,
-) -> Result<(Checked, Vec<(&'static str, Duration)>), LoadError> {
+pub fn check_timed(path: &Path, options: &Options) -> Result<(Checked, Timings), LoadError> {
     let mut timings = Vec::new();
     let mut clock = Instant::now();
     let mut lap = |name: &'static str, timings: &mut Vec<(&'static str, Duration)>| {

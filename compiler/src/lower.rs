@@ -610,7 +610,8 @@ fn check_object(obj: &Object, text: &str, illegal: &str, diags: &mut Vec<Diagnos
     }
     if !obj.register {
         let named = obj.template_name().is_some_and(|n| !n.is_empty());
-        if !named && !(obj.kind == ObjectKind::Service && obj.get("host_name").is_some()) {
+        let service_on_hosts = obj.kind == ObjectKind::Service && obj.get("host_name").is_some();
+        if !(named || service_on_hosts) {
             diags.push(
                 Diagnostic::new(
                     codes::TEMPLATE_WITHOUT_NAME,

@@ -807,7 +807,7 @@ impl<'a> Placer<'a> {
             let served = self.plan.daemons.iter().any(|d| {
                 d.kind == kind
                     && !d.spare
-                    && d.tags.iter().any(|t| *t == tag)
+                    && d.tags.contains(&tag)
                     && (d.realm == realm
                         || (d.manage_sub_realms && self.plan.is_ancestor(d.realm, realm)))
             });
