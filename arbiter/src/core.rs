@@ -376,7 +376,10 @@ impl Core {
         };
         match p {
             Pending::Push { unit } => {
-                let u = self.units.get_mut(&unit).expect("units are never removed");
+                let u = self
+                    .units
+                    .get_mut(&unit)
+                    .expect("pending requests name existing units (a reload drops the others)");
                 if u.load != Load::Pushing(op) {
                     return out; // superseded by a later push
                 }
@@ -394,7 +397,10 @@ impl Core {
             }
             Pending::Drop { daemon, release } => {
                 let Some(unit) = release else { return out };
-                let u = self.units.get_mut(&unit).expect("units are never removed");
+                let u = self
+                    .units
+                    .get_mut(&unit)
+                    .expect("pending requests name existing units (a reload drops the others)");
                 if u.load != Load::Releasing(op) {
                     return out;
                 }
@@ -421,7 +427,10 @@ impl Core {
                 daemon,
                 count,
             } => {
-                let u = self.units.get_mut(&unit).expect("units are never removed");
+                let u = self
+                    .units
+                    .get_mut(&unit)
+                    .expect("pending requests name existing units (a reload drops the others)");
                 u.in_flight = None;
                 if ok {
                     u.queue.drain(..count.min(u.queue.len()));
@@ -692,7 +701,10 @@ impl Core {
         if let Some(d) = self.daemons.get_mut(&daemon) {
             d.holds = Some(unit.to_string());
         }
-        let u = self.units.get_mut(unit).expect("units are never removed");
+        let u = self
+            .units
+            .get_mut(unit)
+            .expect("pending requests name existing units (a reload drops the others)");
         u.holder = Some(daemon.clone());
         u.blocked = false;
         self.changes.push(Change::Assigned {
