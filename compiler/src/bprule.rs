@@ -218,6 +218,20 @@ mod tests {
         assert!(!has_macro("r:^a$|^b$"));
     }
 
+    proptest::proptest! {
+        /// Any text, operators and multi-byte characters included, parses or is refused;
+        /// operands are always pieces of the rule.
+        #[test]
+        fn never_panics(rule in "[a-z0-9,:&|!() $%é-]{0,40}") {
+            if let Ok(ops) = parse(&rule) {
+                for o in ops {
+                    proptest::prop_assert!(rule.contains(o.text));
+                }
+            }
+            let _ = has_macro(&rule);
+        }
+    }
+
     #[test]
     fn syntax_errors() {
         for bad in [
