@@ -7,7 +7,7 @@
 //! A reference that is wrong in a template is reported once, at the template, with the number
 //! of objects it affects (alignak#781), because every resolved value knows where it was set.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -167,6 +167,7 @@ pub fn expand(ir: &Ir, res: &Resolved, sources: &SourceMap, diags: &mut Vec<Diag
         unknown: BTreeMap::new(),
         diags: Vec::new(),
         templates: HashMap::new(),
+        regexes: HashMap::new(),
     };
     x.named();
     x.hosts();
@@ -219,6 +220,8 @@ struct Expander<'a> {
     diags: Vec<Diagnostic>,
     /// Templates by (kind, name), filled only when business rules need them.
     templates: HashMap<(ObjectKind, String), usize>,
+    /// Business rules' regexes, compiled once each.
+    regexes: HashMap<String, Result<Arc<regex::Regex>, String>>,
 }
 
 impl From<ObjectKind> for Candidates {
@@ -1837,6 +1840,8 @@ impl<'a> Expander<'a> {
         if rules.is_empty() {
             return;
         }
+        let mut found: HashMap<String, Arc<Vec<HostId>>> = HashMap::new();
+        let mut seen: HashSet<(HostId, String, Span)> = HashSet::new();
         for (i, o) in self.ir.objects.iter().enumerate() {
             if let Some(n) = o.template_name() {
                 self.templates.entry((o.kind, n.to_string())).or_insert(i);
@@ -1874,18 +1879,37 @@ impl<'a> Expander<'a> {
                     key_span: src.key_span,
                     value_span: within(self.sources, src.value_span, op.text),
                 };
-                let selected = self.operand(owner, &op, &at, &who, &mut reported);
-                let hosts: Vec<HostId> = match selected {
-                    Some(Selected::Hosts(h)) => h,
-                    Some(Selected::Services(s)) => s
-                        .iter()
-                        .map(|&s| self.model.services[s as usize].host)
-                        .collect(),
-                    None => continue,
+                // A rule inherited by many objects names the same operands: what an operand
+                // with a host part selects is the same for all of them (found once; a mistake
+                // is looked up again so that each place reports it).
+                // The same operand at the same place for the same host: done already.
+                if !seen.insert((owner, op.text.to_string(), at.value_span)) {
+                    continue;
+                }
+                let memo = !op.host.is_empty();
+                let hosts: Arc<Vec<HostId>> = match found.get(op.text).filter(|_| memo) {
+                    Some(h) => h.clone(),
+                    None => {
+                        let selected = self.operand(owner, &op, &at, &who, &mut reported);
+                        let mut hosts: Vec<HostId> = match selected {
+                            Some(Selected::Hosts(h)) => h,
+                            Some(Selected::Services(s)) => s
+                                .iter()
+                                .map(|&s| self.model.services[s as usize].host)
+                                .collect(),
+                            None => continue,
+                        };
+                        hosts.dedup();
+                        let hosts = Arc::new(hosts);
+                        if memo {
+                            found.insert(op.text.to_string(), hosts.clone());
+                        }
+                        hosts
+                    }
                 };
                 ties.entry(owner)
                     .or_default()
-                    .extend(hosts.into_iter().filter(|&h| h != owner));
+                    .extend(hosts.iter().copied().filter(|&h| h != owner));
             }
         }
         self.model.business_rules = ties
@@ -2008,12 +2032,20 @@ impl<'a> Expander<'a> {
             }
         };
         let regex = |x: &mut Self, reported: &mut BTreeSet<(Span, String)>, re: &str| {
-            match regex::Regex::new(re) {
+            let compiled = x
+                .regexes
+                .entry(re.to_string())
+                .or_insert_with(|| {
+                    regex::Regex::new(re).map(Arc::new).map_err(|e| {
+                        let e = e.to_string();
+                        e.lines().last().unwrap_or("").trim().to_string()
+                    })
+                })
+                .clone();
+            match compiled {
                 Ok(r) => Some(r),
                 Err(e) => {
-                    let first = e.to_string();
-                    let first = first.lines().last().unwrap_or("").trim().to_string();
-                    empty(x, reported, format!("is not a valid regex ({first})"));
+                    empty(x, reported, format!("is not a valid regex ({e})"));
                     None
                 }
             }
