@@ -367,8 +367,8 @@ fn read_previous(
     path: &std::path::Path,
 ) -> Result<std::collections::BTreeMap<String, String>, ExitCode> {
     if path.is_dir() {
-        return match monitorc_runtime::shard::ShardSet::open(path) {
-            Ok(set) => Ok(set.manifest.hosts),
+        return match monitorc_runtime::shard::read_host_index(path) {
+            Ok(hosts) => Ok(hosts),
             Err(e) => {
                 eprintln!(
                     "monitorc: error: {} is not a usable shard set: {e}",

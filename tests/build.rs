@@ -142,7 +142,7 @@ fn sets_load_back_and_tampering_is_caught() {
     );
     let manifest = out.join("manifest.ron");
     let m = std::fs::read_to_string(&manifest).unwrap().replacen(
-        "format_version: 1",
+        &format!("format_version: {}", monitorc_runtime::FORMAT_VERSION),
         "format_version: 7",
         1,
     );
@@ -151,6 +151,17 @@ fn sets_load_back_and_tampering_is_caught() {
         .unwrap_err()
         .message
         .contains("format version 7"));
+    // A set of another version still gives its placement to `--previous`: nothing moves.
+    let run = common::monitorc(&[
+        "plan",
+        EXAMPLE,
+        "--previous",
+        &out.display().to_string(),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(common::json(&run)["moves"], serde_json::json!([]));
 }
 
 #[test]
@@ -285,6 +296,11 @@ fn emitted_nagios_configurations_pass_nagios4() {
                 .lines()
                 .filter(|l| l.starts_with("Warning") || l.starts_with("Error"))
                 .collect();
+            if config.ends_with("escalations.cfg") {
+                // Both escalations are Nagios objects of the shard.
+                assert!(text.contains("Checked 1 host escalations"), "{text}");
+                assert!(text.contains("Checked 1 service escalations"), "{text}");
+            }
             if config.ends_with(EXAMPLE) {
                 assert!(findings.is_empty(), "{}: {findings:?}", main.display());
                 assert!(text.contains("Total Errors:   0") && text.contains("Total Warnings: 0"));

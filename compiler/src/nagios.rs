@@ -116,6 +116,25 @@ const CONTACT: &[&str] = &[
 ];
 const COMMAND: &[&str] = &["command_name", "command_line"];
 
+const DEPENDENCY: &[&str] = &[
+    "dependency_period",
+    "execution_failure_criteria",
+    "inherits_parent",
+    "notification_failure_criteria",
+];
+
+const ESCALATION: &[&str] = &[
+    "host_name",
+    "service_description",
+    "contacts",
+    "contact_groups",
+    "first_notification",
+    "last_notification",
+    "notification_interval",
+    "escalation_period",
+    "escalation_options",
+];
+
 fn block(
     out: &mut String,
     kind: &str,
@@ -231,15 +250,52 @@ pub fn render(shard: &SchedulerShard) -> BTreeMap<String, String> {
         let list: Vec<String> = members.iter().map(|(h, s)| format!("{h},{s}")).collect();
         writeln!(o, "define servicegroup {{\n    servicegroup_name\t{name}\n    alias\t{name}\n    members\t{}\n}}\n", list.join(",")).unwrap();
     }
-    for (dep, master) in &shard.host_dependencies {
-        writeln!(o, "define hostdependency {{\n    host_name\t{master}\n    dependent_host_name\t{dep}\n    notification_failure_criteria\td,u\n}}\n").unwrap();
+    // Dependencies with their own criteria; one whose definition sets none (or made by a
+    // service's `service_dependencies`) holds notifications while its master is not OK.
+    for d in &shard.host_dependencies {
+        let mut a = d.attributes.clone();
+        if a.is_empty() {
+            a.insert("notification_failure_criteria".into(), "d,u".into());
+        }
+        let extra = [
+            ("host_name", d.master.clone()),
+            ("dependent_host_name", d.dependent.clone()),
+        ];
+        block(&mut o, "hostdependency", &a, DEPENDENCY, &extra);
     }
-    for ((dh, ds), (mh, ms)) in &shard.service_dependencies {
-        writeln!(
-            o,
-            "define servicedependency {{\n    host_name\t{mh}\n    service_description\t{ms}\n    dependent_host_name\t{dh}\n    dependent_service_description\t{ds}\n    notification_failure_criteria\tw,u,c\n}}\n"
-        )
-        .unwrap();
+    for d in &shard.service_dependencies {
+        let mut a = d.attributes.clone();
+        if a.is_empty() {
+            a.insert("notification_failure_criteria".into(), "w,u,c".into());
+        }
+        let extra = [
+            ("host_name", d.master.0.clone()),
+            ("service_description", d.master.1.clone()),
+            ("dependent_host_name", d.dependent.0.clone()),
+            ("dependent_service_description", d.dependent.1.clone()),
+        ];
+        block(&mut o, "servicedependency", &a, DEPENDENCY, &extra);
+    }
+    // Escalations Nagios can run: a first and last notification, an interval, someone to
+    // notify (Shinken's time-based `first_notification_time` ones have no Nagios form).
+    for a in shard.escalations.values() {
+        let complete = [
+            "first_notification",
+            "last_notification",
+            "notification_interval",
+        ]
+        .iter()
+        .all(|k| a.contains_key(*k))
+            && (a.contains_key("contacts") || a.contains_key("contact_groups"));
+        if !complete {
+            continue;
+        }
+        let kind = if a.contains_key("service_description") {
+            "serviceescalation"
+        } else {
+            "hostescalation"
+        };
+        block(&mut o, kind, a, ESCALATION, &[]);
     }
     let main = "# Standalone Nagios configuration of one monitorc shard; paths are relative to this directory.\n\
 log_file=nagios.log\ncfg_file=objects.cfg\nobject_cache_file=objects.cache\nprecached_object_file=objects.precache\n\

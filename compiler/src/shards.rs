@@ -9,8 +9,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use rayon::prelude::*;
 
 use monitorc_runtime::shard::{
-    digest, satellite_dir, to_ron, Attributes, Liveness, Manifest, SatelliteEntry, SatelliteShard,
-    SchedulerEntry, SchedulerLink, SchedulerShard, ServiceEntry,
+    digest, satellite_dir, to_ron, Attributes, HostDependency, Liveness, Manifest, SatelliteEntry,
+    SatelliteShard, SchedulerEntry, SchedulerLink, SchedulerShard, ServiceDependency, ServiceEntry,
 };
 use monitorc_runtime::FORMAT_VERSION;
 
@@ -20,6 +20,14 @@ use crate::schema::ObjectKind;
 use crate::Checked;
 
 /// Attributes that shape resolution but mean nothing once resolved.
+/// What a dependency definition says of when it applies, kept in the shard.
+const DEPENDENCY_KEYS: &[&str] = &[
+    "dependency_period",
+    "execution_failure_criteria",
+    "inherits_parent",
+    "notification_failure_criteria",
+];
+
 const NOT_EMITTED: &[&str] = &[
     "use",
     "name",
@@ -500,6 +508,25 @@ fn scheduler_shard(c: &Checked, s: usize) -> SchedulerShard {
             shard.commands.insert(c2.clone(), attributes(o));
         }
     }
+    // The periods of this shard's dependencies.
+    let dependents = m
+        .host_dependencies
+        .iter()
+        .map(|d| (d.dependent, d.def))
+        .chain(
+            m.service_dependencies
+                .iter()
+                .map(|d| (m.services[d.dependent as usize].host, d.def)),
+        );
+    for (dependent, def) in dependents {
+        if in_shard.contains(&dependent) {
+            periods.extend(
+                res.objects[def]
+                    .get_str("dependency_period")
+                    .map(str::to_string),
+            );
+        }
+    }
     // Timeperiods and the ones they exclude.
     let mut todo: Vec<String> = periods.into_iter().collect();
     while let Some(t) = todo.pop() {
@@ -538,12 +565,24 @@ fn scheduler_shard(c: &Checked, s: usize) -> SchedulerShard {
             shard.servicegroups.insert(g.clone(), here);
         }
     }
+    // A dependency keeps what its definition says of when it applies.
+    let dependency_attributes = |def: usize, kind: ObjectKind| -> Attributes {
+        let o = &res.objects[def];
+        if o.kind != kind {
+            return Attributes::new();
+        }
+        DEPENDENCY_KEYS
+            .iter()
+            .filter_map(|k| o.get(k).map(|a| (k.to_string(), a.raw.clone())))
+            .collect()
+    };
     for dep in &m.host_dependencies {
         if in_shard.contains(&dep.dependent) {
-            shard.host_dependencies.push((
-                m.host_names[dep.dependent as usize].clone(),
-                m.host_names[dep.master as usize].clone(),
-            ));
+            shard.host_dependencies.push(HostDependency {
+                dependent: m.host_names[dep.dependent as usize].clone(),
+                master: m.host_names[dep.master as usize].clone(),
+                attributes: dependency_attributes(dep.def, ObjectKind::Hostdependency),
+            });
         }
     }
     let label = |x: u32| {
@@ -555,9 +594,11 @@ fn scheduler_shard(c: &Checked, s: usize) -> SchedulerShard {
     };
     for dep in &m.service_dependencies {
         if in_shard.contains(&m.services[dep.dependent as usize].host) {
-            shard
-                .service_dependencies
-                .push((label(dep.dependent), label(dep.master)));
+            shard.service_dependencies.push(ServiceDependency {
+                dependent: label(dep.dependent),
+                master: label(dep.master),
+                attributes: dependency_attributes(dep.def, ObjectKind::Servicedependency),
+            });
         }
     }
     shard.host_dependencies.dedup();

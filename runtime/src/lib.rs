@@ -10,5 +10,9 @@ pub mod failover;
 pub mod plan;
 pub mod shard;
 
-/// Version of the file formats, written in every file and checked on load.
-pub const FORMAT_VERSION: u32 = 1;
+/// Version of the shard set format, written in every file and checked on load. 2: dependencies
+/// carry their criteria, period and `inherits_parent`.
+pub const FORMAT_VERSION: u32 = 2;
+
+/// Version of the plan file format (`plan --format ron`).
+pub const PLAN_VERSION: u32 = 1;

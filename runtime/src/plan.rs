@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::FORMAT_VERSION;
+use crate::PLAN_VERSION;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct PlanFile {
@@ -27,7 +27,7 @@ pub struct PlannedScheduler {
 impl PlanFile {
     pub fn new(schedulers: BTreeMap<String, PlannedScheduler>) -> PlanFile {
         PlanFile {
-            format_version: FORMAT_VERSION,
+            format_version: PLAN_VERSION,
             schedulers,
         }
     }
@@ -46,9 +46,9 @@ impl PlanFile {
 
     pub fn from_ron(text: &str) -> Result<PlanFile, String> {
         let plan: PlanFile = ron::from_str(text).map_err(|e| e.to_string())?;
-        if plan.format_version != FORMAT_VERSION {
+        if plan.format_version != PLAN_VERSION {
             return Err(format!(
-                "plan file format version {} is not supported (this monitorc reads version {FORMAT_VERSION})",
+                "plan file format version {} is not supported (this monitorc reads version {PLAN_VERSION})",
                 plan.format_version
             ));
         }

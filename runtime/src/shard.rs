@@ -92,14 +92,32 @@ pub struct SchedulerShard {
     pub hostgroups: BTreeMap<String, Vec<String>>,
     /// Group → (host, service) members present in this shard.
     pub servicegroups: BTreeMap<String, Vec<(String, String)>>,
-    /// (dependent host, master host).
-    pub host_dependencies: Vec<(String, String)>,
-    /// ((dependent host, service), (master host, service)).
-    pub service_dependencies: Vec<((String, String), (String, String))>,
+    pub host_dependencies: Vec<HostDependency>,
+    pub service_dependencies: Vec<ServiceDependency>,
     /// The satellites that work for this scheduler.
     pub pollers: Vec<String>,
     pub reactionners: Vec<String>,
     pub brokers: Vec<String>,
+}
+
+/// The dependent host waits for the master. `attributes`: the failure criteria,
+/// `inherits_parent` and `dependency_period` its definition sets (none for parents-like links
+/// made by a service's `service_dependencies`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HostDependency {
+    pub dependent: String,
+    pub master: String,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub attributes: Attributes,
+}
+
+/// The dependent (host, service) waits for the master (host, service).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServiceDependency {
+    pub dependent: (String, String),
+    pub master: (String, String),
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub attributes: Attributes,
 }
 
 /// A host or service: the profile it shares with others, and what is its own.
@@ -215,6 +233,20 @@ fn parse<T: DeserializeOwned>(file: &str, text: &str) -> Result<T, LoadError> {
         file: file.to_string(),
         message: e.to_string(),
     })
+}
+
+/// The host → scheduler index of a set's manifest, from any version of the format (it has
+/// not changed), so a set built by an older monitorc still makes placement sticky.
+pub fn read_host_index(dir: &Path) -> Result<BTreeMap<String, String>, LoadError> {
+    #[derive(Deserialize)]
+    struct Hosts {
+        hosts: BTreeMap<String, String>,
+    }
+    let text = std::fs::read_to_string(dir.join("manifest.ron")).map_err(|e| LoadError {
+        file: "manifest.ron".into(),
+        message: e.to_string(),
+    })?;
+    parse::<Hosts>("manifest.ron", &text).map(|h| h.hosts)
 }
 
 impl ShardSet {
