@@ -1879,13 +1879,12 @@ impl<'a> Expander<'a> {
                     key_span: src.key_span,
                     value_span: within(self.sources, src.value_span, op.text),
                 };
-                // A rule inherited by many objects names the same operands: what an operand
-                // with a host part selects is the same for all of them (found once; a mistake
-                // is looked up again so that each place reports it).
                 // The same operand at the same place for the same host: done already.
                 if !seen.insert((owner, op.text.to_string(), at.value_span)) {
                     continue;
                 }
+                // What an operand with a host part selects is the same for every rule that
+                // names it (found once; a mistake is looked up again so each place reports it).
                 let memo = !op.host.is_empty();
                 let hosts: Arc<Vec<HostId>> = match found.get(op.text).filter(|_| memo) {
                     Some(h) => h.clone(),
