@@ -376,6 +376,18 @@ async fn initial_push_and_forwarding_to_the_owner() {
     assert_eq!(c.fake("p1").links(), ["s1", "s2", "sp"]);
     assert_eq!(c.fake("sp").held(), None);
     assert_eq!(c.fake("psp").held(), None);
+    // The spares dropped whatever an earlier run left them before any shard went out.
+    let first_put = ["s1", "s2", "p1", "r1", "b1", "rc1"]
+        .iter()
+        .map(|n| c.fake(n).puts()[0].0)
+        .min()
+        .unwrap();
+    for spare in ["sp", "psp"] {
+        assert!(
+            c.fake(spare).deletes()[0] < first_put,
+            "{spare} dropped late"
+        );
+    }
 
     let h1 = &c.hosts_of("s1")[0];
     let h2 = &c.hosts_of("s2")[0];

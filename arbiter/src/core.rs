@@ -146,6 +146,12 @@ pub struct Core {
     pending: BTreeMap<u64, Pending>,
     next_op: u64,
     changes: Vec<Change>,
+    /// At start, the drops sent to the daemons that own no shard (spares), not answered yet:
+    /// no shard is sent before they have all answered, so no shard ever has two holders,
+    /// even when an earlier run had handed one to a spare.
+    clearing: BTreeSet<u64>,
+    /// The owners have been sent their shards.
+    started: bool,
 }
 
 /// What `POST /v1/commands` answers for one line.
@@ -259,6 +265,8 @@ impl Core {
             pending: BTreeMap::new(),
             next_op: 1,
             changes: Vec::new(),
+            clearing: BTreeSet::new(),
+            started: false,
         }
     }
 
@@ -279,32 +287,46 @@ impl Core {
         std::mem::take(&mut self.changes)
     }
 
-    /// At start: every non-spare scheduler, then every non-spare satellite, gets its own
-    /// shard; spares are told to drop whatever an earlier run left them.
+    /// At start: the daemons that own no shard (spares) are told to drop whatever an earlier
+    /// run left them; once they have all answered (or failed to), every non-spare scheduler,
+    /// then every non-spare satellite, gets its own shard.
     pub fn start(&mut self) -> Vec<Effect> {
-        let (schedulers, satellites): (Vec<String>, Vec<String>) = self
-            .units
-            .keys()
-            .cloned()
-            .partition(|k| k.starts_with("scheduler/"));
         let mut out = Vec::new();
-        for key in schedulers.into_iter().chain(satellites) {
-            self.assign(&key, key.clone(), &mut out);
-        }
         let spares: Vec<String> = self
             .daemons
-            .iter()
-            .filter(|(_, d)| d.holds.is_none())
-            .map(|(k, _)| k.clone())
+            .keys()
+            .filter(|k| !self.units.contains_key(*k))
+            .cloned()
             .collect();
         for daemon in spares {
             let p = Pending::Drop {
                 daemon: daemon.clone(),
                 release: None,
             };
-            self.request(&daemon, Action::Drop, p, &mut out);
+            let op = self.request(&daemon, Action::Drop, p, &mut out);
+            self.clearing.insert(op);
+        }
+        if self.clearing.is_empty() {
+            self.begin(&mut out);
         }
         out
+    }
+
+    /// The owners get their shards: schedulers first, so satellites get their links once.
+    fn begin(&mut self, out: &mut Vec<Effect>) {
+        self.started = true;
+        let (schedulers, satellites): (Vec<String>, Vec<String>) = self
+            .units
+            .keys()
+            .cloned()
+            .partition(|k| k.starts_with("scheduler/"));
+        for key in schedulers.into_iter().chain(satellites) {
+            let d = &self.daemons[&key];
+            if d.alive && d.holds.is_none() && self.units[&key].holder.is_none() {
+                self.assign(&key, key.clone(), out);
+            }
+        }
+        self.cover(out);
     }
 
     /// A ping answered (`ok`) or failed (refused, timed out, not 200).
@@ -371,6 +393,13 @@ impl Core {
     /// A request of [`Effect`] `op` succeeded (`ok`: the daemon answered 2xx) or failed.
     pub fn on_done(&mut self, op: u64, ok: bool) -> Vec<Effect> {
         let mut out = Vec::new();
+        if self.clearing.remove(&op) {
+            self.pending.remove(&op);
+            if self.clearing.is_empty() && !self.started {
+                self.begin(&mut out);
+            }
+            return out;
+        }
         let Some(p) = self.pending.remove(&op) else {
             return out;
         };
@@ -511,6 +540,8 @@ impl Core {
     /// address, port or liveness), and those that are gone.
     pub fn reload(&mut self, set: ShardSet) -> (Vec<Effect>, Vec<String>, Vec<String>) {
         let mut next = Core::new(set, self.failback);
+        next.started = self.started;
+        next.clearing = std::mem::take(&mut self.clearing);
         // Requests in flight keep their numbers; those for shards that are gone are forgotten.
         next.next_op = self.next_op;
         next.pending = std::mem::take(&mut self.pending)
@@ -615,6 +646,19 @@ impl Core {
             if u.holder.as_ref().is_some_and(|h| lost.contains(h)) {
                 u.load = Load::Needed;
             }
+        }
+        // Start-time drops to daemons that are gone or moved will not answer.
+        let clearing: Vec<u64> = next.clearing.iter().copied().collect();
+        for op in clearing {
+            if let Some(Pending::Drop { daemon, .. }) = next.pending.get(&op) {
+                if lost.contains(daemon) {
+                    next.clearing.remove(&op);
+                    next.pending.remove(&op);
+                }
+            }
+        }
+        if !next.started && next.clearing.is_empty() {
+            next.begin(&mut out);
         }
         let needed: Vec<String> = next
             .units
@@ -741,6 +785,9 @@ impl Core {
 
     /// Units without a holder go to their owner or first spare that is alive and free.
     fn cover(&mut self, out: &mut Vec<Effect>) {
+        if !self.started {
+            return;
+        }
         let orphans: Vec<String> = self
             .units
             .iter()
@@ -928,17 +975,23 @@ mod tests {
     }
 
     #[test]
-    fn start_pushes_every_owner_its_shard_and_tells_spares_to_drop() {
+    fn start_tells_spares_to_drop_then_pushes_every_owner_its_shard() {
         let mut core = example();
-        let effects = core.start();
+        let clearing = core.start();
+        // First only the spare, told to drop what an earlier run may have left it.
+        assert_eq!(clearing.len(), 1, "{clearing:?}");
+        assert_eq!(
+            (clearing[0].daemon.as_str(), &clearing[0].action),
+            (SPARE, &Action::Drop)
+        );
+        // Answered (here: unreachable, which is as good): the owners get their shards.
+        let effects = core.on_done(clearing[0].op, false);
         assert_eq!(pushes_to(&effects, P1), [P1]);
         assert_eq!(
             pushes_to(&effects, "poller/poller-paris"),
             ["poller/poller-paris"]
         );
-        assert!(effects
-            .iter()
-            .any(|e| e.daemon == SPARE && e.action == Action::Drop));
+        assert!(!effects.iter().any(|e| e.daemon == SPARE));
         // Schedulers first, so satellites are sent their links once.
         assert_eq!(
             effects
@@ -1012,7 +1065,8 @@ mod tests {
     #[test]
     fn a_stale_result_does_not_change_the_new_holder() {
         let mut core = example();
-        let e = core.start();
+        let clearing = core.start();
+        let e = core.on_done(clearing[0].op, true);
         let first_push = e
             .iter()
             .find(|e| e.daemon == P1 && matches!(e.action, Action::Push { .. }))
