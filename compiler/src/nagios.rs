@@ -116,13 +116,6 @@ const CONTACT: &[&str] = &[
 ];
 const COMMAND: &[&str] = &["command_name", "command_line"];
 
-const DEPENDENCY: &[&str] = &[
-    "dependency_period",
-    "execution_failure_criteria",
-    "inherits_parent",
-    "notification_failure_criteria",
-];
-
 const ESCALATION: &[&str] = &[
     "host_name",
     "service_description",
@@ -261,7 +254,13 @@ pub fn render(shard: &SchedulerShard) -> BTreeMap<String, String> {
             ("host_name", d.master.clone()),
             ("dependent_host_name", d.dependent.clone()),
         ];
-        block(&mut o, "hostdependency", &a, DEPENDENCY, &extra);
+        block(
+            &mut o,
+            "hostdependency",
+            &a,
+            crate::shards::DEPENDENCY_KEYS,
+            &extra,
+        );
     }
     for d in &shard.service_dependencies {
         let mut a = d.attributes.clone();
@@ -274,7 +273,13 @@ pub fn render(shard: &SchedulerShard) -> BTreeMap<String, String> {
             ("dependent_host_name", d.dependent.0.clone()),
             ("dependent_service_description", d.dependent.1.clone()),
         ];
-        block(&mut o, "servicedependency", &a, DEPENDENCY, &extra);
+        block(
+            &mut o,
+            "servicedependency",
+            &a,
+            crate::shards::DEPENDENCY_KEYS,
+            &extra,
+        );
     }
     // Escalations Nagios can run: a first and last notification, an interval, someone to
     // notify (Shinken's time-based `first_notification_time` ones have no Nagios form).

@@ -21,7 +21,7 @@ use crate::Checked;
 
 /// Attributes that shape resolution but mean nothing once resolved.
 /// What a dependency definition says of when it applies, kept in the shard.
-const DEPENDENCY_KEYS: &[&str] = &[
+pub(crate) const DEPENDENCY_KEYS: &[&str] = &[
     "dependency_period",
     "execution_failure_criteria",
     "inherits_parent",
