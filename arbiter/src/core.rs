@@ -482,7 +482,8 @@ impl Core {
             if line.trim().is_empty() {
                 continue;
             }
-            let routed = commands::parse(line).and_then(|c| commands::route(&self.set, &c));
+            let routed = commands::parse(line)
+                .and_then(|c| Ok((c.spec.name, commands::route(&self.set, &c)?)));
             let mut r = LineResult {
                 line: line.to_string(),
                 targets: Vec::new(),
@@ -492,14 +493,9 @@ impl Core {
             };
             match routed {
                 Err(e) => r.error = Some(e.to_string()),
-                Ok(Target::Arbiter) => {
+                Ok((name, Target::Arbiter)) => {
                     r.targets.push("arbiter".into());
-                    let name = line
-                        .trim_start()
-                        .trim_start_matches(|c: char| c == '[' || c.is_ascii_digit())
-                        .trim_start_matches(']')
-                        .trim_start();
-                    if name.starts_with("RELOAD_CONFIG") || name.starts_with("RESTART_PROGRAM") {
+                    if matches!(name, "RELOAD_CONFIG" | "RESTART_PROGRAM") {
                         r.reload = true;
                     } else {
                         r.error = Some(
@@ -509,7 +505,7 @@ impl Core {
                         );
                     }
                 }
-                Ok(Target::Schedulers(names)) => {
+                Ok((_, Target::Schedulers(names))) => {
                     for name in names {
                         let key = format!("scheduler/{name}");
                         let Some(u) = self.units.get_mut(&key) else {
@@ -758,14 +754,19 @@ impl Core {
         self.push(unit, out);
     }
 
+    /// Sends a unit to its holder; a satellite's shard is rebuilt first (its links follow
+    /// the holders of the schedulers' shards).
     fn push(&mut self, unit: &str, out: &mut Vec<Effect>) {
-        let body = if unit.starts_with("scheduler/") {
-            self.units[unit].body.clone()
-        } else {
-            let body: Arc<str> = self.satellite_body(unit).into();
-            self.units.get_mut(unit).expect("exists").body = body.clone();
-            body
-        };
+        if !unit.starts_with("scheduler/") {
+            let body = self.satellite_body(unit);
+            self.units.get_mut(unit).expect("exists").body = body.into();
+        }
+        self.send_shard(unit, out);
+    }
+
+    /// Sends a unit's body as it is to its holder.
+    fn send_shard(&mut self, unit: &str, out: &mut Vec<Effect>) {
+        let body = self.units[unit].body.clone();
         let Some(holder) = self.units[unit].holder.clone() else {
             return;
         };
@@ -928,8 +929,10 @@ impl Core {
             if u.holder.is_none() || u.load == Load::Needed {
                 continue;
             }
-            if *self.satellite_body(&unit) != *u.body {
-                self.push(&unit, out);
+            let body = self.satellite_body(&unit);
+            if *body != *u.body {
+                self.units.get_mut(&unit).expect("listed").body = body.into();
+                self.send_shard(&unit, out);
             }
         }
     }

@@ -46,7 +46,7 @@ pub struct Options {
     /// Give a shard back to its owner when the owner answers again (the spare drops it first).
     pub failback: bool,
     /// Where the set was read from: RELOAD_CONFIG, RESTART_PROGRAM and SIGHUP read it again.
-    /// Without it, those commands are refused.
+    /// Without it, a reload fails (logged, and shown in `/v1/status`).
     pub dir: Option<PathBuf>,
 }
 
@@ -305,7 +305,9 @@ async fn reload(
     tasks: &mut BTreeMap<String, [AbortHandle; 2]>,
 ) {
     let Some(dir) = options.dir.clone() else {
-        warn!("reload asked, but the arbiter does not know where its set came from");
+        let why = "the arbiter does not know where its set came from";
+        error!("reload failed: {why}");
+        ctx.reloads.lock().expect("not poisoned").last_reload_error = Some(why.into());
         return;
     };
     let loaded = tokio::task::spawn_blocking(move || ShardSet::open(&dir)).await;

@@ -1016,20 +1016,20 @@ impl<'a> Expander<'a> {
             // One entry per `service_overrides` line: the service before the first comma,
             // then the attribute and its value (which may hold commas: `c,r`).
             for entry in &items {
+                let at = within(self.sources, src.value_span, entry);
                 let Some((pattern, setting)) = entry.split_once(',') else {
                     self.diags.push(
                         Diagnostic::new(
                             codes::INVALID_OVERRIDE,
                             format!("`service_overrides` entry `{entry}` has no attribute"),
                         )
-                        .at(within(self.sources, src.value_span, entry))
+                        .at(at)
                         .label("expected `description,attribute value`")
                         .help("write `service_overrides SERVICE,attribute value`"),
                     );
                     continue;
                 };
                 let pattern = pattern.trim();
-                let at = within(self.sources, src.value_span, entry);
                 let Some((attr, value)) = setting.trim().split_once(char::is_whitespace) else {
                     self.diags.push(
                         Diagnostic::new(
@@ -1511,6 +1511,19 @@ impl<'a> Expander<'a> {
         src: Option<&Source>,
         user: &ResolvedObject,
     ) -> Option<ServiceId> {
+        let who = self.display(user);
+        self.lookup_service_for(host, desc, attr, src, &who)
+    }
+
+    /// [`Self::lookup_service`] for a user named by `who`.
+    fn lookup_service_for(
+        &mut self,
+        host: HostId,
+        desc: &str,
+        attr: &str,
+        src: Option<&Source>,
+        who: &str,
+    ) -> Option<ServiceId> {
         let found = self.model.service_by_key(host, desc);
         if found.is_none() {
             if let Some(src) = src {
@@ -1521,7 +1534,7 @@ impl<'a> Expander<'a> {
                     .iter()
                     .map(|s| s.description.to_string())
                     .collect();
-                let who = format!("{} (host {host_name})", self.display(user));
+                let who = format!("{who} (host {host_name})");
                 self.unknown(
                     codes::UNKNOWN_SERVICE,
                     "service",
@@ -1784,6 +1797,11 @@ impl<'a> Expander<'a> {
     }
 }
 
+/// Whether a check command is a business rule.
+fn is_business_rule(command: &str) -> bool {
+    command.trim_start().starts_with("bp_rule!")
+}
+
 /// A business rule's operand, evaluated.
 enum Selected {
     Hosts(Vec<HostId>),
@@ -1802,7 +1820,7 @@ impl<'a> Expander<'a> {
         for h in 0..self.model.hosts.len() {
             let host = self.model.host(self.res, h as HostId);
             if let Some(a) = host.get_shared("check_command") {
-                if a.raw.trim_start().starts_with("bp_rule") {
+                if is_business_rule(&a.raw) {
                     rules.push((
                         h as HostId,
                         a.clone(),
@@ -1814,12 +1832,12 @@ impl<'a> Expander<'a> {
         let mut is_bp: Vec<Option<bool>> = vec![None; self.res.objects.len()];
         for s in &self.model.services {
             let own = s.overrides.get("check_command");
-            let bp = own.is_some_and(|a| a.raw.trim_start().starts_with("bp_rule"))
+            let bp = own.is_some_and(|a| is_business_rule(&a.raw))
                 || (own.is_none()
                     && *is_bp[s.def].get_or_insert_with(|| {
                         self.res.objects[s.def]
                             .get_str("check_command")
-                            .is_some_and(|c| c.trim_start().starts_with("bp_rule"))
+                            .is_some_and(|c| is_business_rule(c))
                     }));
             if !bp {
                 continue;
@@ -1930,12 +1948,13 @@ impl<'a> Expander<'a> {
                 users.push((a.clone(), format!("host {}", self.model.host_names[h])));
             }
         }
-        let mut defs = BTreeSet::new();
+        // Per service definition, not per service.
+        let mut done = vec![false; self.res.objects.len()];
         for s in &self.model.services {
-            defs.insert(s.def);
-        }
-        for d in defs {
-            let o = &self.res.objects[d];
+            if std::mem::replace(&mut done[s.def], true) {
+                continue;
+            }
+            let o = &self.res.objects[s.def];
             if let Some(a) = o.get_shared("trigger_name") {
                 users.push((a.clone(), self.display(o)));
             }
@@ -2117,61 +2136,39 @@ impl<'a> Expander<'a> {
             return Some(Selected::Hosts(hosts));
         };
         if !expression(host_part) && !expression(service_part) {
-            let h = hosts[0];
-            return match self.model.service_by_key(h, service_part) {
-                Some(s) => Some(Selected::Services(vec![s])),
-                None => {
-                    let range = self.model.services_of(h);
-                    let cands: Vec<String> = self.model.services
-                        [range.start as usize..range.end as usize]
-                        .iter()
-                        .map(|s| s.description.to_string())
-                        .collect();
-                    let who = format!("{who} (host {})", self.model.host_names[h as usize]);
-                    self.unknown(
-                        codes::UNKNOWN_SERVICE,
-                        "service",
-                        "check_command",
-                        at,
-                        service_part,
-                        who,
-                        cands,
-                    );
-                    None
-                }
-            };
+            return self
+                .lookup_service_for(hosts[0], service_part, "check_command", Some(at), who)
+                .map(|s| Selected::Services(vec![s]));
         }
         // The services of those hosts that the service part selects.
-        let in_group: Option<&BTreeSet<ServiceId>> = match service_part.strip_prefix("g:") {
-            Some(g) => match self.model.servicegroups.get(g) {
-                Some(m) => Some(m),
-                None => {
-                    self.unknown(
-                        codes::UNKNOWN_SERVICEGROUP,
-                        "servicegroup",
-                        "check_command",
-                        at,
-                        g,
-                        who.to_string(),
-                        ObjectKind::Servicegroup,
-                    );
-                    return None;
-                }
-            },
-            None => None,
-        };
-        let in_group = in_group.cloned();
+        if let Some(g) = service_part.strip_prefix("g:") {
+            if !self.model.servicegroups.contains_key(g) {
+                self.unknown(
+                    codes::UNKNOWN_SERVICEGROUP,
+                    "servicegroup",
+                    "check_command",
+                    at,
+                    g,
+                    who.to_string(),
+                    ObjectKind::Servicegroup,
+                );
+                return None;
+            }
+        }
         let re = match service_part.strip_prefix("r:") {
             Some(re) => Some(regex(self, reported, re)?),
             None => None,
         };
+        let in_group = service_part
+            .strip_prefix("g:")
+            .map(|g| &self.model.servicegroups[g]);
         let mut found = Vec::new();
         for &h in &hosts {
             for s in self.model.services_of(h) {
                 let svc = &self.model.services[s as usize];
                 let ok = if service_part == "*" {
                     true
-                } else if let Some(g) = &in_group {
+                } else if let Some(g) = in_group {
                     g.contains(&s)
                 } else if let Some(r) = &re {
                     r.is_match(&svc.description)

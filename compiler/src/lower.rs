@@ -28,17 +28,13 @@ pub fn lower(loaded: &Loaded) -> (Ir, Vec<Diagnostic>) {
             let mut diags = Vec::new();
             for block in &tree.blocks {
                 if let Some(o) = lower_block(&file.text, block, &mut diags) {
+                    let first = objects.len();
                     match name_pattern(&o) {
-                        Some(copies) => {
-                            for c in copies {
-                                check_object(&c, &file.text, &illegal, &mut diags);
-                                objects.push(c);
-                            }
-                        }
-                        None => {
-                            check_object(&o, &file.text, &illegal, &mut diags);
-                            objects.push(o);
-                        }
+                        Some(copies) => objects.extend(copies),
+                        None => objects.push(o),
+                    }
+                    for o in &objects[first..] {
+                        check_object(o, &file.text, &illegal, &mut diags);
                     }
                 }
             }

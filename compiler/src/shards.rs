@@ -508,63 +508,6 @@ fn scheduler_shard(c: &Checked, s: usize) -> SchedulerShard {
             shard.commands.insert(c2.clone(), attributes(o));
         }
     }
-    // The periods of this shard's dependencies.
-    let dependents = m
-        .host_dependencies
-        .iter()
-        .map(|d| (d.dependent, d.def))
-        .chain(
-            m.service_dependencies
-                .iter()
-                .map(|d| (m.services[d.dependent as usize].host, d.def)),
-        );
-    for (dependent, def) in dependents {
-        if in_shard.contains(&dependent) {
-            periods.extend(
-                res.objects[def]
-                    .get_str("dependency_period")
-                    .map(str::to_string),
-            );
-        }
-    }
-    // Timeperiods and the ones they exclude.
-    let mut todo: Vec<String> = periods.into_iter().collect();
-    while let Some(t) = todo.pop() {
-        if shard.timeperiods.contains_key(&t) {
-            continue;
-        }
-        if let Some(o) = named(ObjectKind::Timeperiod, &t) {
-            let a = attributes(o);
-            todo.extend(names(a.get("exclude").map(String::as_str)));
-            shard.timeperiods.insert(t, a);
-        }
-    }
-    for (g, members) in &m.hostgroups {
-        let here: Vec<String> = members
-            .iter()
-            .filter(|h| in_shard.contains(h))
-            .map(|&h| m.host_names[h as usize].clone())
-            .collect();
-        if !here.is_empty() {
-            shard.hostgroups.insert(g.clone(), here);
-        }
-    }
-    for (g, members) in &m.servicegroups {
-        let here: Vec<(String, String)> = members
-            .iter()
-            .map(|&s| &m.services[s as usize])
-            .filter(|s| in_shard.contains(&s.host))
-            .map(|s| {
-                (
-                    m.host_names[s.host as usize].clone(),
-                    s.description.to_string(),
-                )
-            })
-            .collect();
-        if !here.is_empty() {
-            shard.servicegroups.insert(g.clone(), here);
-        }
-    }
     // A dependency keeps what its definition says of when it applies.
     let dependency_attributes = |def: usize, kind: ObjectKind| -> Attributes {
         let o = &res.objects[def];
@@ -603,6 +546,52 @@ fn scheduler_shard(c: &Checked, s: usize) -> SchedulerShard {
     }
     shard.host_dependencies.dedup();
     shard.service_dependencies.dedup();
+    // Their periods come with them.
+    let dependency_periods = shard
+        .host_dependencies
+        .iter()
+        .map(|d| &d.attributes)
+        .chain(shard.service_dependencies.iter().map(|d| &d.attributes))
+        .filter_map(|a| a.get("dependency_period").cloned());
+    periods.extend(dependency_periods);
+    // Timeperiods and the ones they exclude.
+    let mut todo: Vec<String> = periods.into_iter().collect();
+    while let Some(t) = todo.pop() {
+        if shard.timeperiods.contains_key(&t) {
+            continue;
+        }
+        if let Some(o) = named(ObjectKind::Timeperiod, &t) {
+            let a = attributes(o);
+            todo.extend(names(a.get("exclude").map(String::as_str)));
+            shard.timeperiods.insert(t, a);
+        }
+    }
+    for (g, members) in &m.hostgroups {
+        let here: Vec<String> = members
+            .iter()
+            .filter(|h| in_shard.contains(h))
+            .map(|&h| m.host_names[h as usize].clone())
+            .collect();
+        if !here.is_empty() {
+            shard.hostgroups.insert(g.clone(), here);
+        }
+    }
+    for (g, members) in &m.servicegroups {
+        let here: Vec<(String, String)> = members
+            .iter()
+            .map(|&s| &m.services[s as usize])
+            .filter(|s| in_shard.contains(&s.host))
+            .map(|s| {
+                (
+                    m.host_names[s.host as usize].clone(),
+                    s.description.to_string(),
+                )
+            })
+            .collect();
+        if !here.is_empty() {
+            shard.servicegroups.insert(g.clone(), here);
+        }
+    }
     for (&sat, links) in &p.links {
         if links.contains(&s) {
             let list = match d[sat].kind {
