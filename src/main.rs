@@ -42,6 +42,11 @@ enum Command {
         /// Print the time each stage took to stderr.
         #[arg(long)]
         timings: bool,
+        /// The engine whose semantics apply: `auto` chooses from the configuration (an
+        /// Alignak environment → alignak; realms, daemons or Shinken-only attributes →
+        /// shinken; otherwise nagios).
+        #[arg(long, value_enum, default_value = "auto")]
+        engine: EngineArg,
     },
     /// Show where hosts land: per realm, each scheduler's hosts, load against its weight, the
     /// satellites' links and the spares.
@@ -62,6 +67,11 @@ enum Command {
         /// per hour from check intervals).
         #[arg(long, value_enum, default_value = "checks")]
         balance: BalanceArg,
+        /// The engine whose semantics apply: `auto` chooses from the configuration (an
+        /// Alignak environment → alignak; realms, daemons or Shinken-only attributes →
+        /// shinken; otherwise nagios).
+        #[arg(long, value_enum, default_value = "auto")]
+        engine: EngineArg,
     },
     /// Write the shard set: one file per scheduler and per satellite, and the manifest.
     ///
@@ -80,6 +90,11 @@ enum Command {
         /// configuration (`nagios4 -v DIR/nagios/NAME/nagios.cfg`).
         #[arg(long, value_enum)]
         emit: Option<EmitArg>,
+        /// The engine whose semantics apply: `auto` chooses from the configuration (an
+        /// Alignak environment → alignak; realms, daemons or Shinken-only attributes →
+        /// shinken; otherwise nagios).
+        #[arg(long, value_enum, default_value = "auto")]
+        engine: EngineArg,
     },
     /// Compare two shard sets: hosts added, removed or moved, services added, removed or
     /// changed (attribute by attribute), satellite links; `--files` adds unified diffs.
@@ -135,7 +150,32 @@ enum Command {
         args: Vec<String>,
         #[arg(long, value_enum, default_value = "human")]
         format: ExplainFormat,
+        /// The engine whose semantics apply: `auto` chooses from the configuration (an
+        /// Alignak environment → alignak; realms, daemons or Shinken-only attributes →
+        /// shinken; otherwise nagios).
+        #[arg(long, value_enum, default_value = "auto")]
+        engine: EngineArg,
     },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum EngineArg {
+    Auto,
+    Nagios,
+    Shinken,
+    Alignak,
+}
+
+impl EngineArg {
+    fn choice(self) -> monitorc_compiler::EngineChoice {
+        use monitorc_compiler::{Engine, EngineChoice};
+        match self {
+            EngineArg::Auto => EngineChoice::Auto,
+            EngineArg::Nagios => EngineChoice::Given(Engine::Nagios),
+            EngineArg::Shinken => EngineChoice::Given(Engine::Shinken),
+            EngineArg::Alignak => EngineChoice::Given(Engine::Alignak),
+        }
+    }
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -184,8 +224,13 @@ fn main() -> ExitCode {
             format,
             deny_warnings,
             timings,
-        } => check(config, format, deny_warnings, timings),
-        Command::Explain { args, format } => explain(args, format),
+            engine,
+        } => check(config, format, deny_warnings, timings, engine),
+        Command::Explain {
+            args,
+            format,
+            engine,
+        } => explain(args, format, engine),
         Command::Diff { old, new, files } => diff(old, new, files),
         Command::Route { dir, line, format } => route(dir, line, format),
         Command::Failover { dir, dead } => failover(dir, dead),
@@ -199,18 +244,30 @@ fn main() -> ExitCode {
             output,
             previous,
             emit,
-        } => build(config, output, previous, emit.is_some()),
+            engine,
+        } => build(config, output, previous, emit.is_some(), engine),
         Command::Plan {
             config,
             format,
             previous,
             balance,
-        } => plan(config, format, previous, balance),
+            engine,
+        } => plan(config, format, previous, balance, engine),
     }
 }
 
-fn check(config: PathBuf, format: Option<Format>, deny_warnings: bool, timings: bool) -> ExitCode {
-    let checked = match monitorc_compiler::check_timed(&config, &Default::default()) {
+fn check(
+    config: PathBuf,
+    format: Option<Format>,
+    deny_warnings: bool,
+    timings: bool,
+    engine: EngineArg,
+) -> ExitCode {
+    let options = monitorc_compiler::Options {
+        engine: engine.choice(),
+        ..Default::default()
+    };
+    let checked = match monitorc_compiler::check_timed(&config, &options) {
         Ok((c, t)) => {
             if timings {
                 for (stage, d) in t {
@@ -264,7 +321,7 @@ fn check(config: PathBuf, format: Option<Format>, deny_warnings: bool, timings: 
     }
 }
 
-fn explain(args: Vec<String>, format: ExplainFormat) -> ExitCode {
+fn explain(args: Vec<String>, format: ExplainFormat, engine: EngineArg) -> ExitCode {
     let (config, rest) = match args.first().map(String::as_str) {
         Some("host" | "service") => (PathBuf::from("."), &args[..]),
         Some(c) => (PathBuf::from(c), &args[1..]),
@@ -280,7 +337,11 @@ fn explain(args: Vec<String>, format: ExplainFormat) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let checked = match monitorc_compiler::check(&config) {
+    let options = monitorc_compiler::Options {
+        engine: engine.choice(),
+        ..Default::default()
+    };
+    let checked = match monitorc_compiler::check_timed(&config, &options).map(|(c, _)| c) {
         Ok(c) => c,
         Err(e) => {
             eprintln!("monitorc: error: {e}");
@@ -329,8 +390,10 @@ fn plan(
     format: PlanFormat,
     previous: Option<PathBuf>,
     balance: BalanceArg,
+    engine: EngineArg,
 ) -> ExitCode {
     let mut options = monitorc_compiler::Options {
+        engine: engine.choice(),
         balance: match balance {
             BalanceArg::Checks => monitorc_compiler::place::Balance::Checks,
             BalanceArg::Rate => monitorc_compiler::place::Balance::Rate,
@@ -396,8 +459,17 @@ fn read_previous(
         })
 }
 
-fn build(config: PathBuf, output: PathBuf, previous: Option<PathBuf>, nagios: bool) -> ExitCode {
-    let mut options = monitorc_compiler::Options::default();
+fn build(
+    config: PathBuf,
+    output: PathBuf,
+    previous: Option<PathBuf>,
+    nagios: bool,
+    engine: EngineArg,
+) -> ExitCode {
+    let mut options = monitorc_compiler::Options {
+        engine: engine.choice(),
+        ..Default::default()
+    };
     if let Some(path) = previous {
         match read_previous(&path) {
             Ok(index) => options.previous = Some(index),

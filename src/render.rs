@@ -168,6 +168,8 @@ pub fn json(checked: &Checked) -> Value {
     summary.insert("errors".into(), json!(checked.count(Severity::Error)));
     summary.insert("warnings".into(), json!(checked.count(Severity::Warning)));
     summary.insert("files".into(), json!(sources.len()));
+    summary.insert("engine".into(), json!(checked.engine.engine.as_str()));
+    summary.insert("engine_reason".into(), json!(checked.engine.reason));
     for (k, n) in &checked.summary.counts {
         summary.insert((*k).into(), json!(n));
     }
@@ -194,6 +196,13 @@ pub fn human(checked: &Checked, color: bool) -> String {
             .expect("rendering to a String cannot fail");
     }
     out.push('\n');
+    writeln!(
+        out,
+        "Checked as {} ({}).",
+        checked.engine.engine.title(),
+        checked.engine.reason
+    )
+    .unwrap();
     for (k, n) in &checked.summary.counts {
         // The Nagios object types always, the Shinken ones when present.
         if *n > 0 || NAGIOS_COUNTS.contains(k) {

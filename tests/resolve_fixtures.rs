@@ -15,6 +15,9 @@
 //! #> hostdependency web01 -> db01        dependent -> master
 //! #> servicedependency web01/HTTP -> db01/MySQL
 //! #> count services = 12                 a summary count
+//! #> engines nagios,shinken,alignak      check once as each engine (default: auto)
+//! #> checked-as shinken                  the engine auto chose
+//! #> nagios: count servicedependencies = 10   an expectation for one engine's run only
 //! #> error E0041 12                      a diagnostic with its line; every diagnostic of the
 //! #> warning W0010 30                    run must be listed, and nothing else may appear
 //! ```
@@ -26,7 +29,7 @@ use std::collections::BTreeSet;
 use monitorc_compiler::expand::Model;
 use monitorc_compiler::grammar::Severity;
 use monitorc_compiler::resolve::Resolved;
-use monitorc_compiler::Checked;
+use monitorc_compiler::{Checked, Engine, EngineChoice};
 
 fn host<'a>(
     m: &Model,
@@ -164,11 +167,23 @@ fn expect(c: &Checked, line: &str) -> Result<(), String> {
                 .collect::<Vec<_>>()
                 .join(",")
         }
+        ["checked-as", engine] => {
+            return if c.engine.engine.as_str() == *engine {
+                Ok(())
+            } else {
+                Err(format!("checked as {}", c.engine.engine.as_str()))
+            };
+        }
         ["hostdependency", dep, "->", master] => {
-            let found = m.host_dependencies.iter().any(|d| {
-                m.host_names[d.dependent as usize] == *dep
-                    && m.host_names[d.master as usize] == *master
-            });
+            let id = |n: &str| m.host_by_name.get(n).copied();
+            let (d, ms) = (id(dep).ok_or("no dependent host")?, id(master).ok_or("no master host")?);
+            let found = m
+                .host_dependencies
+                .iter()
+                .any(|x| x.dependent == d && x.master == ms)
+                || m.host_dependency_rules.iter().any(|r| {
+                    r.dependents.binary_search(&d).is_ok() && r.masters.binary_search(&ms).is_ok()
+                });
             return if found {
                 Ok(())
             } else {
@@ -180,7 +195,10 @@ fn expect(c: &Checked, line: &str) -> Result<(), String> {
             let found = m
                 .service_dependencies
                 .iter()
-                .any(|x| x.dependent == d && x.master == ms);
+                .any(|x| x.dependent == d && x.master == ms)
+                || m.service_dependency_rules.iter().any(|r| {
+                    r.dependents.binary_search(&d).is_ok() && r.masters.binary_search(&ms).is_ok()
+                });
             return if found {
                 Ok(())
             } else {
@@ -214,64 +232,112 @@ fn every_resolution_rule_behaves_as_its_fixture_says() {
     for file in files {
         let text = std::fs::read_to_string(&file).unwrap();
         let name = file.file_name().unwrap().to_string_lossy().into_owned();
-        let checked = monitorc_compiler::check(&file).unwrap();
-        let mut expected_diags = BTreeSet::new();
-        let mut count = 0;
-        for (i, line) in text.lines().enumerate() {
-            let Some(e) = line.trim().strip_prefix("#>") else {
-                continue;
+        let engines: Vec<Option<Engine>> = match text
+            .lines()
+            .find_map(|l| l.trim().strip_prefix("#>")?.trim().strip_prefix("engines "))
+        {
+            None => vec![None],
+            Some(list) => list
+                .split(',')
+                .map(|e| match e.trim() {
+                    "nagios" => Some(Engine::Nagios),
+                    "shinken" => Some(Engine::Shinken),
+                    "alignak" => Some(Engine::Alignak),
+                    other => panic!("{name}: unknown engine {other}"),
+                })
+                .collect(),
+        };
+        for engine in engines {
+            let label = match engine {
+                Some(e) => format!("{name} [{}]", e.as_str()),
+                None => name.clone(),
             };
-            let e = e.trim();
-            count += 1;
-            match e.split_whitespace().collect::<Vec<_>>().as_slice() {
-                [sev @ ("error" | "warning"), code, at] => {
-                    expected_diags.insert((
-                        sev.to_string(),
-                        code.to_string(),
-                        at.parse::<usize>().unwrap(),
-                    ));
-                }
-                _ => {
-                    if let Err(why) = expect(&checked, e) {
-                        failures.push(format!("{name}:{}: `{e}`: {why}", i + 1));
-                    }
-                }
-            }
-        }
-        assert!(count > 0, "{name} has no expectation");
-        let actual: BTreeSet<(String, String, usize)> = checked
-            .diagnostics
-            .iter()
-            .map(|d| {
-                let line = d
-                    .primary
-                    .map(|s| checked.loaded.sources.location(s).line)
-                    .unwrap_or(0);
-                let sev = if d.severity() == Severity::Error {
-                    "error"
-                } else {
-                    "warning"
-                };
-                (sev.to_string(), d.code.code.to_string(), line)
-            })
-            .collect();
-        for missing in expected_diags.difference(&actual) {
-            failures.push(format!(
-                "{name}: expected {} {} at line {}, not reported",
-                missing.0, missing.1, missing.2
-            ));
-        }
-        for extra in actual.difference(&expected_diags) {
-            let d = checked
-                .diagnostics
-                .iter()
-                .find(|d| d.code.code == extra.1)
-                .unwrap();
-            failures.push(format!(
-                "{name}: unexpected {} {} at line {}: {}",
-                extra.0, extra.1, extra.2, d.message
-            ));
+            check_fixture(&file, &text, engine, &label, &mut failures);
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// Checks one fixture as one engine (`None`: auto) against its expectations.
+fn check_fixture(
+    file: &std::path::Path,
+    text: &str,
+    engine: Option<Engine>,
+    name: &str,
+    failures: &mut Vec<String>,
+) {
+    let options = monitorc_compiler::Options {
+        engine: engine.map_or(EngineChoice::Auto, EngineChoice::Given),
+        ..Default::default()
+    };
+    let checked = monitorc_compiler::check_timed(file, &options).unwrap().0;
+    let mut expected_diags = BTreeSet::new();
+    let mut count = 0;
+    for (i, line) in text.lines().enumerate() {
+        let Some(e) = line.trim().strip_prefix("#>") else {
+            continue;
+        };
+        let mut e = e.trim();
+        if e.starts_with("engines ") {
+            continue;
+        }
+        // `nagios: …` applies to that engine's run only.
+        if let Some((who, rest)) = e.split_once(": ") {
+            if ["nagios", "shinken", "alignak"].contains(&who) {
+                if engine.map(Engine::as_str) != Some(who) {
+                    continue;
+                }
+                e = rest.trim();
+            }
+        }
+        count += 1;
+        match e.split_whitespace().collect::<Vec<_>>().as_slice() {
+            [sev @ ("error" | "warning"), code, at] => {
+                expected_diags.insert((
+                    sev.to_string(),
+                    code.to_string(),
+                    at.parse::<usize>().unwrap(),
+                ));
+            }
+            _ => {
+                if let Err(why) = expect(&checked, e) {
+                    failures.push(format!("{name}:{}: `{e}`: {why}", i + 1));
+                }
+            }
+        }
+    }
+    assert!(count > 0, "{name} has no expectation");
+    let actual: BTreeSet<(String, String, usize)> = checked
+        .diagnostics
+        .iter()
+        .map(|d| {
+            let line = d
+                .primary
+                .map(|s| checked.loaded.sources.location(s).line)
+                .unwrap_or(0);
+            let sev = if d.severity() == Severity::Error {
+                "error"
+            } else {
+                "warning"
+            };
+            (sev.to_string(), d.code.code.to_string(), line)
+        })
+        .collect();
+    for missing in expected_diags.difference(&actual) {
+        failures.push(format!(
+            "{name}: expected {} {} at line {}, not reported",
+            missing.0, missing.1, missing.2
+        ));
+    }
+    for extra in actual.difference(&expected_diags) {
+        let d = checked
+            .diagnostics
+            .iter()
+            .find(|d| d.code.code == extra.1)
+            .unwrap();
+        failures.push(format!(
+            "{name}: unexpected {} {} at line {}: {}",
+            extra.0, extra.1, extra.2, d.message
+        ));
+    }
 }

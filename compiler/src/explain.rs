@@ -92,6 +92,23 @@ fn placement(c: &Checked, h: HostId) -> Placement {
             ties.push(format!("dependency of {} (servicedependency)", name(a)));
         }
     }
+    for r in &m.host_dependency_rules {
+        if r.dependents.contains(&h) {
+            ties.push(format!("depends on {} hosts ({})", r.masters.len(), rule_at(c, r.def)));
+        }
+        if r.masters.contains(&h) {
+            ties.push(format!("dependency of {} hosts ({})", r.dependents.len(), rule_at(c, r.def)));
+        }
+    }
+    for r in &m.service_dependency_rules {
+        let on_host = |list: &[ServiceId]| list.iter().any(|&s| m.services[s as usize].host == h);
+        if on_host(&r.dependents) {
+            ties.push(format!("depends on {} services ({})", r.masters.len(), rule_at(c, r.def)));
+        }
+        if on_host(&r.masters) {
+            ties.push(format!("dependency of {} services ({})", r.dependents.len(), rule_at(c, r.def)));
+        }
+    }
     ties.sort();
     ties.dedup();
     Placement {
@@ -198,6 +215,15 @@ pub fn host(c: &Checked, name: &str) -> Lookup {
         .collect();
     e.depends_on = host_deps(m, |d| d.dependent == h, |d| d.master);
     e.dependents = host_deps(m, |d| d.master == h, |d| d.dependent);
+    // A group-to-group rule is named once with its size, not host by host.
+    for r in &m.host_dependency_rules {
+        if r.dependents.binary_search(&h).is_ok() {
+            e.depends_on.push(rule_entry(c, r.masters.len(), "hosts", r.def));
+        }
+        if r.masters.binary_search(&h).is_ok() {
+            e.dependents.push(rule_entry(c, r.dependents.len(), "hosts", r.def));
+        }
+    }
     e.placement = Some(placement(c, h));
     Ok(e)
 }
@@ -305,6 +331,26 @@ pub fn service(c: &Checked, host: &str, description: &str) -> Lookup {
         .collect();
     e.depends_on.dedup();
     e.dependents.dedup();
+    for r in &m.service_dependency_rules {
+        if r.dependents.binary_search(&sid).is_ok() {
+            e.depends_on.push(rule_entry(c, r.masters.len(), "services", r.def));
+        }
+        if r.masters.binary_search(&sid).is_ok() {
+            e.dependents.push(rule_entry(c, r.dependents.len(), "services", r.def));
+        }
+    }
     e.placement = Some(placement(c, h));
     Ok(e)
+}
+
+/// Where a dependency definition is: `servicedependency at FILE:LINE`.
+fn rule_at(c: &Checked, def: usize) -> String {
+    let o = &c.ir.objects[def];
+    let at = defined_at(c, &c.resolved.objects[def]);
+    format!("{} at {}:{}", o.kind.keyword(), at.file, at.line)
+}
+
+/// One group-to-group rule in a list of dependencies.
+fn rule_entry(c: &Checked, n: usize, what: &str, def: usize) -> String {
+    format!("every one of {n} {what} ({})", rule_at(c, def))
 }

@@ -4,6 +4,7 @@
 //! diagnostics in report order, object counts) and render it themselves.
 
 pub mod bprule;
+pub mod engine;
 pub mod expand;
 pub mod explain;
 pub mod hostexpr;
@@ -23,6 +24,7 @@ use std::time::{Duration, Instant};
 pub use monitorc_grammar as grammar;
 use monitorc_grammar::{Diagnostic, LoadError, Loaded, Severity};
 
+pub use engine::{Chosen, Engine, EngineChoice};
 pub use expand::Model;
 pub use ir::Ir;
 pub use place::Plan;
@@ -34,6 +36,8 @@ pub struct Checked {
     /// The files read (their syntax trees are dropped once lowered).
     pub loaded: Loaded,
     pub ir: Ir,
+    /// The engine the configuration was checked for, and why.
+    pub engine: Chosen,
     pub resolved: Resolved,
     pub model: Model,
     pub plan: Plan,
@@ -59,6 +63,8 @@ pub struct Options {
     pub previous: Option<std::collections::BTreeMap<String, String>>,
     /// What placement balances.
     pub balance: place::Balance,
+    /// The engine whose semantics apply (`auto` by default).
+    pub engine: EngineChoice,
 }
 
 /// Loads, parses, lowers, resolves, expands and places the configuration at `path`,
@@ -82,6 +88,9 @@ pub fn check_timed(path: &Path, options: &Options) -> Result<(Checked, Timings),
     };
     let mut loaded = monitorc_grammar::load(path)?;
     lap("load+parse", &mut timings);
+    // The engine is chosen from the syntax trees, before anything is interpreted.
+    let engine = engine::detect(&loaded, options.engine, None);
+    let semantics = engine.engine.semantics();
     let (ir, lower_diags) = lower::lower(&loaded);
     // The syntax trees are not needed past lowering (spans live on in the IR): freeing them
     // here lowers the peak of what follows.
@@ -91,7 +100,7 @@ pub fn check_timed(path: &Path, options: &Options) -> Result<(Checked, Timings),
     diagnostics.extend(lower_diags);
     let resolved = resolve::resolve(&ir, &mut diagnostics);
     lap("resolve", &mut timings);
-    let model = expand::expand(&ir, &resolved, &loaded.sources, &mut diagnostics);
+    let model = expand::expand(&ir, &resolved, &loaded.sources, semantics, &mut diagnostics);
     lap("expand", &mut timings);
     let plan = place::place(
         &ir,
@@ -108,6 +117,7 @@ pub fn check_timed(path: &Path, options: &Options) -> Result<(Checked, Timings),
     let checked = Checked {
         loaded,
         ir,
+        engine,
         resolved,
         model,
         plan,

@@ -151,6 +151,15 @@ fn block(
     out.push_str("}\n\n");
 }
 
+/// The hosts of (host, description) pairs, by description.
+fn by_description(list: &[(String, String)]) -> BTreeMap<&str, Vec<&str>> {
+    let mut m: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for (h, d) in list {
+        m.entry(d.as_str()).or_default().push(h.as_str());
+    }
+    m
+}
+
 /// The files of one scheduler's Nagios directory: relative path → content.
 pub fn render(shard: &SchedulerShard) -> BTreeMap<String, String> {
     let mut o = String::new();
@@ -280,6 +289,37 @@ pub fn render(shard: &SchedulerShard) -> BTreeMap<String, String> {
             crate::shards::DEPENDENCY_KEYS,
             &extra,
         );
+    }
+    // Group-to-group rules: Nagios makes the product of `host_name` and
+    // `dependent_host_name` itself, so a rule is one definition per pair of descriptions.
+    for r in &shard.host_dependency_rules {
+        let mut a = r.attributes.clone();
+        if a.is_empty() {
+            a.insert("notification_failure_criteria".into(), "d,u".into());
+        }
+        let extra = [
+            ("host_name", r.masters.join(",")),
+            ("dependent_host_name", r.dependents.join(",")),
+        ];
+        block(&mut o, "hostdependency", &a, crate::shards::DEPENDENCY_KEYS, &extra);
+    }
+    for r in &shard.service_dependency_rules {
+        let mut a = r.attributes.clone();
+        if a.is_empty() {
+            a.insert("notification_failure_criteria".into(), "w,u,c".into());
+        }
+        let (masters, dependents) = (by_description(&r.masters), by_description(&r.dependents));
+        for (md, mh) in &masters {
+            for (cd, ch) in &dependents {
+                let extra = [
+                    ("host_name", mh.join(",")),
+                    ("service_description", md.to_string()),
+                    ("dependent_host_name", ch.join(",")),
+                    ("dependent_service_description", cd.to_string()),
+                ];
+                block(&mut o, "servicedependency", &a, crate::shards::DEPENDENCY_KEYS, &extra);
+            }
+        }
     }
     // Escalations Nagios can run: a first and last notification, an interval, someone to
     // notify (Shinken's time-based `first_notification_time` ones have no Nagios form).

@@ -579,6 +579,28 @@ impl<'a> Placer<'a> {
                 edges.push((a, b, "servicedependency"));
             }
         }
+        // A group-to-group rule ties all the hosts of both sides: a star around its first
+        // master host is as many edges as hosts, not their product.
+        for r in &m.host_dependency_rules {
+            let hub = r.masters[0];
+            for &h in r.masters.iter().chain(&r.dependents) {
+                if h != hub {
+                    edges.push((h, hub, "hostdependency"));
+                }
+            }
+        }
+        for r in &m.service_dependency_rules {
+            let host = |s: &u32| m.services[*s as usize].host;
+            let hub = host(&r.masters[0]);
+            let mut hosts: Vec<HostId> = r.masters.iter().chain(&r.dependents).map(host).collect();
+            hosts.sort_unstable();
+            hosts.dedup();
+            for h in hosts {
+                if h != hub {
+                    edges.push((h, hub, "servicedependency"));
+                }
+            }
+        }
         // Business rules: every host a rule reads (names, groups, patterns, templates,
         // labels), as the expansion found them.
         for (h, others) in &m.business_rules {

@@ -77,9 +77,9 @@ kinds! {
     Command "command" name: Some("command_name"), required: &[&["command_name"], &["command_line"]], used: true;
     Timeperiod "timeperiod" name: Some("timeperiod_name"), required: &[&["timeperiod_name"]], used: true;
     Hostdependency "hostdependency" name: None,
-        required: &[&["host_name", "hostgroup_name"], &["dependent_host_name", "dependent_hostgroup_name"]], used: true;
+        required: &[&["host_name", "hostgroup_name"]], used: true;
     Servicedependency "servicedependency" name: None,
-        required: &[&["host_name", "hostgroup_name"], &["service_description"], &["dependent_service_description"]], used: true;
+        required: &[&["host_name", "hostgroup_name", "dependent_host_name", "dependent_hostgroup_name"], &["service_description"], &["dependent_service_description"]], used: true;
     Hostescalation "hostescalation" name: None,
         required: &[&["host_name", "hostgroup_name"], &["first_notification", "first_notification_time"], &["last_notification", "last_notification_time"]], used: true;
     Serviceescalation "serviceescalation" name: None,

@@ -9,7 +9,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use rayon::prelude::*;
 
 use monitorc_runtime::shard::{
-    digest, satellite_dir, to_ron, Attributes, HostDependency, Liveness, Manifest, SatelliteEntry,
+    digest, satellite_dir, to_ron, Attributes, HostDependency, HostDependencyRule, Liveness,
+    Manifest, SatelliteEntry, ServiceDependencyRule,
     SatelliteShard, SchedulerEntry, SchedulerLink, SchedulerShard, ServiceDependency, ServiceEntry,
 };
 use monitorc_runtime::FORMAT_VERSION;
@@ -544,6 +545,26 @@ fn scheduler_shard(c: &Checked, s: usize) -> SchedulerShard {
             });
         }
     }
+    // A rule's hosts are all in one pack, so in this shard or in none.
+    for r in &m.host_dependency_rules {
+        if in_shard.contains(&r.masters[0]) {
+            let names = |l: &[u32]| l.iter().map(|&h| m.host_names[h as usize].clone()).collect();
+            shard.host_dependency_rules.push(HostDependencyRule {
+                dependents: names(&r.dependents),
+                masters: names(&r.masters),
+                attributes: dependency_attributes(r.def, ObjectKind::Hostdependency),
+            });
+        }
+    }
+    for r in &m.service_dependency_rules {
+        if in_shard.contains(&m.services[r.masters[0] as usize].host) {
+            shard.service_dependency_rules.push(ServiceDependencyRule {
+                dependents: r.dependents.iter().map(|&s| label(s)).collect(),
+                masters: r.masters.iter().map(|&s| label(s)).collect(),
+                attributes: dependency_attributes(r.def, ObjectKind::Servicedependency),
+            });
+        }
+    }
     shard.host_dependencies.dedup();
     shard.service_dependencies.dedup();
     // Their periods come with them.
@@ -552,6 +573,8 @@ fn scheduler_shard(c: &Checked, s: usize) -> SchedulerShard {
         .iter()
         .map(|d| &d.attributes)
         .chain(shard.service_dependencies.iter().map(|d| &d.attributes))
+        .chain(shard.host_dependency_rules.iter().map(|d| &d.attributes))
+        .chain(shard.service_dependency_rules.iter().map(|d| &d.attributes))
         .filter_map(|a| a.get("dependency_period").cloned());
     periods.extend(dependency_periods);
     // Timeperiods and the ones they exclude.

@@ -23,7 +23,11 @@ impl Summary {
 }
 
 pub fn summarize(ir: &Ir, res: &Resolved, model: &Model) -> Summary {
-    let named = |kind| model.named.get(&kind).map_or(0, |m| m.len());
+    // Groups created from the member side count as the engine that creates them counts them.
+    let named = |kind| {
+        model.named.get(&kind).map_or(0, |m| m.len())
+            + model.implicit_groups.get(&kind).map_or(0, |s| s.len())
+    };
     let count = |kind| res.of_kind(kind).count();
     let host_deps: usize = model
         .host_dependencies
@@ -41,6 +45,27 @@ pub fn summarize(ir: &Ir, res: &Resolved, model: &Model) -> Summary {
             _ => 1,
         })
         .sum();
+    let host_deps = host_deps
+        + model
+            .host_dependency_rules
+            .iter()
+            .map(|r| {
+                r.masters.len()
+                    * r.dependents.len()
+                    * criteria_objects(ObjectKind::Hostdependency, res, r.def)
+            })
+            .sum::<usize>();
+    // Group-to-group rules are counted by arithmetic, never expanded.
+    let service_deps = service_deps
+        + model
+            .service_dependency_rules
+            .iter()
+            .map(|r| {
+                r.masters.len()
+                    * r.dependents.len()
+                    * criteria_objects(ObjectKind::Servicedependency, res, r.def)
+            })
+            .sum::<usize>();
     Summary {
         counts: vec![
             ("services", model.services.len()),

@@ -197,6 +197,12 @@ registry! {
         "a known object type monitorc does not use (modulations, discovery); it is ignored";
     SERVICE_WITHOUT_HOSTS = "W0010" "service-without-hosts" Warning
         "a service whose host selection is empty; it is not created";
+    IMPLICIT_GROUP = "W0011" "implicit-group" Warning
+        "a group named only from the member side; Shinken and Alignak create it (Nagios refuses it)";
+    DEPENDENCY_WITHOUT_EFFECT = "W0012" "dependency-without-effect" Warning
+        "a dependency the engine accepts but that makes no dependency at all";
+    DEPENDENCY_PRODUCT = "W0013" "dependency-product" Warning
+        "a dependency between two large sets of hosts: every master × every dependent";
 }
 
 /// A label on a span, possibly in another file than the primary one.

@@ -12,7 +12,7 @@ pub mod shard;
 
 /// Version of the shard set format, written in every file and checked on load. 2: dependencies
 /// carry their criteria, period and `inherits_parent`.
-pub const FORMAT_VERSION: u32 = 2;
+pub const FORMAT_VERSION: u32 = 3;
 
 /// Version of the plan file format (`plan --format ron`).
 pub const PLAN_VERSION: u32 = 1;

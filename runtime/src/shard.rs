@@ -94,6 +94,11 @@ pub struct SchedulerShard {
     pub servicegroups: BTreeMap<String, Vec<(String, String)>>,
     pub host_dependencies: Vec<HostDependency>,
     pub service_dependencies: Vec<ServiceDependency>,
+    /// Group-to-group dependencies, kept whole: every master × every dependent.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub host_dependency_rules: Vec<HostDependencyRule>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub service_dependency_rules: Vec<ServiceDependencyRule>,
     /// The satellites that work for this scheduler.
     pub pollers: Vec<String>,
     pub reactionners: Vec<String>,
@@ -116,6 +121,25 @@ pub struct HostDependency {
 pub struct ServiceDependency {
     pub dependent: (String, String),
     pub master: (String, String),
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub attributes: Attributes,
+}
+
+/// Every dependent host waits for every master host (a dependency between two groups,
+/// written once instead of as their product).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HostDependencyRule {
+    pub dependents: Vec<String>,
+    pub masters: Vec<String>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub attributes: Attributes,
+}
+
+/// Every dependent (host, service) waits for every master (host, service).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServiceDependencyRule {
+    pub dependents: Vec<(String, String)>,
+    pub masters: Vec<(String, String)>,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub attributes: Attributes,
 }

@@ -14,6 +14,10 @@ use std::sync::Arc;
 use monitorc_grammar::diag::did_you_mean;
 use monitorc_grammar::{codes, Code, Diagnostic, SourceMap, Span};
 
+mod dependencies;
+mod implicit;
+
+use crate::engine::Semantics;
 use crate::hostexpr;
 use crate::ir::{Ir, Value};
 use crate::resolve::{RAttr, Resolved, ResolvedObject, Source};
@@ -56,6 +60,26 @@ pub struct ServiceDependency {
     pub def: usize,
 }
 
+/// Every master host × every dependent host of one `hostdependency`, kept as one rule: a
+/// dependency between two groups is never materialised.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HostDependencyRule {
+    /// Sorted, each once.
+    pub masters: Vec<HostId>,
+    pub dependents: Vec<HostId>,
+    pub def: usize,
+}
+
+/// Every master service × every dependent service of one `servicedependency` whose both sides
+/// have several hosts (a group-to-group dependency), kept as one rule.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ServiceDependencyRule {
+    /// Sorted, each once.
+    pub masters: Vec<ServiceId>,
+    pub dependents: Vec<ServiceId>,
+    pub def: usize,
+}
+
 /// The monitored configuration, every list ordered by name.
 #[derive(Debug, Default)]
 pub struct Model {
@@ -73,14 +97,21 @@ pub struct Model {
     pub host_services: Vec<std::ops::Range<ServiceId>>,
     pub servicegroups: BTreeMap<String, BTreeSet<ServiceId>>,
     pub contactgroups: BTreeMap<String, BTreeSet<String>>,
+    /// Dependencies with one host (or service) on a side, and same-host ones, as pairs.
     pub host_dependencies: Vec<HostDependency>,
     pub service_dependencies: Vec<ServiceDependency>,
+    /// Group-to-group dependencies, in definition order.
+    pub host_dependency_rules: Vec<HostDependencyRule>,
+    pub service_dependency_rules: Vec<ServiceDependencyRule>,
     /// (host, escalation object) pairs from `hostescalation` definitions.
     pub host_escalations: Vec<(HostId, usize)>,
     /// (service, escalation object) pairs from `serviceescalation` definitions.
     pub service_escalations: Vec<(ServiceId, usize)>,
     /// Real objects of the other named types, by name (the winner of duplicates).
     pub named: BTreeMap<ObjectKind, BTreeMap<String, usize>>,
+    /// Groups no definition has, created from the member side as the engine does (host,
+    /// service and contact groups in Shinken and Alignak).
+    pub implicit_groups: BTreeMap<ObjectKind, BTreeSet<String>>,
     /// Hosts whose check (or one of whose services' checks) is a business rule, with the
     /// other hosts the rule reads (through names, groups, patterns, templates, labels).
     pub business_rules: Vec<(HostId, Vec<HostId>)>,
@@ -156,9 +187,16 @@ impl Model {
 }
 
 /// Builds the model and reports every unknown name and every loop.
-pub fn expand(ir: &Ir, res: &Resolved, sources: &SourceMap, diags: &mut Vec<Diagnostic>) -> Model {
+pub fn expand(
+    ir: &Ir,
+    res: &Resolved,
+    sources: &SourceMap,
+    sem: &'static Semantics,
+    diags: &mut Vec<Diagnostic>,
+) -> Model {
     let mut x = Expander {
         ir,
+        sem,
         res,
         sources,
         model: Model::default(),
@@ -208,6 +246,8 @@ enum Candidates {
 
 struct Expander<'a> {
     ir: &'a Ir,
+    /// What the engine does where engines differ.
+    sem: &'static Semantics,
     res: &'a Resolved,
     sources: &'a SourceMap,
     model: Model,
@@ -282,6 +322,11 @@ impl<'a> Expander<'a> {
             .named
             .get(&kind)
             .is_some_and(|m| m.contains_key(name))
+            || self
+                .model
+                .implicit_groups
+                .get(&kind)
+                .is_some_and(|m| m.contains(name))
     }
 
     fn hosts(&mut self) {
@@ -420,6 +465,8 @@ impl<'a> Expander<'a> {
                 nested.insert(g.clone(), list);
             }
         }
+        let hosts = self.model.hosts.clone();
+        self.implicit_groups(ObjectKind::Hostgroup, "hostgroups", &hosts, &mut direct);
         for h in 0..self.model.hosts.len() {
             let o = &self.res.objects[self.model.hosts[h]];
             if let Some(a) = o.get("hostgroups") {
@@ -1167,6 +1214,16 @@ impl<'a> Expander<'a> {
                 nested.insert(g.clone(), list);
             }
         }
+        // Service definitions (services with their own `servicegroups` override are rare and
+        // name groups that exist).
+        let mut defs: Vec<usize> = self
+            .services_with("servicegroups")
+            .into_iter()
+            .map(|s| self.model.services[s].def)
+            .collect();
+        defs.sort_unstable();
+        defs.dedup();
+        self.implicit_groups(ObjectKind::Servicegroup, "servicegroups", &defs, &mut direct);
         // The groups a definition names are the same for all its services: resolve them once
         // per definition (services with their own override are done one by one). Members are
         // gathered in service order, then added to each group in one go.
@@ -1276,6 +1333,12 @@ impl<'a> Expander<'a> {
             .get(&ObjectKind::Contact)
             .map(|m| m.values().copied().collect())
             .unwrap_or_default();
+        self.implicit_groups(
+            ObjectKind::Contactgroup,
+            "contactgroups",
+            &contact_objs,
+            &mut direct,
+        );
         for idx in contact_objs {
             let o = &self.res.objects[idx];
             let name = o.name().unwrap_or("").to_string();
@@ -1300,207 +1363,6 @@ impl<'a> Expander<'a> {
         }
         self.model.contactgroups =
             self.close_groups("contactgroup", "contactgroup_members", direct, &nested);
-    }
-
-    fn host_dependencies(&mut self) {
-        let defs: Vec<&'a ResolvedObject> = self.res.of_kind(ObjectKind::Hostdependency).collect();
-        let mut deps = BTreeSet::new();
-        for d in defs {
-            let (masters, _) = self.select(d, "host_name", "hostgroup_name");
-            let (dependents, _) = self.select(d, "dependent_host_name", "dependent_hostgroup_name");
-            for &m in &masters {
-                for &c in &dependents {
-                    deps.insert(HostDependency {
-                        master: m,
-                        dependent: c,
-                        def: d.id,
-                    });
-                }
-            }
-        }
-        self.model.host_dependencies = deps.into_iter().collect();
-        let pairs: Vec<(u32, u32, usize)> = self
-            .model
-            .host_dependencies
-            .iter()
-            .map(|d| (d.dependent, d.master, d.def))
-            .collect();
-        let names = &self.model.host_names;
-        let labels: Vec<String> = names.iter().map(|n| format!("`{n}`")).collect();
-        self.dependency_loops(
-            codes::HOST_DEPENDENCY_LOOP,
-            "host",
-            names.len(),
-            &pairs,
-            &labels,
-        );
-    }
-
-    fn service_dependencies(&mut self) {
-        let mut deps = BTreeSet::new();
-        let defs: Vec<&'a ResolvedObject> =
-            self.res.of_kind(ObjectKind::Servicedependency).collect();
-        for d in defs {
-            let masters_desc: Vec<String> = d.list("service_description").to_vec();
-            let dependents_desc: Vec<String> = d.list("dependent_service_description").to_vec();
-            let same_host = d
-                .get_str("explode_hostgroup")
-                .is_some_and(|v| crate::lower::parse_bool(v) == Some(true))
-                && d.get("hostgroup_name").is_some();
-            let (masters, _) = self.select(d, "host_name", "hostgroup_name");
-            let pairs: Vec<(HostId, HostId)> = if same_host {
-                masters.iter().map(|&h| (h, h)).collect()
-            } else {
-                let dependents = if d.get("dependent_host_name").is_none()
-                    && d.get("dependent_hostgroup_name").is_none()
-                {
-                    masters.clone()
-                } else {
-                    self.select(d, "dependent_host_name", "dependent_hostgroup_name")
-                        .0
-                };
-                masters
-                    .iter()
-                    .flat_map(|&m| dependents.iter().map(move |&c| (m, c)))
-                    .collect()
-            };
-            let src_m = d.get("service_description").map(|a| a.sources[0].clone());
-            let src_d = d
-                .get("dependent_service_description")
-                .map(|a| a.sources[0].clone());
-            for (mh, ch) in pairs {
-                for md in &masters_desc {
-                    let Some(ms) =
-                        self.lookup_service(mh, md, "service_description", src_m.as_ref(), d)
-                    else {
-                        continue;
-                    };
-                    for cd in &dependents_desc {
-                        let Some(cs) = self.lookup_service(
-                            ch,
-                            cd,
-                            "dependent_service_description",
-                            src_d.as_ref(),
-                            d,
-                        ) else {
-                            continue;
-                        };
-                        deps.insert(ServiceDependency {
-                            master: ms,
-                            dependent: cs,
-                            def: d.id,
-                        });
-                    }
-                }
-            }
-        }
-        // The service-side form: `service_dependencies host1,svc1,host2,svc2` (empty host:
-        // the same host).
-        for sid in self.services_with("service_dependencies") {
-            let s = self.model.services[sid].clone();
-            let Some(a) = self
-                .model
-                .service_attr(self.res, &s, "service_dependencies")
-                .cloned()
-            else {
-                continue;
-            };
-            let raw: Vec<&str> = a.raw.split(',').map(str::trim).collect();
-            for pair in raw.chunks(2) {
-                let [host, desc] = pair else { continue };
-                let h = if host.is_empty() {
-                    Some(s.host)
-                } else {
-                    self.model.host_by_name.get(*host).copied()
-                };
-                let user = format!(
-                    "service {}/{}",
-                    self.model.host_names[s.host as usize], s.description
-                );
-                match h.and_then(|h| self.model.service_by_key(h, desc)) {
-                    Some(m) => {
-                        deps.insert(ServiceDependency {
-                            master: m,
-                            dependent: sid as ServiceId,
-                            def: s.def,
-                        });
-                    }
-                    None => {
-                        let cands = Candidates::ServicePairs;
-                        self.unknown(
-                            codes::UNKNOWN_SERVICE,
-                            "service",
-                            "service_dependencies",
-                            &a.sources[0],
-                            &format!("{host},{desc}"),
-                            user,
-                            cands,
-                        );
-                    }
-                }
-            }
-        }
-        self.model.service_dependencies = deps.into_iter().collect();
-        let pairs: Vec<(u32, u32, usize)> = self
-            .model
-            .service_dependencies
-            .iter()
-            .map(|d| (d.dependent, d.master, d.def))
-            .collect();
-        let m = &self.model;
-        let labels: Vec<String> = m
-            .services
-            .iter()
-            .map(|s| format!("`{}/{}`", m.host_names[s.host as usize], s.description))
-            .collect();
-        self.dependency_loops(
-            codes::SERVICE_DEPENDENCY_LOOP,
-            "service",
-            labels.len(),
-            &pairs,
-            &labels,
-        );
-    }
-
-    /// Reports every loop of (dependent, master, definition) dependencies between `n` nodes.
-    fn dependency_loops(
-        &mut self,
-        code: Code,
-        what: &str,
-        n: usize,
-        pairs: &[(u32, u32, usize)],
-        labels: &[String],
-    ) {
-        let mut edges: Vec<Vec<u32>> = vec![Vec::new(); n];
-        for &(d, m, _) in pairs {
-            edges[d as usize].push(m);
-        }
-        let def_of = |d: u32, m: u32| pairs.iter().find(|p| p.0 == d && p.1 == m).map(|p| p.2);
-        for cycle in cycles(0..n as u32, |x| edges[x as usize].iter().copied()) {
-            let chain: Vec<String> = cycle.iter().map(|&x| labels[x as usize].clone()).collect();
-            let def = def_of(cycle[0], cycle[1]).expect("a loop edge is a dependency");
-            let mut diag = Diagnostic::new(
-                code,
-                format!(
-                    "{what} dependencies form a loop: {}",
-                    join_cycle(&chain, " -depends-on-> ")
-                ),
-            )
-            .at(self.ir.objects[def].header)
-            .label(format!("{} depends on {} here", chain[0], chain[1]));
-            for w in cycle.windows(2).skip(1).take(8) {
-                if let Some(d) = def_of(w[0], w[1]) {
-                    diag = diag.secondary(
-                        self.ir.objects[d].header,
-                        format!(
-                            "{} depends on {}",
-                            labels[w[0] as usize], labels[w[1] as usize]
-                        ),
-                    );
-                }
-            }
-            self.diags.push(diag.help(format!("a {what} cannot depend on itself through others: remove one dependency of the loop")));
-        }
     }
 
     fn lookup_service(

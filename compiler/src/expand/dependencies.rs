@@ -1,0 +1,470 @@
+//! Host and service dependencies: which (master, dependent) pairs each definition makes, as
+//! the engine makes them (same-host rules differ: catalogue rows A1–A5, A10), and their loops.
+//!
+//! A definition whose both sides have several hosts is kept as one rule (every master ×
+//! every dependent) and never materialised: the product of two groups of 3,000 hosts is nine
+//! million pairs, and packs, counts, loops and shards all work on the two sides instead.
+
+use std::collections::{BTreeSet, HashMap};
+
+use monitorc_grammar::{codes, Code, Diagnostic};
+
+use super::{
+    cycles, join_cycle, Expander, HostDependency, HostDependencyRule, HostId, ServiceDependency,
+    ServiceDependencyRule, ServiceId,
+};
+use crate::engine::{Engine, SameHost, StarService};
+use crate::resolve::{ResolvedObject, Source};
+use crate::schema::ObjectKind;
+
+/// The hosts a dependency definition pairs.
+enum Shape {
+    /// Each host depends on itself (services of one host on services of the same host).
+    SameHost(BTreeSet<HostId>),
+    /// Every master host × every dependent host.
+    Product(BTreeSet<HostId>, BTreeSet<HostId>),
+}
+
+/// A master or dependent side of a rule needs this many hosts for the definition to be kept as
+/// a rule rather than as pairs: with one host on a side, the pairs are as many as the other
+/// side's hosts, so linear.
+const RULE_SIDE: usize = 2;
+
+impl<'a> Expander<'a> {
+    pub(super) fn host_dependencies(&mut self) {
+        let defs: Vec<&'a ResolvedObject> = self.res.of_kind(ObjectKind::Hostdependency).collect();
+        let mut deps = BTreeSet::new();
+        let mut rules = Vec::new();
+        for d in defs {
+            let (masters, _) = self.select(d, "host_name", "hostgroup_name");
+            if d.get("dependent_host_name").is_none() && d.get("dependent_hostgroup_name").is_none()
+            {
+                // A10: every engine accepts it and makes nothing.
+                self.without_effect(
+                    d,
+                    "it names no dependent host",
+                    "add `dependent_host_name` or `dependent_hostgroup_name`, or remove the definition",
+                );
+                continue;
+            }
+            let (dependents, _) =
+                self.select(d, "dependent_host_name", "dependent_hostgroup_name");
+            self.warn_product(d, "host", masters.len(), dependents.len(), false);
+            if masters.len() >= RULE_SIDE && dependents.len() >= RULE_SIDE {
+                rules.push(HostDependencyRule {
+                    masters: masters.into_iter().collect(),
+                    dependents: dependents.into_iter().collect(),
+                    def: d.id,
+                });
+                continue;
+            }
+            for &m in &masters {
+                for &c in &dependents {
+                    deps.insert(HostDependency {
+                        master: m,
+                        dependent: c,
+                        def: d.id,
+                    });
+                }
+            }
+        }
+        self.model.host_dependencies = deps.into_iter().collect();
+        self.model.host_dependency_rules = rules;
+        let pairs: Vec<(u32, u32, usize)> = self
+            .model
+            .host_dependencies
+            .iter()
+            .map(|d| (d.dependent, d.master, d.def))
+            .collect();
+        let rules: Vec<(&[u32], &[u32], usize)> = self
+            .model
+            .host_dependency_rules
+            .iter()
+            .map(|r| (&r.dependents[..], &r.masters[..], r.def))
+            .collect();
+        let labels: Vec<String> = self
+            .model
+            .host_names
+            .iter()
+            .map(|n| format!("`{n}`"))
+            .collect();
+        let found = dependency_loops(&pairs, &rules, labels.len());
+        self.report_loops(codes::HOST_DEPENDENCY_LOOP, "host", found, &labels);
+    }
+
+    /// Which hosts a `servicedependency` pairs, by the engine's rule (A1–A4, A8), or `None`
+    /// when it makes nothing.
+    fn service_dependency_shape(&mut self, d: &ResolvedObject) -> Option<Shape> {
+        let has = |k: &str| d.get(k).is_some();
+        let (hosts, groups) = (has("host_name"), has("hostgroup_name"));
+        let (dep_hosts, dep_groups) = (has("dependent_host_name"), has("dependent_hostgroup_name"));
+        let explode = groups
+            && d
+                .get_str("explode_hostgroup")
+                .is_some_and(|v| crate::lower::parse_bool(v) == Some(true));
+        let masters = |x: &mut Self| x.select(d, "host_name", "hostgroup_name").0;
+        // A missing dependent attribute takes its master counterpart (Shinken, Alignak).
+        let defaulted = |x: &mut Self| {
+            let hk = if dep_hosts { "dependent_host_name" } else { "host_name" };
+            let gk = if dep_groups {
+                "dependent_hostgroup_name"
+            } else {
+                "hostgroup_name"
+            };
+            x.select(d, hk, gk).0
+        };
+        if !hosts && !groups {
+            if self.sem.dependent_side_alone && (dep_hosts || dep_groups) {
+                // A4: "children first", each dependent host on itself.
+                let c = self
+                    .select(d, "dependent_host_name", "dependent_hostgroup_name")
+                    .0;
+                return Some(Shape::SameHost(c));
+            }
+            self.without_effect(
+                d,
+                "it names no master host (`host_name` or `hostgroup_name`)",
+                "add `host_name` or `hostgroup_name` for the hosts of the services depended on",
+            );
+            return None;
+        }
+        Some(match self.sem.same_host {
+            SameHost::NoDependentSide if !dep_hosts && !dep_groups => {
+                Shape::SameHost(masters(self))
+            }
+            SameHost::NoDependentSide => Shape::Product(
+                masters(self),
+                self.select(d, "dependent_host_name", "dependent_hostgroup_name")
+                    .0,
+            ),
+            SameHost::HostgroupWithoutDependentGroup if explode || (groups && !dep_groups) => {
+                Shape::SameHost(masters(self))
+            }
+            SameHost::ExplodeHostgroupOnly if explode => Shape::SameHost(masters(self)),
+            SameHost::HostgroupWithoutDependentGroup | SameHost::ExplodeHostgroupOnly => {
+                Shape::Product(masters(self), defaulted(self))
+            }
+        })
+    }
+
+    /// The services `desc` names on `host` (`*`: all of them where the engine reads it so).
+    fn dependency_services(
+        &mut self,
+        host: HostId,
+        desc: &str,
+        attr: &str,
+        src: Option<&Source>,
+        d: &ResolvedObject,
+    ) -> Vec<ServiceId> {
+        if desc == "*" && self.sem.star_service == StarService::Every {
+            return self.model.services_of(host).collect();
+        }
+        self.lookup_service(host, desc, attr, src, d)
+            .into_iter()
+            .collect()
+    }
+
+    pub(super) fn service_dependencies(&mut self) {
+        let mut deps = BTreeSet::new();
+        let mut rules = Vec::new();
+        let defs: Vec<&'a ResolvedObject> =
+            self.res.of_kind(ObjectKind::Servicedependency).collect();
+        for d in defs {
+            let masters_desc: Vec<String> = d.list("service_description").to_vec();
+            let dependents_desc: Vec<String> = d.list("dependent_service_description").to_vec();
+            let star = masters_desc.iter().chain(&dependents_desc).any(|s| s == "*");
+            if star && self.sem.star_service == StarService::Dropped {
+                self.without_effect(
+                    d,
+                    "Shinken drops a service dependency whose service description is `*`",
+                    "name the services, one dependency (or one comma-separated list) each",
+                );
+                continue;
+            }
+            let Some(shape) = self.service_dependency_shape(d) else {
+                continue;
+            };
+            let src_m = d.get("service_description").map(|a| a.sources[0].clone());
+            let src_d = d
+                .get("dependent_service_description")
+                .map(|a| a.sources[0].clone());
+            let (src_m, src_d) = (src_m.as_ref(), src_d.as_ref());
+            let (mdesc, cdesc) = ("service_description", "dependent_service_description");
+            match shape {
+                Shape::SameHost(hosts) => {
+                    for h in hosts {
+                        let mut ms = Vec::new();
+                        for md in &masters_desc {
+                            ms.extend(self.dependency_services(h, md, mdesc, src_m, d));
+                        }
+                        let mut cs = Vec::new();
+                        for cd in &dependents_desc {
+                            cs.extend(self.dependency_services(h, cd, cdesc, src_d, d));
+                        }
+                        for &m in &ms {
+                            for &c in &cs {
+                                // `*` on both sides: a service is not its own master.
+                                if m != c || !star {
+                                    deps.insert(ServiceDependency {
+                                        master: m,
+                                        dependent: c,
+                                        def: d.id,
+                                    });
+                                }
+                            }
+                        }
+                    }
+                }
+                Shape::Product(masters, dependents) => {
+                    self.warn_product(d, "service", masters.len(), dependents.len(), true);
+                    let mut ms = Vec::new();
+                    for &h in &masters {
+                        for md in &masters_desc {
+                            ms.extend(self.dependency_services(h, md, mdesc, src_m, d));
+                        }
+                    }
+                    let mut cs = Vec::new();
+                    for &h in &dependents {
+                        for cd in &dependents_desc {
+                            cs.extend(self.dependency_services(h, cd, cdesc, src_d, d));
+                        }
+                    }
+                    if masters.len() >= RULE_SIDE && dependents.len() >= RULE_SIDE {
+                        ms.sort_unstable();
+                        ms.dedup();
+                        cs.sort_unstable();
+                        cs.dedup();
+                        if !ms.is_empty() && !cs.is_empty() {
+                            rules.push(ServiceDependencyRule {
+                                masters: ms,
+                                dependents: cs,
+                                def: d.id,
+                            });
+                        }
+                        continue;
+                    }
+                    for &m in &ms {
+                        for &c in &cs {
+                            deps.insert(ServiceDependency {
+                                master: m,
+                                dependent: c,
+                                def: d.id,
+                            });
+                        }
+                    }
+                }
+            }
+        }
+        self.service_side_dependencies(&mut deps);
+        self.model.service_dependencies = deps.into_iter().collect();
+        self.model.service_dependency_rules = rules;
+        let pairs: Vec<(u32, u32, usize)> = self
+            .model
+            .service_dependencies
+            .iter()
+            .map(|d| (d.dependent, d.master, d.def))
+            .collect();
+        let rules: Vec<(&[u32], &[u32], usize)> = self
+            .model
+            .service_dependency_rules
+            .iter()
+            .map(|r| (&r.dependents[..], &r.masters[..], r.def))
+            .collect();
+        let found = dependency_loops(&pairs, &rules, self.model.services.len());
+        if found.is_empty() {
+            return;
+        }
+        let m = &self.model;
+        let labels: Vec<String> = m
+            .services
+            .iter()
+            .map(|s| format!("`{}/{}`", m.host_names[s.host as usize], s.description))
+            .collect();
+        self.report_loops(codes::SERVICE_DEPENDENCY_LOOP, "service", found, &labels);
+    }
+
+    /// The service-side form: `service_dependencies host1,svc1,host2,svc2` (an empty host
+    /// is the service's own).
+    fn service_side_dependencies(&mut self, deps: &mut BTreeSet<ServiceDependency>) {
+        for sid in self.services_with("service_dependencies") {
+            let s = self.model.services[sid].clone();
+            let Some(a) = self
+                .model
+                .service_attr(self.res, &s, "service_dependencies")
+                .cloned()
+            else {
+                continue;
+            };
+            let raw: Vec<&str> = a.raw.split(',').map(str::trim).collect();
+            for pair in raw.chunks(2) {
+                let [host, desc] = pair else { continue };
+                let h = if host.is_empty() {
+                    Some(s.host)
+                } else {
+                    self.model.host_by_name.get(*host).copied()
+                };
+                let user = format!(
+                    "service {}/{}",
+                    self.model.host_names[s.host as usize], s.description
+                );
+                match h.and_then(|h| self.model.service_by_key(h, desc)) {
+                    Some(m) => {
+                        deps.insert(ServiceDependency {
+                            master: m,
+                            dependent: sid as ServiceId,
+                            def: s.def,
+                        });
+                    }
+                    None => {
+                        self.unknown(
+                            codes::UNKNOWN_SERVICE,
+                            "service",
+                            "service_dependencies",
+                            &a.sources[0],
+                            &format!("{host},{desc}"),
+                            user,
+                            super::Candidates::ServicePairs,
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    /// W0012: a dependency the engine accepts and ignores.
+    fn without_effect(&mut self, d: &ResolvedObject, why: &str, help: &str) {
+        let o = &self.ir.objects[d.id];
+        let kw = o.kind.keyword();
+        let engine = self.sem.engine.title();
+        self.diags.push(
+            Diagnostic::new(
+                codes::DEPENDENCY_WITHOUT_EFFECT,
+                format!("this {kw} makes no dependency: {why}"),
+            )
+            .at(o.header)
+            .label(format!("{engine} accepts it and ignores it"))
+            .help(help.to_string()),
+        );
+    }
+
+    /// W0013: a dependency between two large sets of hosts.
+    fn warn_product(
+        &mut self,
+        d: &ResolvedObject,
+        what: &str,
+        masters: usize,
+        dependents: usize,
+        services: bool,
+    ) {
+        let product = masters as u64 * dependents as u64;
+        if product <= self.sem.product_warning {
+            return;
+        }
+        let o = &self.ir.objects[d.id];
+        let same_host = match (services, self.sem.engine) {
+            (false, _) => {
+                "if each host is meant to wait only for its own parent, use `parents`, or name the master and dependent hosts one to one".to_string()
+            }
+            (true, Engine::Shinken) => {
+                "if each host's services are meant to depend on the same host's, add `explode_hostgroup 1` and keep only `hostgroup_name`".to_string()
+            }
+            (true, _) => {
+                "if each host's services are meant to depend on the same host's, give only `host_name`/`hostgroup_name` and no dependent hosts".to_string()
+            }
+        };
+        self.diags.push(
+            Diagnostic::new(
+                codes::DEPENDENCY_PRODUCT,
+                format!(
+                    "this {} ties every one of {masters} master hosts to every one of {dependents} dependent hosts ({product} {what} pairs)",
+                    o.kind.keyword()
+                ),
+            )
+            .at(o.header)
+            .label(format!("{} makes the whole product", self.sem.engine.title()))
+            .help(same_host)
+            .note("every host of both sides lands in one pack, so on one scheduler"),
+        );
+    }
+
+    /// Reports each loop found by [`dependency_loops`].
+    fn report_loops(&mut self, code: Code, what: &str, found: Vec<Loop>, labels: &[String]) {
+        for Loop { nodes, defs } in found {
+            let chain: Vec<String> = nodes.iter().map(|&x| labels[x as usize].clone()).collect();
+            let mut diag = Diagnostic::new(
+                code,
+                format!(
+                    "{what} dependencies form a loop: {}",
+                    join_cycle(&chain, " -depends-on-> ")
+                ),
+            )
+            .at(self.ir.objects[defs[0]].header)
+            .label(format!("{} depends on {} here", chain[0], chain[1]));
+            for (i, w) in nodes.windows(2).enumerate().skip(1).take(8) {
+                diag = diag.secondary(
+                    self.ir.objects[defs[i]].header,
+                    format!(
+                        "{} depends on {}",
+                        labels[w[0] as usize], labels[w[1] as usize]
+                    ),
+                );
+            }
+            self.diags.push(diag.help(format!(
+                "a {what} cannot depend on itself through others: remove one dependency of the loop"
+            )));
+        }
+    }
+}
+
+/// One dependency loop: the nodes in order (the first repeated at the end) and the definition
+/// of each hop.
+pub(super) struct Loop {
+    pub nodes: Vec<u32>,
+    pub defs: Vec<usize>,
+}
+
+/// Every loop of dependencies between `n` nodes: `pairs` are (dependent, master, definition),
+/// `rules` (dependents, masters, definition). A rule is one extra node between its two
+/// sides, so the graph has |A| + |B| edges per rule, not |A| × |B|.
+pub(super) fn dependency_loops(
+    pairs: &[(u32, u32, usize)],
+    rules: &[(&[u32], &[u32], usize)],
+    n: usize,
+) -> Vec<Loop> {
+    let mut edges: Vec<Vec<u32>> = vec![Vec::new(); n + rules.len()];
+    for &(d, m, _) in pairs {
+        edges[d as usize].push(m);
+    }
+    for (r, (dependents, masters, _)) in rules.iter().enumerate() {
+        let v = (n + r) as u32;
+        for &d in *dependents {
+            edges[d as usize].push(v);
+        }
+        edges[v as usize].extend_from_slice(masters);
+    }
+    let found = cycles(0..edges.len() as u32, |x| edges[x as usize].iter().copied());
+    if found.is_empty() {
+        return Vec::new();
+    }
+    let def_of: HashMap<(u32, u32), usize> = pairs.iter().map(|&(d, m, def)| ((d, m), def)).collect();
+    let mut out = Vec::new();
+    for cycle in found {
+        let mut nodes = Vec::new();
+        let mut defs = Vec::new();
+        let mut i = 0;
+        while i + 1 < cycle.len() {
+            let (a, b) = (cycle[i], cycle[i + 1]);
+            nodes.push(a);
+            if (b as usize) < n {
+                defs.push(def_of[&(a, b)]);
+                i += 1;
+            } else {
+                defs.push(rules[b as usize - n].2);
+                i += 2;
+            }
+        }
+        nodes.push(nodes[0]);
+        out.push(Loop { nodes, defs });
+    }
+    out
+}
