@@ -114,7 +114,7 @@ fn bench(c: &mut Criterion) {
         });
         let loaded = monitorc_grammar::load(&main).expect("load");
         g.bench_function("lower", |b| {
-            b.iter_with_large_drop(|| monitorc_compiler::lower::lower(&loaded))
+            b.iter_with_large_drop(|| monitorc_compiler::lower::lower(&loaded, &monitorc_compiler::engine::NAGIOS))
         });
         drop(loaded);
         g.bench_function("check", |b| {

@@ -8,6 +8,8 @@
 
 use monitorc_grammar::{Loaded, SourceMap, Span};
 
+use crate::schema::ObjectKind;
+
 /// An engine that runs the configuration.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Engine {
@@ -109,6 +111,15 @@ pub struct Semantics {
     /// `hostgroups`, a service's `servicegroups`) that no definition has is created, with the
     /// name as alias (Shinken, Alignak); Nagios refuses it.
     pub implicit_groups: bool,
+    /// D7: `use` naming no template is refused (Nagios: "Template could not be found");
+    /// Shinken and Alignak warn and inherit nothing from it.
+    pub unknown_template_refused: bool,
+    /// D6: an object with `name` that is registered (no `register 0`) is a template too
+    /// (Nagios); Shinken and Alignak look templates up among `register 0` objects only.
+    pub registered_templates: bool,
+    /// F2: a list attribute written twice in one definition: Shinken and Alignak concatenate
+    /// the lines; Nagios keeps the last one.
+    pub repeated_lists_concatenate: bool,
     /// The product of two groups above which a dependency gets a warning with its size.
     pub product_warning: u64,
 }
@@ -120,6 +131,9 @@ pub static NAGIOS: Semantics = Semantics {
     dependent_side_alone: true,
     star_service: StarService::Every,
     implicit_groups: false,
+    unknown_template_refused: true,
+    registered_templates: true,
+    repeated_lists_concatenate: false,
     product_warning: PRODUCT_WARNING,
 };
 
@@ -130,6 +144,9 @@ pub static SHINKEN: Semantics = Semantics {
     dependent_side_alone: false,
     star_service: StarService::Dropped,
     implicit_groups: true,
+    unknown_template_refused: false,
+    registered_templates: false,
+    repeated_lists_concatenate: true,
     product_warning: PRODUCT_WARNING,
 };
 
@@ -140,6 +157,9 @@ pub static ALIGNAK: Semantics = Semantics {
     dependent_side_alone: false,
     star_service: StarService::Unknown,
     implicit_groups: true,
+    unknown_template_refused: false,
+    registered_templates: false,
+    repeated_lists_concatenate: true,
     product_warning: PRODUCT_WARNING,
 };
 
@@ -248,4 +268,108 @@ fn shinken(sources: &SourceMap, at: Span, what: String) -> Chosen {
             loc.line
         ),
     }
+}
+
+/// Another name an engine accepts for an attribute: the attribute it stands for on `kind`
+/// (`hostgroups` on a service is `hostgroup_name`). Nagios 4's are the names
+/// `xodtemplate_add_object_property` compares besides the documented one; Shinken's and
+/// Alignak's their classes' `old_properties`. Where both names are written, Nagios keeps the
+/// later line (one field), Shinken and Alignak the canonical name.
+pub fn alias(engine: Engine, kind: ObjectKind, key: &str) -> Option<&'static str> {
+    use ObjectKind as K;
+    let table: &[(&str, &str)] = match (engine, kind) {
+        (Engine::Nagios, K::Service) => &[
+            ("host", "host_name"),
+            ("hosts", "host_name"),
+            ("hostgroup", "hostgroup_name"),
+            ("hostgroups", "hostgroup_name"),
+            ("description", "service_description"),
+            ("service_groups", "servicegroups"),
+            ("normal_check_interval", "check_interval"),
+            ("retry_check_interval", "retry_interval"),
+            ("hourly_value", "importance"),
+            ("obsess", "obsess_over_service"),
+        ],
+        (Engine::Nagios, K::Host) => &[
+            ("host_groups", "hostgroups"),
+            ("gd2_image", "statusmap_image"),
+            ("normal_check_interval", "check_interval"),
+            ("retry_check_interval", "retry_interval"),
+            ("hourly_value", "importance"),
+            ("checks_enabled", "active_checks_enabled"),
+            ("obsess", "obsess_over_host"),
+        ],
+        (Engine::Nagios, K::Contact) => &[
+            ("contact_groups", "contactgroups"),
+            ("minimum_value", "minimum_importance"),
+        ],
+        (Engine::Nagios, K::Servicedependency) => &[
+            ("servicegroup", "servicegroup_name"),
+            ("servicegroups", "servicegroup_name"),
+            ("hostgroup", "hostgroup_name"),
+            ("hostgroups", "hostgroup_name"),
+            ("host", "host_name"),
+            ("master_host", "host_name"),
+            ("master_host_name", "host_name"),
+            ("description", "service_description"),
+            ("master_description", "service_description"),
+            ("master_service_description", "service_description"),
+            ("dependent_servicegroup", "dependent_servicegroup_name"),
+            ("dependent_servicegroups", "dependent_servicegroup_name"),
+            ("dependent_hostgroup", "dependent_hostgroup_name"),
+            ("dependent_hostgroups", "dependent_hostgroup_name"),
+            ("dependent_host", "dependent_host_name"),
+            ("dependent_description", "dependent_service_description"),
+            ("execution_failure_options", "execution_failure_criteria"),
+            ("notification_failure_options", "notification_failure_criteria"),
+        ],
+        (Engine::Nagios, K::Hostdependency) => &[
+            ("hostgroup", "hostgroup_name"),
+            ("hostgroups", "hostgroup_name"),
+            ("host", "host_name"),
+            ("master_host", "host_name"),
+            ("master_host_name", "host_name"),
+            ("dependent_hostgroup", "dependent_hostgroup_name"),
+            ("dependent_hostgroups", "dependent_hostgroup_name"),
+            ("dependent_host", "dependent_host_name"),
+            ("execution_failure_options", "execution_failure_criteria"),
+            ("notification_failure_options", "notification_failure_criteria"),
+        ],
+        (Engine::Nagios, K::Hostescalation) => &[
+            ("host", "host_name"),
+            ("hostgroup", "hostgroup_name"),
+            ("hostgroups", "hostgroup_name"),
+        ],
+        (Engine::Nagios, K::Serviceescalation) => &[
+            ("host", "host_name"),
+            ("description", "service_description"),
+            ("servicegroup", "servicegroup_name"),
+            ("servicegroups", "servicegroup_name"),
+            ("hostgroup", "hostgroup_name"),
+            ("hostgroups", "hostgroup_name"),
+        ],
+        (Engine::Nagios, K::Hostextinfo) => &[
+            ("hostgroup", "hostgroup_name"),
+            ("gd2_image", "statusmap_image"),
+        ],
+        (Engine::Nagios, K::Serviceextinfo) => &[("hostgroup", "hostgroup_name")],
+        (Engine::Shinken | Engine::Alignak, K::Host) => &[
+            ("normal_check_interval", "check_interval"),
+            ("retry_check_interval", "retry_interval"),
+            ("criticity", "business_impact"),
+            ("hostgroup", "hostgroups"),
+        ],
+        (Engine::Shinken | Engine::Alignak, K::Service) => &[
+            ("normal_check_interval", "check_interval"),
+            ("retry_check_interval", "retry_interval"),
+            ("criticity", "business_impact"),
+            ("hostgroup", "hostgroup_name"),
+            ("hostgroups", "hostgroup_name"),
+        ],
+        (Engine::Shinken | Engine::Alignak, K::Contact | K::Notificationway) => {
+            &[("min_criticity", "min_business_impact")]
+        }
+        _ => &[],
+    };
+    table.iter().find(|(a, _)| *a == key).map(|(_, c)| *c)
 }

@@ -91,14 +91,14 @@ pub fn check_timed(path: &Path, options: &Options) -> Result<(Checked, Timings),
     // The engine is chosen from the syntax trees, before anything is interpreted.
     let engine = engine::detect(&loaded, options.engine, None);
     let semantics = engine.engine.semantics();
-    let (ir, lower_diags) = lower::lower(&loaded);
+    let (ir, lower_diags) = lower::lower(&loaded, semantics);
     // The syntax trees are not needed past lowering (spans live on in the IR): freeing them
     // here lowers the peak of what follows.
     loaded.trees = Vec::new();
     lap("lower", &mut timings);
     let mut diagnostics = std::mem::take(&mut loaded.diagnostics);
     diagnostics.extend(lower_diags);
-    let resolved = resolve::resolve(&ir, &mut diagnostics);
+    let resolved = resolve::resolve(&ir, semantics, &mut diagnostics);
     lap("resolve", &mut timings);
     let model = expand::expand(&ir, &resolved, &loaded.sources, semantics, &mut diagnostics);
     lap("expand", &mut timings);

@@ -11,11 +11,12 @@ use rayon::prelude::*;
 use monitorc_grammar::diag::did_you_mean;
 use monitorc_grammar::{codes, Block, Diagnostic, Loaded, Span};
 
+use crate::engine::{Engine, Semantics};
 use crate::ir::{Attr, Ir, MainConfig, MainParam, Object, Value};
 use crate::schema::{self, ObjectKind, Ty, TIMEPERIOD_DAY_WORDS};
 
 /// Lowers every file of `loaded`.
-pub fn lower(loaded: &Loaded) -> (Ir, Vec<Diagnostic>) {
+pub fn lower(loaded: &Loaded, sem: &Semantics) -> (Ir, Vec<Diagnostic>) {
     let mut diags = Vec::new();
     let main = lower_main(loaded, &mut diags);
     let illegal = main.illegal_object_name_chars().to_string();
@@ -27,7 +28,7 @@ pub fn lower(loaded: &Loaded) -> (Ir, Vec<Diagnostic>) {
             let mut objects = Vec::with_capacity(tree.blocks.len());
             let mut diags = Vec::new();
             for block in &tree.blocks {
-                if let Some(o) = lower_block(&file.text, block, &mut diags) {
+                if let Some(o) = lower_block(&file.text, block, sem, &mut diags) {
                     let first = objects.len();
                     match name_pattern(&o) {
                         Some(copies) => objects.extend(copies),
@@ -87,7 +88,12 @@ fn lower_main(loaded: &Loaded, diags: &mut Vec<Diagnostic>) -> MainConfig {
     main
 }
 
-fn lower_block(text: &str, block: &Block, diags: &mut Vec<Diagnostic>) -> Option<Object> {
+fn lower_block(
+    text: &str,
+    block: &Block,
+    sem: &Semantics,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<Object> {
     let kind_span = block.kind?;
     let keyword = &text[kind_span.range()];
     let Some(kind) = ObjectKind::from_keyword(keyword) else {
@@ -130,9 +136,22 @@ fn lower_block(text: &str, block: &Block, diags: &mut Vec<Diagnostic>) -> Option
         attrs: Vec::with_capacity(block.attrs.len()),
         customs: Vec::new(),
     };
+    // Attributes written under another name the engine accepts: where both names are
+    // written, Shinken and Alignak keep the canonical one.
+    let mut aliased: Vec<&'static str> = Vec::new();
     for a in &block.attrs {
-        let key = &text[a.key.range()];
+        let mut key = &text[a.key.range()];
         let value = a.value(text).trim();
+        if let Some(canonical) = crate::engine::alias(sem.engine, kind, key) {
+            if sem.engine != Engine::Nagios && obj.get(canonical).is_some() {
+                continue;
+            }
+            aliased.push(canonical);
+            key = canonical;
+        } else if sem.engine != Engine::Nagios && aliased.contains(&key) {
+            aliased.retain(|k| *k != key);
+            obj.attrs.retain(|p| &*p.name != key);
+        }
         if let Some(var) = key.strip_prefix('_') {
             if var.is_empty() {
                 diags.push(
@@ -251,7 +270,7 @@ fn lower_block(text: &str, block: &Block, diags: &mut Vec<Diagnostic>) -> Option
             None => continue,
         };
         if let Some(prev) = obj.attrs.iter_mut().find(|p| &*p.name == key) {
-            if ty.is_list() {
+            if ty.is_list() && sem.repeated_lists_concatenate {
                 // Lists concatenate every occurrence (Shinken's list properties).
                 if let (Value::List(old), Value::List(new)) = (&mut prev.value, attr.value) {
                     old.extend(new);

@@ -17,6 +17,7 @@ use rayon::prelude::*;
 use monitorc_grammar::diag::did_you_mean;
 use monitorc_grammar::{codes, Diagnostic, Span};
 
+use crate::engine::Semantics;
 use crate::ir::{Attr, Ir, Object, Value};
 use crate::schema::ObjectKind;
 
@@ -142,9 +143,9 @@ struct Template {
 /// Attributes that are never inherited.
 const NOT_INHERITED: &[&str] = &["register", "name", "use"];
 
-pub fn resolve(ir: &Ir, diags: &mut Vec<Diagnostic>) -> Resolved {
-    let index = TemplateIndex::new(ir);
-    let uses = index.link(ir, diags);
+pub fn resolve(ir: &Ir, sem: &Semantics, diags: &mut Vec<Diagnostic>) -> Resolved {
+    let index = TemplateIndex::new(ir, sem);
+    let uses = index.link(ir, sem, diags);
     let order = index.order(ir, &uses, diags);
 
     // Templates, in dependency order: each one's attributes as it passes them on.
@@ -341,7 +342,7 @@ struct TemplateIndex<'a> {
 }
 
 impl<'a> TemplateIndex<'a> {
-    fn new(ir: &'a Ir) -> TemplateIndex<'a> {
+    fn new(ir: &'a Ir, sem: &Semantics) -> TemplateIndex<'a> {
         let mut by_name: HashMap<(ObjectKind, &str), usize> = HashMap::new();
         let order = |o: &Object| match o.get("definition_order").map(|a| &a.value) {
             Some(Value::Int(n)) => *n,
@@ -351,6 +352,9 @@ impl<'a> TemplateIndex<'a> {
             let Some(name) = o.template_name().filter(|n| !n.is_empty()) else {
                 continue;
             };
+            if o.register && !sem.registered_templates {
+                continue;
+            }
             match by_name.get(&(o.kind, name)) {
                 Some(&prev) if order(&ir.objects[prev]) < order(o) => {}
                 _ => {
@@ -362,7 +366,7 @@ impl<'a> TemplateIndex<'a> {
     }
 
     /// Each object's templates as indices; unknown names are reported once per name.
-    fn link(&self, ir: &Ir, diags: &mut Vec<Diagnostic>) -> Vec<Vec<usize>> {
+    fn link(&self, ir: &Ir, sem: &Semantics, diags: &mut Vec<Diagnostic>) -> Vec<Vec<usize>> {
         let mut unknown: BTreeMap<(ObjectKind, &str), Vec<(usize, Span)>> = BTreeMap::new();
         let uses = ir
             .objects
@@ -394,12 +398,30 @@ impl<'a> TemplateIndex<'a> {
                 .map(|(_, n)| *n)
                 .collect();
             let (first, span) = users[0];
-            let mut d = Diagnostic::new(
-                codes::UNKNOWN_TEMPLATE,
-                format!("unknown {kw} template `{name}`"),
-            )
-            .at(span)
-            .label(format!("no {kw} template is named `{name}`"));
+            let (code, label) = if sem.unknown_template_refused {
+                (codes::UNKNOWN_TEMPLATE, format!("no {kw} template is named `{name}`"))
+            } else {
+                (
+                    codes::UNKNOWN_TEMPLATE_IGNORED,
+                    format!(
+                        "no {kw} template is named `{name}`: {} warns and inherits nothing from it",
+                        sem.engine.title()
+                    ),
+                )
+            };
+            let registered = !sem.registered_templates
+                && ir.objects.iter().any(|o| {
+                    o.kind == kind && o.register && o.template_name() == Some(name)
+                });
+            let mut d = Diagnostic::new(code, format!("unknown {kw} template `{name}`"))
+                .at(span)
+                .label(label);
+            if registered {
+                d = d.note(format!(
+                    "a registered {kw} has `name {name}`; {} takes templates only from `register 0` definitions",
+                    sem.engine.title()
+                ));
+            }
             if users.len() > 1 {
                 let mut names: Vec<String> = users
                     .iter()
@@ -577,9 +599,9 @@ mod tests {
             .add(SourceFile::new("test.cfg".into(), text.into()));
         loaded.trees.push(tree);
         loaded.origins.push(Origin::Root);
-        let (ir, d) = crate::lower::lower(&loaded);
+        let (ir, d) = crate::lower::lower(&loaded, &crate::engine::NAGIOS);
         diags.extend(d);
-        let r = resolve(&ir, &mut diags);
+        let r = resolve(&ir, &crate::engine::NAGIOS, &mut diags);
         (ir, r, diags)
     }
 

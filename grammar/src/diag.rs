@@ -203,6 +203,8 @@ registry! {
         "a dependency the engine accepts but that makes no dependency at all";
     DEPENDENCY_PRODUCT = "W0013" "dependency-product" Warning
         "a dependency between two large sets of hosts: every master × every dependent";
+    UNKNOWN_TEMPLATE_IGNORED = "W0014" "unknown-template-ignored" Warning
+        "`use` names a template that is not defined; Shinken and Alignak inherit nothing from it";
 }
 
 /// A label on a span, possibly in another file than the primary one.

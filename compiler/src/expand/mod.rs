@@ -1593,6 +1593,11 @@ impl<'a> Expander<'a> {
                     )]
                 }
                 _ => match &a.value {
+                    // A notification command may carry arguments (`notify-by-x!arg`): the
+                    // command is the part before the first `!`, as every engine reads it.
+                    Value::List(_) if kind == K::Command => entries(self.sources, a)
+                        .map(|(n, s)| (n.split('!').next().unwrap_or("").trim().to_string(), s))
+                        .collect(),
                     Value::List(_) => entries(self.sources, a)
                         .map(|(n, s)| (n.to_string(), s))
                         .collect(),
