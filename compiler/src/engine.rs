@@ -120,9 +120,39 @@ pub struct Semantics {
     /// F2: a list attribute written twice in one definition: Shinken and Alignak concatenate
     /// the lines; Nagios keeps the last one.
     pub repeated_lists_concatenate: bool,
+    /// D1–D3: the attributes a service takes from its host when neither it nor its
+    /// templates set them.
+    pub implied_from_host: &'static [&'static str],
+    /// D1: Nagios copies the host's `contacts` and `contact_groups` together, and only to a
+    /// service that sets neither; Shinken and Alignak copy each one the service lacks.
+    pub implied_contacts_as_pair: bool,
     /// The product of two groups above which a dependency gets a warning with its size.
     pub product_warning: u64,
 }
+
+/// Nagios 4 (`xodtemplate_inherit_object_properties`): no `check_period` (D2).
+const NAGIOS_IMPLIED: &[&str] = &[
+    "contacts",
+    "contact_groups",
+    "notification_interval",
+    "notification_period",
+];
+
+/// Shinken 2.4 and Alignak 2.1 (`Services.apply_implicit_inheritance`).
+const SHINKEN_IMPLIED: &[&str] = &[
+    "contacts",
+    "contact_groups",
+    "notification_interval",
+    "notification_period",
+    "resultmodulations",
+    "business_impact_modulations",
+    "escalations",
+    "poller_tag",
+    "reactionner_tag",
+    "check_period",
+    "business_impact",
+    "maintenance_period",
+];
 
 /// Nagios 4.4.
 pub static NAGIOS: Semantics = Semantics {
@@ -134,6 +164,8 @@ pub static NAGIOS: Semantics = Semantics {
     unknown_template_refused: true,
     registered_templates: true,
     repeated_lists_concatenate: false,
+    implied_from_host: NAGIOS_IMPLIED,
+    implied_contacts_as_pair: true,
     product_warning: PRODUCT_WARNING,
 };
 
@@ -147,6 +179,8 @@ pub static SHINKEN: Semantics = Semantics {
     unknown_template_refused: false,
     registered_templates: false,
     repeated_lists_concatenate: true,
+    implied_from_host: SHINKEN_IMPLIED,
+    implied_contacts_as_pair: false,
     product_warning: PRODUCT_WARNING,
 };
 
@@ -160,6 +194,8 @@ pub static ALIGNAK: Semantics = Semantics {
     unknown_template_refused: false,
     registered_templates: false,
     repeated_lists_concatenate: true,
+    implied_from_host: SHINKEN_IMPLIED,
+    implied_contacts_as_pair: false,
     product_warning: PRODUCT_WARNING,
 };
 

@@ -2,7 +2,7 @@
 //! place and template it came from, its groups, services and dependencies. Data only; the CLI
 //! renders it.
 
-use crate::expand::{HostId, Model, ServiceId, IMPLICIT_FROM_HOST};
+use crate::expand::{HostId, Model, ServiceId};
 use crate::resolve::{RAttr, ResolvedObject};
 use crate::Checked;
 
@@ -273,11 +273,8 @@ pub fn service(c: &Checked, host: &str, description: &str) -> Lookup {
     };
     let mut keys: Vec<&str> = def.attrs.iter().map(|(k, _)| &**k).collect();
     keys.extend(s.overrides.keys().map(String::as_str));
-    keys.extend(
-        IMPLICIT_FROM_HOST
-            .iter()
-            .filter(|k| host_obj.get(k).is_some()),
-    );
+    let implied = m.implied_keys(|k| def.get(k).is_some() || s.overrides.contains_key(k));
+    keys.extend(implied.iter().filter(|k| host_obj.get(k).is_some()));
     keys.sort_unstable();
     keys.dedup();
     for k in keys {
@@ -288,7 +285,7 @@ pub fn service(c: &Checked, host: &str, description: &str) -> Lookup {
             e.attributes.push(explained(c, k, r, s.def, None));
         } else if let Some(r) = def.get(k) {
             e.attributes.push(explained(c, k, r, s.def, None));
-        } else if let Some(r) = host_obj.get(k) {
+        } else if let Some(r) = implied.contains(&k).then(|| host_obj.get(k)).flatten() {
             e.attributes.push(explained(c, k, r, s.def, Some(host)));
         }
     }

@@ -15,7 +15,7 @@ use monitorc_runtime::shard::{
 };
 use monitorc_runtime::FORMAT_VERSION;
 
-use crate::expand::{HostId, GHOST_COMMANDS, IMPLICIT_FROM_HOST};
+use crate::expand::{HostId, GHOST_COMMANDS};
 use crate::resolve::ResolvedObject;
 use crate::schema::ObjectKind;
 use crate::Checked;
@@ -376,11 +376,7 @@ fn scheduler_shard(c: &Checked, s: usize) -> SchedulerShard {
                 a.remove("host_name");
                 a.remove("service_description");
                 // The attributes its services take from their host, when it has them.
-                let missing: Vec<&'static str> = IMPLICIT_FROM_HOST
-                    .iter()
-                    .copied()
-                    .filter(|k| !a.contains_key(*k))
-                    .collect();
+                let missing = m.implied_keys(|k| a.contains_key(k));
                 (digest(to_ron(&a).as_bytes())[..16].to_string(), a, missing)
             });
             let mut own = Attributes::new();

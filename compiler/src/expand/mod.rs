@@ -81,8 +81,10 @@ pub struct ServiceDependencyRule {
 }
 
 /// The monitored configuration, every list ordered by name.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Model {
+    /// The engine semantics it was expanded with (implied inheritance depends on them).
+    pub sem: &'static Semantics,
     /// Real hosts (resolved object indices), sorted by host name.
     pub hosts: Vec<usize>,
     pub host_names: Vec<String>,
@@ -117,24 +119,6 @@ pub struct Model {
     pub business_rules: Vec<(HostId, Vec<HostId>)>,
 }
 
-/// Attributes a service takes from its host when neither it nor its templates set them
-/// (reference §1; applied after template inheritance).
-pub const IMPLICIT_FROM_HOST: &[&str] = &[
-    "contacts",
-    "contact_groups",
-    "notification_interval",
-    "notification_period",
-    "resultmodulations",
-    "business_impact_modulations",
-    "escalations",
-    "poller_tag",
-    "reactionner_tag",
-    "check_period",
-    "business_impact",
-    "maintenance_period",
-    "priority",
-];
-
 /// Commands every engine defines itself.
 pub const GHOST_COMMANDS: &[&str] = &[
     "bp_rule",
@@ -145,6 +129,30 @@ pub const GHOST_COMMANDS: &[&str] = &[
 ];
 
 impl Model {
+    pub fn new(sem: &'static Semantics) -> Model {
+        Model {
+            sem,
+            hosts: Vec::new(),
+            host_names: Vec::new(),
+            host_by_name: HashMap::new(),
+            parents: Vec::new(),
+            hostgroups: BTreeMap::new(),
+            services: Vec::new(),
+            host_services: Vec::new(),
+            servicegroups: BTreeMap::new(),
+            contactgroups: BTreeMap::new(),
+            host_dependencies: Vec::new(),
+            service_dependencies: Vec::new(),
+            host_dependency_rules: Vec::new(),
+            service_dependency_rules: Vec::new(),
+            host_escalations: Vec::new(),
+            service_escalations: Vec::new(),
+            named: BTreeMap::new(),
+            implicit_groups: BTreeMap::new(),
+            business_rules: Vec::new(),
+        }
+    }
+
     pub fn host<'r>(&self, res: &'r Resolved, h: HostId) -> &'r ResolvedObject {
         &res.objects[self.hosts[h as usize]]
     }
@@ -166,10 +174,27 @@ impl Model {
         if let Some(a) = res.objects[s.def].get(key) {
             return Some(a);
         }
-        if IMPLICIT_FROM_HOST.contains(&key) {
-            return self.host(res, s.host).get(key);
+        if !self.sem.implied_from_host.contains(&key) {
+            return None;
         }
-        None
+        if self.sem.implied_contacts_as_pair && matches!(key, "contacts" | "contact_groups") {
+            let own = |k: &str| s.overrides.contains_key(k) || res.objects[s.def].get(k).is_some();
+            if own("contacts") || own("contact_groups") {
+                return None;
+            }
+        }
+        self.host(res, s.host).get(key)
+    }
+
+    /// The attributes the services of a definition that sets `has` take from their host.
+    pub fn implied_keys(&self, has: impl Fn(&str) -> bool) -> Vec<&'static str> {
+        let pair = self.sem.implied_contacts_as_pair && (has("contacts") || has("contact_groups"));
+        self.sem
+            .implied_from_host
+            .iter()
+            .copied()
+            .filter(|k| !has(k) && !(pair && matches!(*k, "contacts" | "contact_groups")))
+            .collect()
     }
 
     pub fn service_by_key(&self, host: HostId, description: &str) -> Option<ServiceId> {
@@ -199,7 +224,7 @@ pub fn expand(
         sem,
         res,
         sources,
-        model: Model::default(),
+        model: Model::new(sem),
         all: BTreeSet::new(),
         filters: Vec::new(),
         unknown: BTreeMap::new(),
