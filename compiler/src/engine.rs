@@ -95,6 +95,17 @@ pub enum StarService {
     Unknown,
 }
 
+/// How `host_name` and `hostgroup_name` select hosts (catalogue rows C1–C5).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Selection {
+    /// Nagios 4: comma lists; `*` in groups is every hostgroup's members; `!` rejections apply
+    /// to the whole result; no operators.
+    Lists,
+    /// Shinken 2.4, Alignak 2.1: hostgroup expressions (`,` `|` `&` `!` `()` `*`), host
+    /// entries in order; a lone `!group` selects the group (its negation is ignored).
+    Expressions,
+}
+
 /// Every semantic difference monitorc reproduces, one field per catalogue row (or group of
 /// rows). The three tables are [`NAGIOS`], [`SHINKEN`] and [`ALIGNAK`].
 #[derive(Debug)]
@@ -120,6 +131,11 @@ pub struct Semantics {
     /// F2: a list attribute written twice in one definition: Shinken and Alignak concatenate
     /// the lines; Nagios keeps the last one.
     pub repeated_lists_concatenate: bool,
+    /// C1–C5: host selection.
+    pub selection: Selection,
+    /// E1: a service template whose `host_name` names host templates makes a service on
+    /// every host using them (Shinken, Alignak); in Nagios it is only a template.
+    pub services_on_host_templates: bool,
     /// D1–D3: the attributes a service takes from its host when neither it nor its
     /// templates set them.
     pub implied_from_host: &'static [&'static str],
@@ -164,6 +180,8 @@ pub static NAGIOS: Semantics = Semantics {
     unknown_template_refused: true,
     registered_templates: true,
     repeated_lists_concatenate: false,
+    selection: Selection::Lists,
+    services_on_host_templates: false,
     implied_from_host: NAGIOS_IMPLIED,
     implied_contacts_as_pair: true,
     product_warning: PRODUCT_WARNING,
@@ -179,6 +197,8 @@ pub static SHINKEN: Semantics = Semantics {
     unknown_template_refused: false,
     registered_templates: false,
     repeated_lists_concatenate: true,
+    selection: Selection::Expressions,
+    services_on_host_templates: true,
     implied_from_host: SHINKEN_IMPLIED,
     implied_contacts_as_pair: false,
     product_warning: PRODUCT_WARNING,
@@ -194,6 +214,8 @@ pub static ALIGNAK: Semantics = Semantics {
     unknown_template_refused: false,
     registered_templates: false,
     repeated_lists_concatenate: true,
+    selection: Selection::Expressions,
+    services_on_host_templates: true,
     implied_from_host: SHINKEN_IMPLIED,
     implied_contacts_as_pair: false,
     product_warning: PRODUCT_WARNING,

@@ -205,6 +205,8 @@ registry! {
         "a dependency between two large sets of hosts: every master × every dependent";
     UNKNOWN_TEMPLATE_IGNORED = "W0014" "unknown-template-ignored" Warning
         "`use` names a template that is not defined; Shinken and Alignak inherit nothing from it";
+    NEGATION_IGNORED = "W0015" "negation-ignored" Warning
+        "a lone `!group` in hostgroup_name: Shinken and Alignak select the group's hosts";
 }
 
 /// A label on a span, possibly in another file than the primary one.

@@ -16,8 +16,9 @@ use monitorc_grammar::{codes, Code, Diagnostic, SourceMap, Span};
 
 mod dependencies;
 mod implicit;
+mod select;
 
-use crate::engine::Semantics;
+use crate::engine::{Selection, Semantics};
 use crate::hostexpr;
 use crate::ir::{Ir, Value};
 use crate::resolve::{RAttr, Resolved, ResolvedObject, Source};
@@ -467,8 +468,17 @@ impl<'a> Expander<'a> {
         for (g, &idx) in &groups {
             let o = &self.res.objects[idx];
             if let Some(a) = o.get("members") {
+                // Nagios rejects `!host` members from the whole list (B5); Shinken and
+                // Alignak read `!host` as a host name.
+                let mut rejected = Vec::new();
                 for (m, src) in entries(self.sources, a) {
-                    if m == "*" {
+                    let rejection = match m.strip_prefix('!') {
+                        Some(r) if self.sem.selection == Selection::Lists => Some(r.trim()),
+                        _ => None,
+                    };
+                    if let Some(r) = rejection.and_then(|r| self.model.host_by_name.get(r)) {
+                        rejected.push(*r);
+                    } else if m == "*" {
                         direct.get_mut(g).unwrap().extend(all.iter().copied());
                     } else if let Some(&h) = self.model.host_by_name.get(m) {
                         direct.get_mut(g).unwrap().insert(h);
@@ -478,11 +488,15 @@ impl<'a> Expander<'a> {
                             "host",
                             "members",
                             src,
-                            m,
+                            rejection.unwrap_or(m),
                             format!("hostgroup {g}"),
                             ObjectKind::Host,
                         );
                     }
+                }
+                let set = direct.get_mut(g).unwrap();
+                for h in rejected {
+                    set.remove(&h);
                 }
             }
             if let Some(a) = o.get("hostgroup_members") {
@@ -612,96 +626,6 @@ impl<'a> Expander<'a> {
         out
     }
 
-    /// The hosts an object selects with `hosts_key` (names, `!name`, `*`) and `groups_key`
-    /// (a hostgroup expression): groups first, then host entries in order.
-    fn select(
-        &mut self,
-        o: &ResolvedObject,
-        hosts_key: &str,
-        groups_key: &str,
-    ) -> (BTreeSet<HostId>, bool) {
-        let mut out = BTreeSet::new();
-        let mut errors = false;
-        let user = self.display(o);
-        if let Some(a) = o.get(groups_key) {
-            match hostexpr::parse(&a.raw) {
-                Ok(expr) => {
-                    let src = a.sources[0].clone();
-                    for n in expr.names() {
-                        if !self.model.hostgroups.contains_key(n) {
-                            errors = true;
-                            self.unknown(
-                                codes::UNKNOWN_HOSTGROUP,
-                                "hostgroup",
-                                groups_key,
-                                &src,
-                                n,
-                                user.clone(),
-                                ObjectKind::Hostgroup,
-                            );
-                        }
-                    }
-                    let groups = &self.model.hostgroups;
-                    out = expr.eval(&self.all, &|n| groups.get(n).cloned().unwrap_or_default());
-                }
-                Err(why) => {
-                    errors = true;
-                    self.diags.push(
-                        Diagnostic::new(codes::INVALID_EXPRESSION, format!("invalid hostgroup expression in `{groups_key}`: {why}"))
-                            .at(a.sources[0].value_span)
-                            .label("cannot be read")
-                            .help("combine group names with `,` or `|` (or), `&` (and), `!` (not) and parentheses"),
-                    );
-                }
-            }
-        }
-        if let Some(a) = o.get(hosts_key) {
-            for (h, src) in entries(self.sources, a) {
-                if let Some(x) = h.strip_prefix('!') {
-                    let x = x.trim();
-                    match self.model.host_by_name.get(x) {
-                        Some(id) => {
-                            out.remove(id);
-                        }
-                        None => {
-                            errors = true;
-                            self.unknown(
-                                codes::UNKNOWN_HOST,
-                                "host",
-                                hosts_key,
-                                src,
-                                x,
-                                user.clone(),
-                                ObjectKind::Host,
-                            );
-                        }
-                    }
-                } else if h == "*" {
-                    out.extend(self.all.iter().copied());
-                } else {
-                    match self.model.host_by_name.get(h) {
-                        Some(&id) => {
-                            out.insert(id);
-                        }
-                        None => {
-                            errors = true;
-                            self.unknown(
-                                codes::UNKNOWN_HOST,
-                                "host",
-                                hosts_key,
-                                src,
-                                h,
-                                user.clone(),
-                                ObjectKind::Host,
-                            );
-                        }
-                    }
-                }
-            }
-        }
-        (out, errors)
-    }
-
     fn parents(&mut self) {
         let host_names = self.model.host_names.clone();
         for h in 0..self.model.hosts.len() {
@@ -790,10 +714,11 @@ impl<'a> Expander<'a> {
             .collect();
         let mut defs: Vec<&'a ResolvedObject> = self.res.of_kind(ObjectKind::Service).collect();
         // Services on host templates: service templates whose host_name names host templates.
+        // Nagios has none: such a template is only a template (E1).
         let templated: Vec<&'a ResolvedObject> = self
             .res
             .templates_of_kind(ObjectKind::Service)
-            .filter(|t| t.get("host_name").is_some())
+            .filter(|t| self.sem.services_on_host_templates && t.get("host_name").is_some())
             .collect();
         defs.sort_by_key(|d| d.id);
         for def in defs {
