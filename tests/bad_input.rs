@@ -90,8 +90,8 @@ fn a_truncated_file_reports_the_open_block() {
         "reported at the define line of the truncated block"
     );
     assert!(
-        codes(&run).iter().any(|c| c == "W0004"),
-        "the cut attribute `addr` is unknown"
+        codes(&run).iter().any(|c| c == "E0031"),
+        "the cut attribute `addr` is one Nagios refuses"
     );
 }
 
@@ -170,8 +170,9 @@ fn a_missing_include_does_not_stop_the_run() {
     );
     let run = check(&dir.path().join("main.cfg"));
     assert_eq!(run.code, 1);
-    // Every problem in one run, each at its directive, and the rest still checked.
-    assert_eq!(codes(&run), ["E0002", "E0003", "E0002", "W0004"]);
+    // Every problem in one run, each at its directive, and the rest still checked (the
+    // unknown attribute is refused, as Nagios refuses it: the tree is checked as Nagios).
+    assert_eq!(codes(&run), ["E0002", "E0003", "E0002", "E0031"]);
     let lines: Vec<_> = common::json(&run)["diagnostics"]
         .as_array()
         .unwrap()

@@ -1,5 +1,6 @@
 //! One fixture per diagnostic code: each triggers its code, and its rendering (human and
-//! JSON) is snapshotted. A registered code without a fixture fails the suite.
+//! JSON) is snapshotted. A registered code without a fixture fails the suite. A fixture is
+//! checked as the engine its `engine` file names, if it has one (auto otherwise).
 
 mod common;
 
@@ -62,6 +63,15 @@ fn each_fixture_triggers_its_code_and_renders_as_snapshotted() {
             .find(|c| name.starts_with(c.code))
             .unwrap_or_else(|| panic!("{name} names no registered code"));
         let main = format!("{}/main.cfg", common::rel(&dir));
+        // A fixture about one engine's rule names it in an `engine` file (auto otherwise).
+        let engine = std::fs::read_to_string(dir.join("engine"))
+            .map(|e| e.trim().to_string())
+            .unwrap_or_else(|_| "auto".into());
+        let monitorc = |args: &[&str]| {
+            let mut all = args.to_vec();
+            all.extend(["--engine", engine.as_str()]);
+            monitorc(&all)
+        };
 
         let json = monitorc(&["check", &main, "--format", "json"]);
         let found = codes(&json);

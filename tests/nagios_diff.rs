@@ -1,15 +1,15 @@
 //! Differential test against real Nagios: a generated tree of 1,200 hosts (templates with
 //! multiple `use`, `+` lists, `null`, custom variables, nested hostgroups, services on
-//! hostgroups with `!` exclusions, implied host→service inheritance, parents) is resolved by
-//! `nagios4 -vp`, which writes every resolved object to its precache file, and by monitorc;
-//! every host and service attribute both resolve must agree.
+//! hostgroups with `!` exclusions, implied host→service inheritance, parents, every form of
+//! host and service dependency and escalation) is resolved by `nagios4 -vp`, which writes every
+//! resolved object to its precache file, and by monitorc with the Nagios engine; every host and
+//! service attribute both resolve must agree, and so must the (dependent, master) pairs of
+//! every dependency, the hosts and services of every escalation, and the counts `nagios4 -v`
+//! prints.
 //!
-//! The tree is checked as Nagios (auto), so every value must agree, including the implied
-//! inheritance of `contacts` / `contact_groups` as a pair.
-//!
-//! Not generated:
-//! - Shinken-only attributes and object types (realms, poller tags, business rules, services
-//!   on host templates, `duplicate_foreach`) are not generated: Nagios does not read them.
+//! Shinken-only attributes and object types (realms, poller tags, business rules, services on
+//! host templates, `duplicate_foreach`, `explode_hostgroup`) are not generated: Nagios does not
+//! read them.
 
 mod common;
 
@@ -99,6 +99,12 @@ define host {\n    name           web\n    use            linux\n    check_comma
             "all-servers",
             "    hostgroup_members  linux-servers,windows-servers\n",
         ),
+        // A database cluster and the web servers of its application.
+        ("cluster-db", "    members  host-0007,host-0014,host-0021\n"),
+        (
+            "cluster-app",
+            "    members  host-0100,host-0101,host-0105,host-0106,host-0110,host-0111\n",
+        ),
     ] {
         writeln!(
             o,
@@ -158,7 +164,13 @@ define service {\n    name                lite-service\n    max_check_attempts  
     ] {
         writeln!(o, "define service {{\n    {sel}\n    service_description  {desc}\n    use  {tpl}\n    check_command  {cmd}\n}}\n").unwrap();
     }
+    // Contacts without contact groups, on hosts with contact groups: Nagios gives the service
+    // neither of the host's. No check period either: Nagios does not take the host's.
+    o.push_str(
+        "define service {\n    hostgroup_name         windows-servers\n    service_description    Agent\n    check_command          check_cpu\n    max_check_attempts     3\n    check_interval         5\n    retry_interval         1\n    contacts               carol\n}\n\n",
+    );
     std::fs::write(dir.join("objects.cfg"), o).unwrap();
+    std::fs::write(dir.join("dependencies.cfg"), DEPENDENCIES).unwrap();
 
     let mut hosts = String::new();
     for i in 0..HOSTS {
@@ -190,13 +202,152 @@ define service {\n    name                lite-service\n    max_check_attempts  
     std::fs::write(
         dir.join("nagios.cfg"),
         format!(
-            "cfg_file={d}/objects.cfg\ncfg_file={d}/hosts.cfg\nillegal_macro_output_chars=`~$&|'\"<>\n\
+            "cfg_file={d}/objects.cfg\ncfg_file={d}/hosts.cfg\ncfg_file={d}/dependencies.cfg\nillegal_macro_output_chars=`~$&|'\"<>\n\
              check_result_path={d}\nprecached_object_file={d}/objects.precache\nobject_cache_file={d}/objects.cache\n\
              lock_file={d}/nagios.lock\ntemp_file={d}/nagios.tmp\nstatus_file={d}/status.dat\nlog_file={d}/nagios.log\n"
         ),
     )
     .unwrap();
 }
+
+/// Every form of dependency and escalation, Nagios syntax. Hosts `i % 5` 0 and 1 are web
+/// servers, 2 and 3 Linux servers, 4 Windows servers; `i % 7 == 0` are databases.
+const DEPENDENCIES: &str = "\
+define servicedependency {
+    name                           generic-dependency
+    notification_failure_criteria  w,u,c
+    execution_failure_criteria     c
+    register                       0
+}
+
+# Same-host over a hostgroup (no dependent side): each web server's HTTP on its own SSH.
+define servicedependency {
+    use                            generic-dependency
+    hostgroup_name                 web
+    service_description            SSH
+    dependent_service_description  HTTP
+}
+
+define servicedependency {
+    hostgroup_name                 windows-servers
+    service_description            PING
+    dependent_service_description  CPU,Agent
+    notification_failure_criteria  c
+}
+
+# Same-host over a host list.
+define servicedependency {
+    use                            generic-dependency
+    host_name                      host-0001,host-0002,host-0003
+    service_description            PING
+    dependent_service_description  Backup
+}
+
+# Only the dependent side: same-host on the dependent hosts.
+define servicedependency {
+    use                            generic-dependency
+    service_description            PING
+    dependent_host_name            host-0030,host-0031
+    dependent_service_description  SSH
+}
+
+# `*`: every service of the master hosts, to one host and to two.
+define servicedependency {
+    use                            generic-dependency
+    host_name                      host-0020
+    service_description            *
+    dependent_host_name            host-0021,host-0022
+    dependent_service_description  PING
+}
+
+define servicedependency {
+    use                            generic-dependency
+    host_name                      host-0040,host-0041
+    service_description            *
+    dependent_host_name            host-0042,host-0043
+    dependent_service_description  Disk
+}
+
+# Group to group, and group to a host list: every master × every dependent.
+define servicedependency {
+    use                            generic-dependency
+    hostgroup_name                 cluster-db
+    service_description            DB
+    dependent_hostgroup_name       cluster-app
+    dependent_service_description  HTTP
+    dependency_period              workhours
+}
+
+define servicedependency {
+    use                            generic-dependency
+    hostgroup_name                 cluster-db
+    service_description            DB
+    dependent_host_name            host-0300,host-0301
+    dependent_service_description  HTTP
+}
+
+define hostdependency {
+    hostgroup_name                 cluster-db
+    dependent_hostgroup_name       cluster-app
+    notification_failure_criteria  d,u
+    execution_failure_criteria     d
+}
+
+define hostdependency {
+    host_name                      host-0100,host-0101
+    dependent_host_name            host-0102,host-0103,host-0104
+    notification_failure_criteria  d,u
+    inherits_parent                1
+}
+
+define hostdependency {
+    host_name                      host-0200
+    dependent_host_name            host-0201,host-0202
+    notification_failure_criteria  d
+}
+
+# Escalations with contacts, and without (Nagios gives them the host's or the service's).
+define hostescalation {
+    host_name              host-0000,host-0020
+    first_notification     2
+    last_notification      0
+    notification_interval  30
+    contact_groups         ops
+}
+
+define hostescalation {
+    hostgroup_name         cluster-db
+    first_notification     3
+    last_notification      5
+    notification_interval  60
+}
+
+define serviceescalation {
+    hostgroup_name         cluster-app
+    service_description    HTTP
+    first_notification     2
+    last_notification      0
+    notification_interval  30
+    contact_groups         dba
+}
+
+define serviceescalation {
+    host_name              host-0001,host-0002
+    service_description    Backup,PING
+    first_notification     1
+    last_notification      3
+    notification_interval  10
+}
+
+define serviceescalation {
+    host_name              host-0040
+    service_description    *
+    first_notification     4
+    last_notification      0
+    notification_interval  20
+    contacts               erin
+}
+";
 
 type Attrs = BTreeMap<String, String>;
 
@@ -251,6 +402,72 @@ const COMPARED: &[&str] = &[
     "notes",
 ];
 
+/// The set of `(dependent, master)` of the precache's dependency blocks, services as
+/// `host/description`. Nagios writes one block per failure-criteria type: each pair once here.
+fn nagios_pairs(blocks: &[Attrs], service: bool) -> BTreeSet<(String, String)> {
+    let name = |b: &Attrs, host: &str, desc: &str| {
+        if service {
+            format!("{}/{}", b[host], b[desc])
+        } else {
+            b[host].clone()
+        }
+    };
+    blocks
+        .iter()
+        .map(|b| {
+            (
+                name(b, "dependent_host_name", "dependent_service_description"),
+                name(b, "host_name", "service_description"),
+            )
+        })
+        .collect()
+}
+
+/// How many times each host (or `host/description`) has an escalation block.
+fn nagios_escalations(blocks: &[Attrs], service: bool) -> BTreeMap<String, usize> {
+    let mut out = BTreeMap::new();
+    for b in blocks {
+        let key = if service {
+            format!("{}/{}", b["host_name"], b["service_description"])
+        } else {
+            b["host_name"].clone()
+        };
+        *out.entry(key).or_default() += 1;
+    }
+    out
+}
+
+/// The number `nagios4 -v` prints on its `Checked N <what>` line.
+fn nagios_checked(stdout: &str, what: &str) -> usize {
+    stdout
+        .lines()
+        .find_map(|l| {
+            let rest = l.trim().strip_prefix("Checked ")?;
+            let (n, w) = rest.split_once(' ')?;
+            (w.trim_end_matches('.') == what).then(|| n.parse().unwrap())
+        })
+        .unwrap_or_else(|| panic!("nagios4 -v prints no `Checked N {what}`"))
+}
+
+/// Adds to `mismatches` the elements of one set missing from the other, a few of each.
+fn compare_sets<T: Ord + std::fmt::Debug>(
+    what: &str,
+    nagios: &BTreeSet<T>,
+    mine: &BTreeSet<T>,
+    mismatches: &mut Vec<String>,
+) {
+    for (side, a, b) in [("nagios", nagios, mine), ("monitorc", mine, nagios)] {
+        let only: Vec<&T> = a.difference(b).collect();
+        if !only.is_empty() {
+            mismatches.push(format!(
+                "{what}: {} only in {side}, first: {:?}",
+                only.len(),
+                &only[..only.len().min(5)]
+            ));
+        }
+    }
+}
+
 #[test]
 fn resolved_hosts_and_services_match_nagios() {
     if !Path::new(NAGIOS).exists() {
@@ -277,7 +494,12 @@ fn resolved_hosts_and_services_match_nagios() {
     );
     let nagios = read_precache(&dir.path().join("objects.precache"));
 
-    let checked = monitorc_compiler::check(&main).expect("monitorc loads the tree");
+    let options = monitorc_compiler::Options {
+        engine: monitorc_compiler::EngineChoice::Given(monitorc_compiler::Engine::Nagios),
+        ..Default::default()
+    };
+    let (checked, _) =
+        monitorc_compiler::check_timed(&main, &options).expect("monitorc loads the tree");
     let errors: Vec<_> = checked
         .diagnostics
         .iter()
@@ -368,6 +590,105 @@ fn resolved_hosts_and_services_match_nagios() {
             ));
         }
     }
+
+    // Dependencies: monitorc's pairs and every master × dependent of its group-to-group rules.
+    let host = |h: u32| m.host_names[h as usize].clone();
+    let service = |sid: u32| {
+        let s = &m.services[sid as usize];
+        format!("{}/{}", m.host_names[s.host as usize], s.description)
+    };
+    let mut host_pairs: BTreeSet<(String, String)> = m
+        .host_dependencies
+        .iter()
+        .map(|d| (host(d.dependent), host(d.master)))
+        .collect();
+    for r in &m.host_dependency_rules {
+        for &d in &r.dependents {
+            host_pairs.extend(r.masters.iter().map(|&ma| (host(d), host(ma))));
+        }
+    }
+    let mut service_pairs: BTreeSet<(String, String)> = m
+        .service_dependencies
+        .iter()
+        .map(|d| (service(d.dependent), service(d.master)))
+        .collect();
+    for r in &m.service_dependency_rules {
+        for &d in &r.dependents {
+            service_pairs.extend(r.masters.iter().map(|&ma| (service(d), service(ma))));
+        }
+    }
+    let nagios_host_pairs = nagios_pairs(&nagios["hostdependency"], false);
+    let nagios_service_pairs = nagios_pairs(&nagios["servicedependency"], true);
+    compared += nagios_host_pairs.len() + nagios_service_pairs.len();
+    compare_sets(
+        "host dependency (dependent, master)",
+        &nagios_host_pairs,
+        &host_pairs,
+        &mut mismatches,
+    );
+    compare_sets(
+        "service dependency (dependent, master)",
+        &nagios_service_pairs,
+        &service_pairs,
+        &mut mismatches,
+    );
+
+    // Escalations: the hosts and services each applies to, once per definition.
+    let mut host_escalations = BTreeMap::new();
+    for &(h, _) in &m.host_escalations {
+        *host_escalations.entry(host(h)).or_default() += 1;
+    }
+    let mut service_escalations = BTreeMap::new();
+    for &(sid, _) in &m.service_escalations {
+        *service_escalations.entry(service(sid)).or_default() += 1;
+    }
+    for (what, theirs, mine) in [
+        (
+            "host escalations",
+            nagios_escalations(&nagios["hostescalation"], false),
+            host_escalations,
+        ),
+        (
+            "service escalations",
+            nagios_escalations(&nagios["serviceescalation"], true),
+            service_escalations,
+        ),
+    ] {
+        compared += theirs.len();
+        if theirs != mine {
+            let differ: Vec<_> = theirs
+                .keys()
+                .chain(mine.keys())
+                .filter(|k| theirs.get(*k) != mine.get(*k))
+                .take(5)
+                .map(|k| {
+                    format!(
+                        "{k}: nagios {:?}, monitorc {:?}",
+                        theirs.get(k),
+                        mine.get(k)
+                    )
+                })
+                .collect();
+            mismatches.push(format!("{what} differ: {differ:?}"));
+        }
+    }
+
+    // The counts `nagios4 -v` prints (dependency objects once per failure-criteria type).
+    for (what, key) in [
+        ("host dependencies", "hostdependencies"),
+        ("service dependencies", "servicedependencies"),
+        ("host escalations", "hostescalations"),
+        ("service escalations", "serviceescalations"),
+    ] {
+        compared += 1;
+        let (theirs, mine) = (nagios_checked(&stdout, what), checked.summary.get(key));
+        if theirs != mine {
+            mismatches.push(format!(
+                "{what}: nagios checked {theirs}, monitorc counts {mine}"
+            ));
+        }
+    }
+
     assert!(
         mismatches.is_empty(),
         "{} of {compared} values differ, first ones:\n{}",
@@ -380,8 +701,10 @@ fn resolved_hosts_and_services_match_nagios() {
             .join("\n")
     );
     eprintln!(
-        "nagios4 -vp and monitorc agree on all {compared} values ({} hosts, {} services)",
+        "nagios4 -vp and monitorc agree on all {compared} values ({} hosts, {} services, {} host and {} service dependency pairs)",
         m.hosts.len(),
-        m.services.len()
+        m.services.len(),
+        host_pairs.len(),
+        service_pairs.len()
     );
 }

@@ -12,8 +12,11 @@
 //! DIR/objects/templates/*.cfg           host and service templates (OS templates with multiple `use`)
 //! DIR/objects/hostgroups.cfg            OS and role groups, regions (`hostgroup_members`)
 //! DIR/objects/services/*.cfg            services applied through `hostgroup_name`
-//! DIR/sites/<site>/site.cfg             site host template, site hostgroup (`members`)
+//! DIR/objects/dependencies.cfg          dependency templates, same-host dependencies on role groups
+//! DIR/objects/escalations.cfg           escalations on role groups
+//! DIR/sites/<site>/site.cfg             site host template, site hostgroup (`members`), shop groups
 //! DIR/sites/<site>/services.cfg         per-host services (`host_name`)
+//! DIR/sites/<site>/dependencies.cfg     the site's dependencies and escalations
 //! DIR/sites/<site>/hosts-NN.cfg         100 hosts each
 //! ```
 //!
@@ -21,9 +24,31 @@
 //! chain (`parents`), servers hang off the switches. Every host is in two or three hostgroups
 //! (its OS group and role group through its `hostgroups` attribute, its site group through the
 //! group's `members`), and gets about ten services, most through `hostgroup_name`. At 100,000
-//! hosts the tree is about 50 MB in about 1,100 files.
+//! hosts the tree is about 55 MB in about 1,300 files.
 //!
-//! The output depends only on the number of hosts: the same call writes the same bytes.
+//! Every form of dependency and escalation is there, the way Nagios reads it:
+//!
+//! 1. same-host service dependencies on role groups (`hostgroup_name`, no dependent side: each
+//!    host's `HTTP` depends on the same host's `SSH`);
+//! 2. a same-host service dependency on a `host_name` list (a site's first mail relays);
+//! 3. `*` as the master service description: the core router's `WAN Latency` depends on every
+//!    service of the firewall (on another host: a same-host `*` would make the dependent
+//!    service its own master, a loop Nagios refuses);
+//! 4. group-to-group dependencies inside a site, service and host ones (the site's shop
+//!    databases → the site's shop application servers: every master × every dependent);
+//! 5. host dependencies between `host_name` and `dependent_host_name` lists, beside `parents`;
+//! 6. host and service escalations with contacts and without (Nagios gives these the host's or
+//!    the service's);
+//! 7. services that set `contacts` on hosts that have `contact_groups`.
+//!
+//! The Shinken tree ([`Tree::Shinken`]) writes form 1 with `explode_hostgroup 1` (without it a
+//! hostgroup dependency is the whole product in Shinken) and form 3 with the firewall's
+//! services named, since Shinken drops a dependency on `*`; form 2 is a product there.
+//! [`Tree::ShinkenCartesian`] adds the case that once took 35 s and 5.5 GB: a hostgroup of
+//! 3,000 hosts with a service dependency on itself.
+//!
+//! The output depends only on the number of hosts and the tree: the same call writes the same
+//! bytes.
 
 use std::fmt::Write as _;
 use std::io;
@@ -46,11 +71,36 @@ pub fn target_dir() -> std::path::PathBuf {
 }
 
 /// Bumped whenever the generated text changes, so cached trees are rebuilt.
-pub const GENERATOR_VERSION: u32 = 1;
+pub const GENERATOR_VERSION: u32 = 2;
 /// Hosts per host file.
 pub const HOSTS_PER_FILE: usize = 100;
 /// Hosts per site (the last site may hold fewer).
 pub const HOSTS_PER_SITE: usize = 1000;
+/// Hosts of the cartesian group of [`Tree::ShinkenCartesian`] (fewer if the first region's
+/// sites have fewer Linux servers).
+pub const CARTESIAN_HOSTS: usize = 3000;
+
+/// Which tree [`generate_tree`] writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Tree {
+    /// Nagios syntax and meaning: `nagios4 -v` accepts it.
+    Nagios,
+    /// A Shinken architecture too: a realm per region under a default `All`, site hostgroups
+    /// in their region's realm, four weighted schedulers and a spare per region, a poller per
+    /// region, and a reactionner, broker and receiver in `All`. Dependencies are written for
+    /// Shinken's meaning (see the crate documentation).
+    Shinken,
+    /// The Shinken tree, and a hostgroup of [`CARTESIAN_HOSTS`] Linux servers of one realm
+    /// whose `Disk /var` depends on their `NTP Time`: without `explode_hostgroup` every host's
+    /// on every host's (nine million pairs), with `explode_hostgroup 1` each host's on its own.
+    ShinkenCartesian { explode: bool },
+}
+
+impl Tree {
+    fn shinken(self) -> bool {
+        self != Tree::Nagios
+    }
+}
 
 /// What [`generate`] wrote.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -65,16 +115,34 @@ pub struct GenStats {
     pub service_definitions: usize,
     /// Host/service pairs those definitions expand to.
     pub services: usize,
+    /// Registered `define hostdependency` and `define servicedependency` blocks.
+    pub dependency_definitions: usize,
+    /// (master, dependent) host pairs they make, with the tree's engine's meaning.
+    pub host_dependencies: usize,
+    /// (master, dependent) service pairs they make.
+    pub service_dependencies: usize,
+    /// Registered `define hostescalation` and `define serviceescalation` blocks.
+    pub escalation_definitions: usize,
+    /// Hosts those host escalations apply to (once per definition).
+    pub host_escalations: usize,
+    /// Services those service escalations apply to (once per definition).
+    pub service_escalations: usize,
 }
 
 impl std::fmt::Display for GenStats {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "{} hosts, {} service definitions ({} services), {} files, {:.1} MB",
+            "{} hosts, {} service definitions ({} services), {} dependency definitions ({} host and {} service pairs), {} escalation definitions ({} hosts, {} services), {} files, {:.1} MB",
             self.hosts,
             self.service_definitions,
             self.services,
+            self.dependency_definitions,
+            self.host_dependencies,
+            self.service_dependencies,
+            self.escalation_definitions,
+            self.host_escalations,
+            self.service_escalations,
             self.files,
             self.bytes as f64 / 1e6
         )
@@ -84,13 +152,20 @@ impl std::fmt::Display for GenStats {
 /// Writes a configuration of `hosts` hosts under `dir`, which must not exist or be empty.
 /// Check it with `monitorc check DIR/monitorc.cfg`.
 pub fn generate(dir: &Path, hosts: usize) -> io::Result<GenStats> {
-    generate_with(dir, hosts, false)
+    generate_tree(dir, hosts, Tree::Nagios)
 }
 
-/// [`generate`], and with `shinken` a Shinken architecture too: a realm per region under a
-/// default `All`, site hostgroups in their region's realm, four weighted schedulers and a
-/// spare per region, a poller per region, and a reactionner, broker and receiver in `All`.
+/// [`generate`], and with `shinken` the Shinken tree ([`Tree::Shinken`]).
 pub fn generate_with(dir: &Path, hosts: usize, shinken: bool) -> io::Result<GenStats> {
+    generate_tree(
+        dir,
+        hosts,
+        if shinken { Tree::Shinken } else { Tree::Nagios },
+    )
+}
+
+/// Writes the tree `tree` of `hosts` hosts under `dir`, which must not exist or be empty.
+pub fn generate_tree(dir: &Path, hosts: usize, tree: Tree) -> io::Result<GenStats> {
     if dir.exists() && std::fs::read_dir(dir)?.next().is_some() {
         return Err(io::Error::new(
             io::ErrorKind::AlreadyExists,
@@ -113,7 +188,7 @@ pub fn generate_with(dir: &Path, hosts: usize, shinken: bool) -> io::Result<GenS
     w.file("resource.cfg", resource_file())?;
     w.file(
         "objects/commands/checks.cfg",
-        commands(CHECK_COMMANDS, "check commands", 1),
+        commands(CHECK_COMMANDS, "check commands", 1, tree.shinken()),
     )?;
     w.file(
         "objects/commands/notifications.cfg",
@@ -121,6 +196,7 @@ pub fn generate_with(dir: &Path, hosts: usize, shinken: bool) -> io::Result<GenS
             NOTIFY_COMMANDS,
             "notification and performance data commands",
             2,
+            tree.shinken(),
         ),
     )?;
     w.file("objects/timeperiods.cfg", timeperiods())?;
@@ -136,20 +212,30 @@ pub fn generate_with(dir: &Path, hosts: usize, shinken: bool) -> io::Result<GenS
         w.stats.services += applied;
         w.file(&format!("objects/services/{file}"), text)?;
     }
-    if shinken {
+    let text = group_dependencies(&plan, tree, &mut w.stats);
+    w.file("objects/dependencies.cfg", text)?;
+    let text = group_escalations(&plan, &mut w.stats);
+    w.file("objects/escalations.cfg", text)?;
+    if tree.shinken() {
         w.file("objects/architecture.cfg", architecture())?;
+    }
+    if let Tree::ShinkenCartesian { explode } = tree {
+        let text = cartesian(&plan, explode, &mut w.stats);
+        w.file("objects/batch-cluster.cfg", text)?;
     }
     // `cfg_dir=sites` must name a directory even without hosts.
     std::fs::create_dir_all(dir.join("sites"))?;
     for site in &plan.sites {
         w.file(
             &format!("sites/{}/site.cfg", site.name),
-            site_file(site, shinken),
+            site_file(site, tree.shinken()),
         )?;
         let (text, defs, applied) = site_services(site);
         w.stats.service_definitions += defs;
         w.stats.services += applied;
         w.file(&format!("sites/{}/services.cfg", site.name), text)?;
+        let text = site_dependencies(site, tree, &mut w.stats);
+        w.file(&format!("sites/{}/dependencies.cfg", site.name), text)?;
         for (n, chunk) in site.hosts.chunks(HOSTS_PER_FILE).enumerate() {
             w.file(
                 &format!("sites/{}/hosts-{:02}.cfg", site.name, n + 1),
@@ -195,14 +281,14 @@ fn rnd(stream: u64, index: u64) -> u64 {
 // ---------------------------------------------------------------------------------------------
 // Writing style: what varies between admins and files.
 
+/// Where the opening brace goes (never alone on the next line: Nagios reads `define host`
+/// as a whole definition line, and `{` then as an attribute).
 #[derive(Clone, Copy)]
 enum Brace {
     /// `define host {`
     Spaced,
     /// `define host{`
     Tight,
-    /// `define host` then `{` alone on the next line.
-    NextLine,
 }
 
 #[derive(Clone, Copy)]
@@ -215,7 +301,7 @@ struct Style {
 
 impl Style {
     /// The style of the file with seed `seed`: tabs in most files, a few space-indented ones,
-    /// mostly `define x {`, some `define x{`, rarely the brace on its own line.
+    /// mostly `define x {`, some `define x{`.
     fn of(seed: u64) -> Style {
         let r = mix(seed);
         Style {
@@ -223,8 +309,7 @@ impl Style {
             tabs: (r >> 8) % 3 != 0,
             brace: match (r >> 16) % 16 {
                 0..=9 => Brace::Spaced,
-                10..=14 => Brace::Tight,
-                _ => Brace::NextLine,
+                _ => Brace::Tight,
             },
         }
     }
@@ -233,7 +318,6 @@ impl Style {
         match self.brace {
             Brace::Spaced => writeln!(out, "define {kind} {{"),
             Brace::Tight => writeln!(out, "define {kind}{{"),
-            Brace::NextLine => writeln!(out, "define {kind}\n{{"),
         }
         .unwrap();
     }
@@ -447,6 +531,26 @@ struct Site {
     hosts: Vec<HostPlan>,
 }
 
+impl Site {
+    /// The first `n` hosts of `role`, by index.
+    fn first(&self, role: Role, n: usize) -> Vec<&str> {
+        self.hosts
+            .iter()
+            .filter(|h| h.role == role)
+            .take(n)
+            .map(|h| h.name.as_str())
+            .collect()
+    }
+
+    /// The site's shop: its first databases and application servers, in the hostgroups
+    /// `<site>-shop-db` and `<site>-shop-app` that group-to-group dependencies join. Small
+    /// enough that every database × every application server stays under monitorc's warning
+    /// about large products.
+    fn shop(&self) -> (Vec<&str>, Vec<&str>) {
+        (self.first(Role::Db, 4), self.first(Role::App, 24))
+    }
+}
+
 struct Plan {
     sites: Vec<Site>,
 }
@@ -528,6 +632,8 @@ fn site_hosts(site: usize, name: &str, n: usize) -> Vec<HostPlan> {
 // ---------------------------------------------------------------------------------------------
 // Global files
 
+/// The main configuration, with the paths of Debian's `nagios4` package, so that
+/// `nagios4 -v DIR/monitorc.cfg` verifies the tree as it is.
 fn main_config(plan: &Plan) -> String {
     let mut o = String::new();
     banner(
@@ -543,7 +649,7 @@ fn main_config(plan: &Plan) -> String {
         ],
     );
     let params: &[(&str, &str)] = &[
-        ("log_file", "/var/log/nagios/nagios.log"),
+        ("log_file", "/var/log/nagios4/nagios.log"),
         (
             "",
             "# Object configuration: shared objects first, then one directory per site.",
@@ -553,22 +659,19 @@ fn main_config(plan: &Plan) -> String {
         ("", ""),
         ("resource_file", "resource.cfg"),
         ("", ""),
-        ("object_cache_file", "/var/cache/nagios/objects.cache"),
-        (
-            "precached_object_file",
-            "/var/cache/nagios/objects.precache",
-        ),
-        ("status_file", "/var/cache/nagios/status.dat"),
+        ("object_cache_file", "/var/lib/nagios4/objects.cache"),
+        ("precached_object_file", "/var/lib/nagios4/objects.precache"),
+        ("status_file", "/var/lib/nagios4/status.dat"),
         ("status_update_interval", "10"),
         ("nagios_user", "nagios"),
         ("nagios_group", "nagios"),
         ("check_external_commands", "1"),
-        ("command_file", "/var/lib/nagios/rw/nagios.cmd"),
-        ("lock_file", "/var/run/nagios/nagios.pid"),
-        ("temp_file", "/var/cache/nagios/nagios.tmp"),
+        ("command_file", "/var/lib/nagios4/rw/nagios.cmd"),
+        ("lock_file", "/var/run/nagios4/nagios4.pid"),
+        ("temp_file", "/var/lib/nagios4/nagios.tmp"),
         ("temp_path", "/tmp"),
-        ("check_result_path", "/var/lib/nagios/spool/checkresults"),
-        ("state_retention_file", "/var/lib/nagios/retention.dat"),
+        ("check_result_path", "/var/lib/nagios4/spool/checkresults"),
+        ("state_retention_file", "/var/lib/nagios4/retention.dat"),
         ("retention_update_interval", "60"),
         ("retain_state_information", "1"),
         ("use_retained_program_state", "1"),
@@ -690,7 +793,9 @@ const NOTIFY_COMMANDS: &[(&str, &str)] = &[
     ("restart-service", "$USER2$/restart_service.sh $SERVICESTATE$ $SERVICESTATETYPE$ $SERVICEATTEMPT$ $ARG1$"),
 ];
 
-fn commands(list: &[(&str, &str)], title: &str, seed: u64) -> String {
+/// Command definitions; with `shinken`, slow ones get a `timeout` (a Shinken attribute that
+/// Nagios refuses).
+fn commands(list: &[(&str, &str)], title: &str, seed: u64, shinken: bool) -> String {
     let mut o = String::new();
     banner(
         &mut o,
@@ -707,7 +812,7 @@ fn commands(list: &[(&str, &str)], title: &str, seed: u64) -> String {
         style.open(&mut o, "command");
         style.attr(&mut o, "command_name", name);
         style.attr(&mut o, "command_line", line);
-        if name.starts_with("check_nrpe") || name.starts_with("check_mysql") {
+        if shinken && (name.starts_with("check_nrpe") || name.starts_with("check_mysql")) {
             style.attr(&mut o, "timeout", 60);
         }
         style.close(&mut o);
@@ -1098,6 +1203,23 @@ fn service_templates() -> String {
         s.attr(&mut o, "register", 0);
         s.close(&mut o);
     }
+    o.push_str(
+        "# Services owned by application teams: they name their contacts, and take the host's\n\
+         # notification period and interval.\n",
+    );
+    s.open(&mut o, "service");
+    s.attr(&mut o, "name", "team-service");
+    for (k, v) in [
+        ("check_period", "24x7"),
+        ("max_check_attempts", "3"),
+        ("check_interval", "10"),
+        ("retry_interval", "2"),
+        ("notification_options", "w,c,r"),
+    ] {
+        s.attr(&mut o, k, v);
+    }
+    s.attr(&mut o, "register", 0);
+    s.close(&mut o);
     o
 }
 
@@ -1569,6 +1691,29 @@ fn site_file(site: &Site, shinken: bool) -> String {
         s.attr(&mut o, "realm", site.region);
     }
     s.close(&mut o);
+
+    let (dbs, apps) = site.shop();
+    for (role, alias, members) in [
+        ("db", "databases", dbs),
+        ("app", "application servers", apps),
+    ] {
+        if members.is_empty() {
+            continue;
+        }
+        s.open(&mut o, "hostgroup");
+        s.attr(
+            &mut o,
+            "hostgroup_name",
+            format!("{}-shop-{role}", site.name),
+        );
+        s.attr(
+            &mut o,
+            "alias",
+            format!("{alias} of the {} shop", site.name),
+        );
+        s.attr(&mut o, "members", members.join(","));
+        s.close(&mut o);
+    }
     o
 }
 
@@ -1596,8 +1741,9 @@ fn architecture() -> String {
 }
 
 /// Per-host services (`host_name`): virtual hosts on some web servers, backups on some
-/// databases, application services on some Windows servers, and one service on the site's
-/// gateways. Returns (text, definitions, host/service pairs).
+/// databases, application services on some Windows servers, batch queues on some application
+/// servers, and one service on the site's gateways. Returns (text, definitions, host/service
+/// pairs).
 fn site_services(site: &Site) -> (String, usize, usize) {
     let mut o = String::new();
     banner(
@@ -1646,6 +1792,12 @@ fn site_services(site: &Site) -> (String, usize, usize) {
                 "check_nt!SERVICESTATE!-d SHOWALL -l MSSQLSERVER".into(),
                 "database-checks",
             )),
+            Role::App if r % 4 == 0 => Some((
+                "team-service",
+                "Batch Queue".into(),
+                "check_nrpe!check_batch_queue!-w 100 -c 500".into(),
+                "system-checks",
+            )),
             _ => None,
         };
         let Some((template, desc, check, sg)) = svc else {
@@ -1660,12 +1812,399 @@ fn site_services(site: &Site) -> (String, usize, usize) {
         s.attr(&mut o, "service_description", desc);
         s.attr(&mut o, "check_command", check);
         s.attr(&mut o, "servicegroups", sg);
-        s.attr(&mut o, "contact_groups", format!("+{}", h.role.team()));
+        if template == "team-service" {
+            // The owners, while the host has contact groups (form 7).
+            let owners = BATCH_OWNERS[(r >> 4) as usize % BATCH_OWNERS.len()];
+            s.attr(&mut o, "contacts", owners);
+        } else {
+            s.attr(&mut o, "contact_groups", format!("+{}", h.role.team()));
+        }
         s.close(&mut o);
         defs += 1;
         applied += 1;
     }
     (o, defs, applied)
+}
+
+/// Contacts of the batch jobs of application servers (all Linux administrators).
+const BATCH_OWNERS: &[&str] = &["bob,olivia", "wendy", "carol,rupert"];
+
+// ---------------------------------------------------------------------------------------------
+// Dependencies and escalations (the forms of the crate documentation)
+
+/// One object of `kind` with these attributes, in order.
+fn define(o: &mut String, s: &Style, kind: &str, attrs: &[(&str, &str)]) {
+    s.open(o, kind);
+    for (k, v) in attrs {
+        s.attr(o, k, v);
+    }
+    s.close(o);
+}
+
+/// Same-host service dependencies on role groups (form 1): (group, master service, dependent
+/// services).
+const GROUP_DEPENDENCIES: &[(&str, &str, &[&str])] = &[
+    (
+        "linux-servers",
+        "SSH",
+        &["CPU Load", "Memory", "Total Processes"],
+    ),
+    ("web-servers", "SSH", &["HTTP", "HTTPS"]),
+    ("app-servers", "Tomcat", &["JVM Heap"]),
+];
+
+/// Dependency templates, and the same-host dependencies of role groups (form 1): without a
+/// dependent side in Nagios, with `explode_hostgroup 1` in Shinken.
+fn group_dependencies(plan: &Plan, tree: Tree, stats: &mut GenStats) -> String {
+    let mut o = String::new();
+    banner(
+        &mut o,
+        "Dependencies",
+        &[
+            "Each host's checks wait for the same host's transport (SSH, Tomcat):",
+            "no dependent host means the same host.",
+        ],
+    );
+    let s = Style::of(0xde0);
+    define(
+        &mut o,
+        &s,
+        "servicedependency",
+        &[
+            ("name", "generic-servicedependency"),
+            ("notification_failure_criteria", "w,u,c"),
+            ("execution_failure_criteria", "c"),
+            ("inherits_parent", "1"),
+            ("register", "0"),
+        ],
+    );
+    define(
+        &mut o,
+        &s,
+        "hostdependency",
+        &[
+            ("name", "generic-hostdependency"),
+            ("notification_failure_criteria", "d,u"),
+            ("execution_failure_criteria", "n"),
+            ("register", "0"),
+        ],
+    );
+    for (group, master, dependents) in GROUP_DEPENDENCIES {
+        let members = plan.count_in_group(group);
+        if members == 0 {
+            writeln!(o, "# {group}: no hosts, no dependency\n").unwrap();
+            continue;
+        }
+        let list = dependents.join(",");
+        let mut attrs = vec![
+            ("use", "generic-servicedependency"),
+            ("hostgroup_name", *group),
+            ("service_description", *master),
+            ("dependent_service_description", list.as_str()),
+        ];
+        if tree.shinken() {
+            attrs.push(("explode_hostgroup", "1"));
+        }
+        define(&mut o, &s, "servicedependency", &attrs);
+        stats.dependency_definitions += 1;
+        stats.service_dependencies += members * dependents.len();
+    }
+    o
+}
+
+/// Escalations of role groups (form 6): database services with their contact groups, domain
+/// controllers without contacts (Nagios gives each escalation its host's).
+fn group_escalations(plan: &Plan, stats: &mut GenStats) -> String {
+    let mut o = String::new();
+    banner(&mut o, "Escalations", &[]);
+    let s = Style::of(0xe5c);
+    let dbs = plan.count_in_group("db-servers");
+    if dbs > 0 {
+        define(
+            &mut o,
+            &s,
+            "serviceescalation",
+            &[
+                ("hostgroup_name", "db-servers"),
+                ("service_description", "MySQL,MySQL Replication"),
+                ("first_notification", "2"),
+                ("last_notification", "0"),
+                ("notification_interval", "30"),
+                ("escalation_period", "24x7"),
+                ("contact_groups", "dba,oncall"),
+            ],
+        );
+        stats.escalation_definitions += 1;
+        stats.service_escalations += 2 * dbs;
+    }
+    let dcs = plan.count_in_group("ad-servers");
+    if dcs > 0 {
+        o.push_str("# No contacts: each escalation goes to its host's.\n");
+        define(
+            &mut o,
+            &s,
+            "hostescalation",
+            &[
+                ("hostgroup_name", "ad-servers"),
+                ("first_notification", "4"),
+                ("last_notification", "0"),
+                ("notification_interval", "30"),
+            ],
+        );
+        stats.escalation_definitions += 1;
+        stats.host_escalations += dcs;
+    }
+    o
+}
+
+/// The services of a site's firewall: those of `network-devices` and `WAN Latency`.
+fn firewall_services() -> Vec<&'static str> {
+    let (_, services) = HOSTGROUP_SERVICES
+        .iter()
+        .find(|(g, _)| *g == "network-devices")
+        .expect("network devices have services");
+    let mut out: Vec<&str> = services.iter().map(|(desc, ..)| *desc).collect();
+    out.push("WAN Latency");
+    out
+}
+
+/// A site's dependencies and escalations (forms 2 to 6), every pair inside the site.
+fn site_dependencies(site: &Site, tree: Tree, stats: &mut GenStats) -> String {
+    let mut o = String::new();
+    banner(
+        &mut o,
+        &format!("Site {}: dependencies and escalations", site.name),
+        &["Every pair stays inside the site."],
+    );
+    let s = Style::of(0xde5 + site.index as u64);
+
+    // Form 2: a same-host dependency on a host list (in Shinken, every relay's queue depends
+    // on every relay's SMTP).
+    let relays = site.first(Role::Mail, 4);
+    if !relays.is_empty() {
+        let hosts = relays.join(",");
+        define(
+            &mut o,
+            &s,
+            "servicedependency",
+            &[
+                ("use", "generic-servicedependency"),
+                ("host_name", &hosts),
+                ("service_description", "SMTP"),
+                ("dependent_service_description", "Mail Queue,IMAPS"),
+            ],
+        );
+        stats.dependency_definitions += 1;
+        let n = relays.len();
+        stats.service_dependencies += 2 * if tree.shinken() { n * n } else { n };
+    }
+
+    // Form 3: the core router's WAN latency means nothing while anything on the firewall is
+    // wrong. Shinken drops a dependency on `*`: the services are named there. The `n` is what
+    // admins write to turn the template's execution criteria off; Nagios 4 reads `n` as unset
+    // and takes the template's `c` all the same.
+    if site.hosts.len() >= 2 {
+        let masters = firewall_services();
+        let all = if tree.shinken() {
+            masters.join(",")
+        } else {
+            "*".to_string()
+        };
+        define(
+            &mut o,
+            &s,
+            "servicedependency",
+            &[
+                ("use", "generic-servicedependency"),
+                ("host_name", &site.hosts[0].name),
+                ("service_description", &all),
+                ("dependent_host_name", &site.hosts[1].name),
+                ("dependent_service_description", "WAN Latency"),
+                ("execution_failure_criteria", "n"),
+            ],
+        );
+        stats.dependency_definitions += 1;
+        stats.service_dependencies += masters.len();
+    }
+
+    // Form 4: the shop's application servers depend on all of the shop's databases.
+    let (dbs, apps) = site.shop();
+    let (db_group, app_group) = (
+        format!("{}-shop-db", site.name),
+        format!("{}-shop-app", site.name),
+    );
+    if !dbs.is_empty() && !apps.is_empty() {
+        define(
+            &mut o,
+            &s,
+            "servicedependency",
+            &[
+                ("use", "generic-servicedependency"),
+                ("hostgroup_name", &db_group),
+                ("service_description", "MySQL"),
+                ("dependent_hostgroup_name", &app_group),
+                ("dependent_service_description", "Tomcat"),
+                ("dependency_period", "workhours"),
+            ],
+        );
+        define(
+            &mut o,
+            &s,
+            "hostdependency",
+            &[
+                ("use", "generic-hostdependency"),
+                ("hostgroup_name", &db_group),
+                ("dependent_hostgroup_name", &app_group),
+            ],
+        );
+        stats.dependency_definitions += 2;
+        stats.service_dependencies += dbs.len() * apps.len();
+        stats.host_dependencies += dbs.len() * apps.len();
+    }
+
+    // Form 5: Windows servers and mail relays authenticate against the domain controllers.
+    let (dcs, windows) = (site.first(Role::Ad, 2), site.first(Role::Windows, 8));
+    for (masters, dependents) in [
+        (&dcs[..], &windows[..]),
+        (&dcs[..dcs.len().min(1)], &relays[..]),
+    ] {
+        if masters.is_empty() || dependents.is_empty() {
+            continue;
+        }
+        define(
+            &mut o,
+            &s,
+            "hostdependency",
+            &[
+                ("use", "generic-hostdependency"),
+                ("host_name", &masters.join(",")),
+                ("dependent_host_name", &dependents.join(",")),
+                ("inherits_parent", "1"),
+            ],
+        );
+        stats.dependency_definitions += 1;
+        stats.host_dependencies += masters.len() * dependents.len();
+    }
+
+    // Form 6: the gateways escalate to the network team and on-call, the shop to whoever its
+    // hosts and services notify.
+    if site.hosts.len() >= 2 {
+        let gateways = format!("{},{}", site.hosts[0].name, site.hosts[1].name);
+        define(
+            &mut o,
+            &s,
+            "hostescalation",
+            &[
+                ("host_name", &gateways),
+                ("first_notification", "3"),
+                ("last_notification", "0"),
+                ("notification_interval", "30"),
+                ("contact_groups", "network-admins,oncall"),
+            ],
+        );
+        define(
+            &mut o,
+            &s,
+            "serviceescalation",
+            &[
+                ("host_name", &gateways),
+                ("service_description", "WAN Latency,PING"),
+                ("first_notification", "2"),
+                ("last_notification", "0"),
+                ("notification_interval", "15"),
+                ("contacts", "judy,niaj"),
+            ],
+        );
+        stats.escalation_definitions += 2;
+        stats.host_escalations += 2;
+        stats.service_escalations += 4;
+    }
+    if !dbs.is_empty() {
+        define(
+            &mut o,
+            &s,
+            "hostescalation",
+            &[
+                ("hostgroup_name", &db_group),
+                ("first_notification", "5"),
+                ("last_notification", "10"),
+                ("notification_interval", "60"),
+            ],
+        );
+        stats.escalation_definitions += 1;
+        stats.host_escalations += dbs.len();
+    }
+    if !apps.is_empty() {
+        define(
+            &mut o,
+            &s,
+            "serviceescalation",
+            &[
+                ("hostgroup_name", &app_group),
+                ("service_description", "Tomcat,JVM Heap"),
+                ("first_notification", "3"),
+                ("last_notification", "0"),
+                ("notification_interval", "30"),
+            ],
+        );
+        stats.escalation_definitions += 1;
+        stats.service_escalations += 2 * apps.len();
+    }
+    o
+}
+
+/// The cartesian case of [`Tree::ShinkenCartesian`]: up to [`CARTESIAN_HOSTS`] Linux servers
+/// of the first region's sites (so of one realm), each one's `Disk /var` (on shared storage)
+/// depending on `NTP Time`. Meant per host; without `explode_hostgroup`, Shinken makes every
+/// host's depend on every host's.
+fn cartesian(plan: &Plan, explode: bool, stats: &mut GenStats) -> String {
+    let region = plan.sites.first().map_or("europe", |s| s.region);
+    let members: Vec<&str> = plan
+        .sites
+        .iter()
+        .filter(|s| s.region == region)
+        .flat_map(|s| &s.hosts)
+        .filter(|h| h.role.groups().contains(&"linux-servers"))
+        .take(CARTESIAN_HOSTS)
+        .map(|h| h.name.as_str())
+        .collect();
+    let mut o = String::new();
+    banner(
+        &mut o,
+        "Batch cluster",
+        &[&format!(
+            "{} Linux servers of the {region} realm sharing /var.",
+            members.len()
+        )],
+    );
+    if members.is_empty() {
+        return o;
+    }
+    let s = Style::of(0xba7);
+    define(
+        &mut o,
+        &s,
+        "hostgroup",
+        &[
+            ("hostgroup_name", "batch-cluster"),
+            ("alias", "Batch cluster"),
+            ("members", &members.join(",")),
+        ],
+    );
+    let mut attrs = vec![
+        ("use", "generic-servicedependency"),
+        ("hostgroup_name", "batch-cluster"),
+        ("service_description", "NTP Time"),
+        ("dependent_service_description", "Disk /var"),
+    ];
+    if explode {
+        attrs.push(("explode_hostgroup", "1"));
+    }
+    define(&mut o, &s, "servicedependency", &attrs);
+    stats.dependency_definitions += 1;
+    let n = members.len();
+    stats.service_dependencies += if explode { n } else { n * n };
+    o
 }
 
 const DEBIAN_VERSIONS: &[&str] = &["debian 12.5", "debian 11.9", "ubuntu 22.04"];
@@ -1852,8 +2391,8 @@ mod tests {
         let sb = generate(&b, 2500).unwrap();
         assert_eq!(sa, sb);
         assert_eq!(sa.hosts, 2500);
-        // 3 sites of 1000, 1000 and 500 hosts: 25 host files plus 2 per site, plus 15 shared.
-        assert_eq!(sa.files, 25 + 3 * 2 + 15);
+        // 3 sites of 1000, 1000 and 500 hosts: 25 host files plus 3 per site, plus 17 shared.
+        assert_eq!(sa.files, 25 + 3 * 3 + 17);
         let per_host = sa.bytes as f64 / sa.hosts as f64;
         assert!(
             (400.0..650.0).contains(&per_host),
@@ -1872,13 +2411,17 @@ mod tests {
         std::fs::remove_dir_all(&b).unwrap();
     }
 
+    /// Small sites lack some roles: what is written for them must still check clean.
     #[test]
     fn tiny_trees() {
         for n in [0, 1, 2, 3, 25] {
-            let d = tempdir(&format!("tiny{n}"));
-            let s = generate(&d, n).unwrap();
-            assert_eq!(s.hosts, n);
-            std::fs::remove_dir_all(&d).unwrap();
+            for tree in [Tree::Nagios, Tree::Shinken] {
+                let d = tempdir(&format!("tiny{n}"));
+                let s = generate_tree(&d, n, tree).unwrap();
+                assert_eq!(s.hosts, n);
+                assert_clean(&d, &s, &[]);
+                std::fs::remove_dir_all(&d).unwrap();
+            }
         }
     }
 
@@ -1886,24 +2429,61 @@ mod tests {
     /// diagnostic, and the compiler must count what the generator says it wrote.
     #[test]
     fn generated_tree_checks_clean() {
-        let d = tempdir("clean");
-        let stats = generate(&d, 2500).unwrap();
-        let checked = monitorc_compiler::check(&d.join("monitorc.cfg")).unwrap();
-        let first: Vec<&str> = checked
+        for tree in [Tree::Nagios, Tree::Shinken] {
+            let d = tempdir("clean");
+            let stats = generate_tree(&d, 2500, tree).unwrap();
+            assert_clean(&d, &stats, &[]);
+            std::fs::remove_dir_all(&d).unwrap();
+        }
+    }
+
+    /// The cartesian case is the whole product (one warning says so) or same-host.
+    #[test]
+    fn cartesian_trees() {
+        for explode in [false, true] {
+            let d = tempdir("cartesian");
+            let stats = generate_tree(&d, 2500, Tree::ShinkenCartesian { explode }).unwrap();
+            let expected: &[&str] = if explode { &[] } else { &["W0013"] };
+            assert_clean(&d, &stats, expected);
+            std::fs::remove_dir_all(&d).unwrap();
+        }
+    }
+
+    /// Checks the tree in `dir`: exactly the `expected` diagnostic codes, and every count of
+    /// `stats` (dependencies and escalations as pairs, group-to-group rules multiplied out).
+    fn assert_clean(dir: &Path, stats: &GenStats, expected: &[&str]) {
+        let checked = monitorc_compiler::check(&dir.join("monitorc.cfg")).unwrap();
+        let codes: Vec<(&str, &str)> = checked
             .diagnostics
             .iter()
-            .take(5)
-            .map(|d| d.message.as_str())
+            .map(|d| (d.code.code, d.message.as_str()))
             .collect();
-        assert!(
-            checked.diagnostics.is_empty(),
-            "{} diagnostics, first: {first:#?}",
-            checked.diagnostics.len()
+        assert_eq!(
+            codes.iter().map(|(c, _)| *c).collect::<Vec<_>>(),
+            expected,
+            "{codes:#?}"
         );
+        let m = &checked.model;
+        let host_pairs = m.host_dependencies.len()
+            + m.host_dependency_rules
+                .iter()
+                .map(|r| r.masters.len() * r.dependents.len())
+                .sum::<usize>();
+        let service_pairs = m.service_dependencies.len()
+            + m.service_dependency_rules
+                .iter()
+                .map(|r| r.masters.len() * r.dependents.len())
+                .sum::<usize>();
         assert_eq!(checked.loaded.sources.len(), stats.files);
         assert_eq!(checked.summary.get("hosts"), stats.hosts);
         assert_eq!(checked.summary.get("services"), stats.services);
-        std::fs::remove_dir_all(&d).unwrap();
+        assert_eq!(host_pairs, stats.host_dependencies, "host dependency pairs");
+        assert_eq!(
+            service_pairs, stats.service_dependencies,
+            "service dependency pairs"
+        );
+        assert_eq!(m.host_escalations.len(), stats.host_escalations);
+        assert_eq!(m.service_escalations.len(), stats.service_escalations);
     }
 
     fn tempdir(tag: &str) -> std::path::PathBuf {

@@ -131,6 +131,24 @@ pub struct Semantics {
     /// F2: a list attribute written twice in one definition: Shinken and Alignak concatenate
     /// the lines; Nagios keeps the last one.
     pub repeated_lists_concatenate: bool,
+    /// G1, G2, G5: attributes this engine requires besides every engine's (`schema`), on
+    /// registered objects after inheritance.
+    pub required: &'static [(ObjectKind, &'static str)],
+    /// F13: `_internal_host_up`, `_echo`, `bp_rule` … are commands of the engine's own.
+    pub ghost_commands: bool,
+    /// C7: `host_name srv[1-3]` defines three hosts (Alignak); elsewhere one host of that
+    /// name.
+    pub host_name_ranges: bool,
+    /// D11, D12: `+value` on a single-valued attribute or a custom variable is the literal
+    /// text (Nagios, Shinken); Alignak refuses it.
+    pub plus_on_single_value_literal: bool,
+    /// F4, F5: without `illegal_object_name_chars` Nagios checks no name (Shinken and Alignak
+    /// apply their default), and it checks eight kinds of names, they three.
+    pub illegal_chars_default: bool,
+    pub illegal_chars_checked: &'static [ObjectKind],
+    /// C8: `allow_empty_hostgroup_assignment=0` makes a service on an empty hostgroup an error
+    /// (Shinken, Alignak); Nagios creates nothing, silently, whatever the key.
+    pub empty_hostgroup_key: bool,
     /// C1–C5: host selection.
     pub selection: Selection,
     /// E1: a service template whose `host_name` names host templates makes a service on
@@ -145,6 +163,10 @@ pub struct Semantics {
     /// The product of two groups above which a dependency gets a warning with its size.
     pub product_warning: u64,
 }
+
+/// Shinken and Alignak check host, service and contact names for illegal characters.
+const SHINKEN_NAMES_CHECKED: &[ObjectKind] =
+    &[ObjectKind::Host, ObjectKind::Service, ObjectKind::Contact];
 
 /// Nagios 4 (`xodtemplate_inherit_object_properties`): no `check_period` (D2).
 const NAGIOS_IMPLIED: &[&str] = &[
@@ -180,6 +202,24 @@ pub static NAGIOS: Semantics = Semantics {
     unknown_template_refused: true,
     registered_templates: true,
     repeated_lists_concatenate: false,
+    // G1 and G5 (max_check_attempts on hosts and services, a contact's notification
+    // commands) and a timeperiod's alias, which Nagios requires, are not enforced yet.
+    required: &[],
+    ghost_commands: false,
+    host_name_ranges: false,
+    plus_on_single_value_literal: true,
+    illegal_chars_default: false,
+    illegal_chars_checked: &[
+        ObjectKind::Host,
+        ObjectKind::Service,
+        ObjectKind::Hostgroup,
+        ObjectKind::Servicegroup,
+        ObjectKind::Contact,
+        ObjectKind::Contactgroup,
+        ObjectKind::Command,
+        ObjectKind::Timeperiod,
+    ],
+    empty_hostgroup_key: false,
     selection: Selection::Lists,
     services_on_host_templates: false,
     implied_from_host: NAGIOS_IMPLIED,
@@ -190,6 +230,15 @@ pub static NAGIOS: Semantics = Semantics {
 /// Shinken 2.4.
 pub static SHINKEN: Semantics = Semantics {
     engine: Engine::Shinken,
+    // G2 (a service's check_interval and retry_interval, which Shinken requires) is not
+    // reproduced yet.
+    required: &[],
+    ghost_commands: true,
+    host_name_ranges: false,
+    plus_on_single_value_literal: true,
+    illegal_chars_default: true,
+    illegal_chars_checked: SHINKEN_NAMES_CHECKED,
+    empty_hostgroup_key: true,
     same_host: SameHost::ExplodeHostgroupOnly,
     dependent_side_alone: false,
     star_service: StarService::Dropped,
@@ -207,6 +256,13 @@ pub static SHINKEN: Semantics = Semantics {
 /// Alignak 2.1.
 pub static ALIGNAK: Semantics = Semantics {
     engine: Engine::Alignak,
+    required: &[],
+    ghost_commands: true,
+    host_name_ranges: true,
+    plus_on_single_value_literal: false,
+    illegal_chars_default: true,
+    illegal_chars_checked: SHINKEN_NAMES_CHECKED,
+    empty_hostgroup_key: true,
     same_host: SameHost::HostgroupWithoutDependentGroup,
     dependent_side_alone: false,
     star_service: StarService::Unknown,
@@ -273,6 +329,7 @@ pub const SHINKEN_ATTRIBUTES: &[&str] = &[
     "business_rule_service_notification_options",
     "notificationways",
     "criticity",
+    "timeout",
 ];
 
 /// Chooses the engine. `alignak_env` is true when the configuration was given as (or with) an
@@ -430,4 +487,246 @@ pub fn alias(engine: Engine, kind: ObjectKind, key: &str) -> Option<&'static str
         _ => &[],
     };
     table.iter().find(|(a, _)| *a == key).map(|(_, c)| *c)
+}
+
+/// The object types Nagios 4 reads (`xodtemplate_process_config_file`); it refuses any other
+/// `define` ("Invalid object definition type").
+pub const NAGIOS_OBJECT_TYPES: &[ObjectKind] = &[
+    ObjectKind::Timeperiod,
+    ObjectKind::Command,
+    ObjectKind::Contactgroup,
+    ObjectKind::Hostgroup,
+    ObjectKind::Servicegroup,
+    ObjectKind::Servicedependency,
+    ObjectKind::Serviceescalation,
+    ObjectKind::Contact,
+    ObjectKind::Host,
+    ObjectKind::Service,
+    ObjectKind::Hostdependency,
+    ObjectKind::Hostescalation,
+    ObjectKind::Hostextinfo,
+    ObjectKind::Serviceextinfo,
+];
+
+/// Whether Nagios 4 reads `key` on a `kind` definition (`xodtemplate_add_object_property`,
+/// which refuses any other: "Invalid … object directive"). Other names of the same attribute
+/// ([`alias`]) are included; custom `_VARS` (hosts, services, contacts) and timeperiod day
+/// lines are checked by the caller.
+pub fn nagios_reads(kind: ObjectKind, key: &str) -> bool {
+    use ObjectKind as K;
+    const COMMON: &[&str] = &["use", "name", "register"];
+    const DEPENDENCY: &[&str] = &[
+        "host_name",
+        "hostgroup_name",
+        "dependent_host_name",
+        "dependent_hostgroup_name",
+        "dependency_period",
+        "inherits_parent",
+        "notification_failure_criteria",
+        "execution_failure_criteria",
+    ];
+    const ESCALATION: &[&str] = &[
+        "host_name",
+        "hostgroup_name",
+        "contact_groups",
+        "contacts",
+        "escalation_period",
+        "first_notification",
+        "last_notification",
+        "notification_interval",
+        "escalation_options",
+    ];
+    let own: &[&str] = match kind {
+        K::Timeperiod => &["timeperiod_name", "alias", "exclude"],
+        K::Command => &["command_name", "command_line"],
+        K::Contactgroup => &["contactgroup_name", "alias", "members", "contactgroup_members"],
+        K::Hostgroup => &[
+            "hostgroup_name",
+            "alias",
+            "members",
+            "hostgroup_members",
+            "notes",
+            "notes_url",
+            "action_url",
+        ],
+        K::Servicegroup => &[
+            "servicegroup_name",
+            "alias",
+            "members",
+            "servicegroup_members",
+            "notes",
+            "notes_url",
+            "action_url",
+        ],
+        K::Servicedependency => &[
+            "service_description",
+            "dependent_service_description",
+            "servicegroup_name",
+            "dependent_servicegroup_name",
+        ],
+        K::Hostdependency | K::Hostescalation => &[],
+        K::Serviceescalation => &["service_description", "servicegroup_name"],
+        K::Contact => &[
+            "contact_name",
+            "alias",
+            "contactgroups",
+            "minimum_importance",
+            "email",
+            "pager",
+            "host_notification_period",
+            "host_notification_commands",
+            "service_notification_period",
+            "service_notification_commands",
+            "host_notification_options",
+            "service_notification_options",
+            "host_notifications_enabled",
+            "service_notifications_enabled",
+            "can_submit_commands",
+            "retain_status_information",
+            "retain_nonstatus_information",
+        ],
+        K::Host => &[
+            "host_name",
+            "display_name",
+            "alias",
+            "address",
+            "parents",
+            "hostgroups",
+            "contact_groups",
+            "contacts",
+            "notification_period",
+            "check_command",
+            "check_period",
+            "event_handler",
+            "notes",
+            "notes_url",
+            "action_url",
+            "icon_image",
+            "icon_image_alt",
+            "vrml_image",
+            "statusmap_image",
+            "initial_state",
+            "importance",
+            "check_interval",
+            "retry_interval",
+            "max_check_attempts",
+            "active_checks_enabled",
+            "passive_checks_enabled",
+            "obsess_over_host",
+            "event_handler_enabled",
+            "check_freshness",
+            "freshness_threshold",
+            "low_flap_threshold",
+            "high_flap_threshold",
+            "flap_detection_enabled",
+            "flap_detection_options",
+            "notification_options",
+            "notifications_enabled",
+            "notification_interval",
+            "first_notification_delay",
+            "stalking_options",
+            "process_perf_data",
+            "2d_coords",
+            "3d_coords",
+            "retain_status_information",
+            "retain_nonstatus_information",
+            "failure_prediction_options",
+            "failure_prediction_enabled",
+        ],
+        K::Service => &[
+            "host_name",
+            "service_description",
+            "display_name",
+            "parents",
+            "hostgroup_name",
+            "servicegroups",
+            "check_command",
+            "check_period",
+            "event_handler",
+            "notification_period",
+            "contact_groups",
+            "contacts",
+            "notes",
+            "notes_url",
+            "action_url",
+            "icon_image",
+            "icon_image_alt",
+            "initial_state",
+            "importance",
+            "max_check_attempts",
+            "check_interval",
+            "retry_interval",
+            "active_checks_enabled",
+            "passive_checks_enabled",
+            "parallelize_check",
+            "is_volatile",
+            "obsess_over_service",
+            "event_handler_enabled",
+            "check_freshness",
+            "freshness_threshold",
+            "low_flap_threshold",
+            "high_flap_threshold",
+            "flap_detection_enabled",
+            "flap_detection_options",
+            "notification_options",
+            "notifications_enabled",
+            "notification_interval",
+            "first_notification_delay",
+            "stalking_options",
+            "process_perf_data",
+            "retain_status_information",
+            "retain_nonstatus_information",
+            "failure_prediction_options",
+            "failure_prediction_enabled",
+        ],
+        K::Hostextinfo => &[
+            "host_name",
+            "hostgroup_name",
+            "notes",
+            "notes_url",
+            "action_url",
+            "icon_image",
+            "icon_image_alt",
+            "vrml_image",
+            "statusmap_image",
+            "2d_coords",
+            "3d_coords",
+        ],
+        K::Serviceextinfo => &[
+            "host_name",
+            "service_description",
+            "hostgroup_name",
+            "notes",
+            "notes_url",
+            "action_url",
+            "icon_image",
+            "icon_image_alt",
+        ],
+        _ => return false,
+    };
+    let shared: &[&str] = match kind {
+        K::Servicedependency | K::Hostdependency => DEPENDENCY,
+        K::Serviceescalation | K::Hostescalation => ESCALATION,
+        _ => &[],
+    };
+    COMMON.contains(&key)
+        || own.contains(&key)
+        || shared.contains(&key)
+        || alias(Engine::Nagios, kind, key).is_some()
+        || (kind == K::Contact && key.starts_with("address"))
+}
+
+impl Semantics {
+    /// The required attributes an object of `kind` lacks, every engine's and this one's, each
+    /// written as its alternatives (`` `host_name` or `hostgroup_name` ``).
+    pub fn missing_required(&self, kind: ObjectKind, has: impl Fn(&str) -> bool) -> Vec<String> {
+        let mut out = kind.missing_required(&has);
+        out.extend(
+            self.required
+                .iter()
+                .filter(|(k, a)| *k == kind && !has(a))
+                .map(|(_, a)| format!("`{a}`")),
+        );
+        out
+    }
 }

@@ -11,7 +11,7 @@ use rayon::prelude::*;
 use monitorc_grammar::diag::did_you_mean;
 use monitorc_grammar::{codes, Block, Diagnostic, Loaded, Span};
 
-use crate::engine::{Engine, Semantics};
+use crate::engine::{Engine, Semantics, NAGIOS_OBJECT_TYPES};
 use crate::ir::{Attr, Ir, MainConfig, MainParam, Object, Value};
 use crate::schema::{self, ObjectKind, Ty, TIMEPERIOD_DAY_WORDS};
 
@@ -19,7 +19,11 @@ use crate::schema::{self, ObjectKind, Ty, TIMEPERIOD_DAY_WORDS};
 pub fn lower(loaded: &Loaded, sem: &Semantics) -> (Ir, Vec<Diagnostic>) {
     let mut diags = Vec::new();
     let main = lower_main(loaded, &mut diags);
-    let illegal = main.illegal_object_name_chars().to_string();
+    let illegal = match main.get("illegal_object_name_chars") {
+        Some(v) => v.to_string(),
+        None if sem.illegal_chars_default => schema::DEFAULT_ILLEGAL_NAME_CHARS.to_string(),
+        None => String::new(),
+    };
     let per_file: Vec<(Vec<Object>, Vec<Diagnostic>)> = loaded
         .files()
         .collect::<Vec<_>>()
@@ -30,12 +34,12 @@ pub fn lower(loaded: &Loaded, sem: &Semantics) -> (Ir, Vec<Diagnostic>) {
             for block in &tree.blocks {
                 if let Some(o) = lower_block(&file.text, block, sem, &mut diags) {
                     let first = objects.len();
-                    match name_pattern(&o) {
+                    match name_pattern(&o).filter(|_| sem.host_name_ranges) {
                         Some(copies) => objects.extend(copies),
                         None => objects.push(o),
                     }
                     for o in &objects[first..] {
-                        check_object(o, &file.text, &illegal, &mut diags);
+                        check_object(o, &file.text, &illegal, sem, &mut diags);
                     }
                 }
             }
@@ -48,7 +52,7 @@ pub fn lower(loaded: &Loaded, sem: &Semantics) -> (Ir, Vec<Diagnostic>) {
         diags.extend(d);
     }
     let ir = Ir { main, objects };
-    check_duplicates(&ir, &mut diags);
+    check_duplicates(&ir, sem, &mut diags);
     (ir, diags)
 }
 
@@ -96,6 +100,25 @@ fn lower_block(
 ) -> Option<Object> {
     let kind_span = block.kind?;
     let keyword = &text[kind_span.range()];
+    if sem.engine == Engine::Nagios
+        && !ObjectKind::from_keyword(keyword).is_some_and(|k| NAGIOS_OBJECT_TYPES.contains(&k))
+    {
+        let d = Diagnostic::new(
+            codes::UNSUPPORTED_OBJECT_TYPE,
+            format!("Nagios 4 has no `{keyword}` objects"),
+        )
+        .at(kind_span)
+        .label("Nagios refuses the configuration: \"Invalid object definition type\"");
+        let lower = keyword.to_ascii_lowercase();
+        let d = match ObjectKind::from_keyword(&lower) {
+            Some(k) if k.keyword() != keyword && NAGIOS_OBJECT_TYPES.contains(&k) => {
+                d.help(format!("object types are lower case: `define {}`", k.keyword()))
+            }
+            _ => d.help("remove it, or check the tree as the engine that reads it (`--engine shinken` or `alignak`)"),
+        };
+        diags.push(d);
+        return None;
+    }
     let Some(kind) = ObjectKind::from_keyword(keyword) else {
         let lower = keyword.to_ascii_lowercase();
         let d = Diagnostic::new(
@@ -142,6 +165,10 @@ fn lower_block(
     for a in &block.attrs {
         let mut key = &text[a.key.range()];
         let value = a.value(text).trim();
+        if sem.engine == Engine::Nagios && !nagios_reads_line(kind, key) {
+            diags.push(unsupported_attribute(kind, key, a.key));
+            continue;
+        }
         if let Some(canonical) = crate::engine::alias(sem.engine, kind, key) {
             if sem.engine != Engine::Nagios && obj.get(canonical).is_some() {
                 continue;
@@ -177,7 +204,7 @@ fn lower_block(
             // `+` does not add to a custom variable (Shinken and Alignak refuse it); a number
             // such as `_SMS_TO +33612345678` is the value itself.
             if let Some(rest) = value.strip_prefix('+') {
-                if !rest.starts_with(|c: char| c.is_ascii_digit()) {
+                if !sem.plus_on_single_value_literal && !rest.starts_with(|c: char| c.is_ascii_digit()) {
                     diags.push(
                         Diagnostic::new(
                             codes::PLUS_ON_SINGLE_VALUE,
@@ -265,7 +292,7 @@ fn lower_block(
         };
         let key = range_key.as_deref().unwrap_or(key);
         let name: Arc<str> = interned.unwrap_or_else(|| Arc::from(key));
-        let attr = match typed(kind, name, ty, value, a.value, a.key, diags) {
+        let attr = match typed(kind, name, ty, value, a.value, a.key, sem, diags) {
             Some(attr) => attr,
             None => continue,
         };
@@ -373,13 +400,16 @@ fn typed(
     value: &str,
     span: Span,
     key_span: Span,
+    sem: &Semantics,
     diags: &mut Vec<Diagnostic>,
 ) -> Option<Attr> {
     let key: &str = &name;
     let (plus, body) = match value.strip_prefix('+') {
         Some(rest) if ty.is_list() => (true, rest.trim_start()),
         // Free text where a leading `+` is the value itself (`pager +33612345678`).
-        Some(_) if LITERAL_PLUS.contains(&key) => (false, value),
+        Some(_) if sem.plus_on_single_value_literal || LITERAL_PLUS.contains(&key) => {
+            (false, value)
+        }
         Some(_) => {
             diags.push(
                 Diagnostic::new(
@@ -591,6 +621,52 @@ fn duplicate_attr(key: &str, at: Span, first: Span, outcome: &str) -> Diagnostic
     .help("remove one of the two lines")
 }
 
+/// Whether Nagios 4 accepts the line `key …` in a `kind` definition.
+fn nagios_reads_line(kind: ObjectKind, key: &str) -> bool {
+    if key.starts_with('_') {
+        return matches!(
+            kind,
+            ObjectKind::Host | ObjectKind::Service | ObjectKind::Contact
+        );
+    }
+    // Timeperiod day and date lines are checked as time ranges.
+    kind == ObjectKind::Timeperiod || crate::engine::nagios_reads(kind, key)
+}
+
+/// E0031: an attribute Nagios refuses.
+fn unsupported_attribute(kind: ObjectKind, key: &str, span: Span) -> Diagnostic {
+    let kw = kind.keyword();
+    let known_elsewhere = kind.attribute_interned(key).is_some();
+    let d = Diagnostic::new(
+        codes::UNSUPPORTED_ATTRIBUTE,
+        format!("Nagios 4 has no `{key}` attribute on a {kw}"),
+    )
+    .at(span)
+    .label(format!(
+        "Nagios refuses the configuration: \"Invalid {kw} object directive\""
+    ));
+    if known_elsewhere {
+        return d.help(
+            "it is a Shinken/Alignak attribute: remove it, or check the tree as the engine that reads it (`--engine shinken` or `alignak`)",
+        );
+    }
+    let candidates = kind
+        .attributes()
+        .iter()
+        .map(|(n, _)| *n)
+        .filter(|n| crate::engine::nagios_reads(kind, n));
+    match did_you_mean(key, candidates) {
+        Some(s) => d.help(format!("did you mean `{s}`?")),
+        None if matches!(kind, ObjectKind::Host | ObjectKind::Service | ObjectKind::Contact) => {
+            d.help(format!(
+                "remove it, or write it `_{}` to make it a custom variable",
+                key.to_ascii_uppercase()
+            ))
+        }
+        None => d.help("remove it"),
+    }
+}
+
 fn unknown_attribute(kind: ObjectKind, key: &str, span: Span) -> Diagnostic {
     let d = Diagnostic::new(
         codes::UNKNOWN_ATTRIBUTE,
@@ -611,7 +687,13 @@ fn unknown_attribute(kind: ObjectKind, key: &str, span: Span) -> Diagnostic {
     }
 }
 
-fn check_object(obj: &Object, text: &str, illegal: &str, diags: &mut Vec<Diagnostic>) {
+fn check_object(
+    obj: &Object,
+    text: &str,
+    illegal: &str,
+    sem: &Semantics,
+    diags: &mut Vec<Diagnostic>,
+) {
     let kw = obj.kind.keyword();
     if let Some(key) = obj.kind.name_key() {
         if let Some(a) = obj.get(key).filter(|a| a.raw.is_empty()) {
@@ -642,7 +724,7 @@ fn check_object(obj: &Object, text: &str, illegal: &str, diags: &mut Vec<Diagnos
     // Attributes may come from templates: completeness of objects that use some is checked
     // after inheritance.
     if obj.uses().is_empty() {
-        let missing = obj.kind.missing_required(|a| obj.get(a).is_some());
+        let missing = sem.missing_required(obj.kind, |a| obj.get(a).is_some());
         if !missing.is_empty() {
             diags.push(
                 Diagnostic::new(
@@ -659,13 +741,13 @@ fn check_object(obj: &Object, text: &str, illegal: &str, diags: &mut Vec<Diagnos
         }
     }
     let checked = match obj.kind {
-        ObjectKind::Host => Some("host_name"),
-        ObjectKind::Contact => Some("contact_name"),
+        _ if !sem.illegal_chars_checked.contains(&obj.kind) => None,
         // `duplicate_foreach` descriptions carry `$KEY$` until expanded.
         ObjectKind::Service if obj.get("duplicate_foreach").is_none() => {
             Some("service_description")
         }
-        _ => None,
+        ObjectKind::Service => None,
+        kind => kind.name_key(),
     };
     if let Some(a) = checked.and_then(|k| obj.get(k)) {
         if let Some((i, c)) = a.raw.char_indices().find(|(_, c)| illegal.contains(*c)) {
@@ -687,7 +769,7 @@ fn check_object(obj: &Object, text: &str, illegal: &str, diags: &mut Vec<Diagnos
 }
 
 /// Two definitions of one name: the lower `definition_order` wins, then the later one.
-fn check_duplicates(ir: &Ir, diags: &mut Vec<Diagnostic>) {
+fn check_duplicates(ir: &Ir, sem: &Semantics, diags: &mut Vec<Diagnostic>) {
     let mut seen: HashMap<(ObjectKind, bool, &str), usize> = HashMap::new();
     for (i, obj) in ir.objects.iter().enumerate() {
         let name = if obj.register {
@@ -721,6 +803,20 @@ fn check_duplicates(ir: &Ir, diags: &mut Vec<Diagnostic>) {
             } else {
                 format!("{} template", obj.kind.keyword())
             };
+            if sem.engine == Engine::Nagios {
+                // F1, D10: "Duplicate definition found for host 'h1'" is fatal.
+                diags.push(
+                    Diagnostic::new(
+                        codes::DUPLICATE_REFUSED,
+                        format!("{what} `{name}` is defined twice"),
+                    )
+                    .at(obj.header)
+                    .label("Nagios refuses the configuration: \"Duplicate definition found\"")
+                    .secondary(first.header, "first defined here")
+                    .help("remove one of the definitions, or rename one"),
+                );
+                continue;
+            }
             diags.push(
                 Diagnostic::new(
                     codes::DUPLICATE_DEFINITION,

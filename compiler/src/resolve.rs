@@ -179,7 +179,7 @@ pub fn resolve(ir: &Ir, sem: &Semantics, diags: &mut Vec<Diagnostic>) -> Resolve
         })
         .collect();
     let resolved = Resolved { objects };
-    check_required(ir, &resolved, diags);
+    check_required(ir, &resolved, sem, diags);
     resolved
 }
 
@@ -560,14 +560,14 @@ fn report_loop(ir: &Ir, members: &[usize], uses: &[Vec<usize>], diags: &mut Vec<
     diags.push(d);
 }
 
-fn check_required(ir: &Ir, resolved: &Resolved, diags: &mut Vec<Diagnostic>) {
+fn check_required(ir: &Ir, resolved: &Resolved, sem: &Semantics, diags: &mut Vec<Diagnostic>) {
     for r in resolved.objects.iter().filter(|r| r.register) {
         let obj = &ir.objects[r.id];
         // Objects without templates were checked when lowered.
         if obj.uses().is_empty() {
             continue;
         }
-        let missing = r.kind.missing_required(|a| r.get(a).is_some());
+        let missing = sem.missing_required(r.kind, |a| r.get(a).is_some());
         if !missing.is_empty() {
             let kw = r.kind.keyword();
             diags.push(

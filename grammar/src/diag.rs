@@ -103,6 +103,12 @@ registry! {
         "an object's name attribute is present but empty";
     INVALID_CUSTOM_VAR = "E0030" "invalid-custom-variable" Error
         "a custom variable named only `_`";
+    UNSUPPORTED_ATTRIBUTE = "E0031" "unsupported-attribute" Error
+        "an attribute the engine refuses (Nagios 4: `Invalid … object directive`), such as a Shinken-only one";
+    UNSUPPORTED_OBJECT_TYPE = "E0032" "unsupported-object-type" Error
+        "a `define` of a type the engine refuses (Nagios 4 reads 14 object types)";
+    DUPLICATE_REFUSED = "E0033" "duplicate-definition-refused" Error
+        "two objects or templates of one type with the same name, which Nagios 4 refuses";
 
     // Templates (E004x)
     UNKNOWN_TEMPLATE = "E0040" "unknown-template" Error

@@ -201,16 +201,15 @@ impl<'a> Expander<'a> {
                         for cd in &dependents_desc {
                             cs.extend(self.dependency_services(h, cd, cdesc, src_d, d));
                         }
+                        // With `*`, a service may be its own master: Nagios registers it
+                        // and refuses the loop, as monitorc does (E0056).
                         for &m in &ms {
                             for &c in &cs {
-                                // `*` on both sides: a service is not its own master.
-                                if m != c || !star {
-                                    deps.insert(ServiceDependency {
-                                        master: m,
-                                        dependent: c,
-                                        def: d.id,
-                                    });
-                                }
+                                deps.insert(ServiceDependency {
+                                    master: m,
+                                    dependent: c,
+                                    def: d.id,
+                                });
                             }
                         }
                     }

@@ -697,11 +697,12 @@ impl<'a> Expander<'a> {
     }
 
     fn services(&mut self) {
-        let deny_empty = self
-            .ir
-            .main
-            .get("allow_empty_hostgroup_assignment")
-            .is_some_and(|v| v.trim() == "0");
+        let deny_empty = self.sem.empty_hostgroup_key
+            && self
+                .ir
+                .main
+                .get("allow_empty_hostgroup_assignment")
+                .is_some_and(|v| v.trim() == "0");
         let mut per_host: Vec<Vec<Service>> = vec![Vec::new(); self.model.hosts.len()];
         self.filters = self
             .model
@@ -1530,7 +1531,7 @@ impl<'a> Expander<'a> {
             let names: Vec<(String, Src)> = match g.attr {
                 "check_command" | "event_handler" => {
                     let name = a.raw.split('!').next().unwrap_or("").trim();
-                    if GHOST_COMMANDS.contains(&name) {
+                    if self.sem.ghost_commands && GHOST_COMMANDS.contains(&name) {
                         continue;
                     }
                     vec![(

@@ -1,0 +1,275 @@
+//! Live differential against Nagios 4 (Debian's `nagios4`, run with `-v`): every dialect probe
+//! of `../shared/reference/dialect-probes/` (one per row of `engine-dialects.md`) and every
+//! resolve fixture is checked by both programs, monitorc with `--engine nagios`. The verdicts
+//! must agree (Nagios accepts ⇔ monitorc reports no error) and, where both accept, so must
+//! the object counts. The differences that remain are listed in [`KNOWN`] with their reason;
+//! the list must be exact, so a fix shows here as a stale entry.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+const NAGIOS: &str = "/usr/sbin/nagios4";
+
+/// Configurations where monitorc's verdict deliberately or not yet differs from Nagios 4's.
+const KNOWN: &[(&str, &str)] = &[
+    (
+        "loops/main-tpl-loop.cfg",
+        "D9: Nagios accepts a template loop silently (the resolved flag breaks it); monitorc keeps E0041 with the cycle",
+    ),
+    (
+        "misc/main-tpl-noname.cfg",
+        "D8: every engine ignores a `register 0` definition without `name`; monitorc still reports E0025",
+    ),
+    (
+        "escalations/nagios.cfg",
+        "H2: Nagios reads `servicegroup_name` in a serviceescalation; monitorc does not yet (E0024)",
+    ),
+    (
+        "misc/main-regexp.cfg",
+        "C6: Nagios matches host names as regular expressions with use_regexp_matching=1; monitorc does not yet (E0050)",
+    ),
+    (
+        "parsing/main-keys.cfg",
+        "F12: Nagios refuses a main-config key it does not know (`modules_dir=`); monitorc accepts Shinken's keys",
+    ),
+    (
+        "required-defaults/nagios.cfg",
+        "G1: Nagios requires max_check_attempts on hosts and services; monitorc does not enforce it yet",
+    ),
+    (
+        "required-defaults/main-contact.cfg",
+        "G5: Nagios requires a contact's host and service notification commands; monitorc does not enforce it yet",
+    ),
+    (
+        "parsing/main-include.cfg",
+        "F11: Nagios follows `include_file=` inside an object file; monitorc does not (W0002)",
+    ),
+    (
+        "parsing/main-nested.cfg",
+        "F10: Nagios refuses `cfg_file=` inside an object file; monitorc follows it",
+    ),
+];
+
+/// What `nagios4 -v` concluded.
+struct Verdict {
+    accepted: bool,
+    /// "Checked N services." … by the word after the number.
+    counts: Vec<(String, usize)>,
+    output: String,
+}
+
+fn nagios(main: &Path) -> Verdict {
+    let out = Command::new(NAGIOS)
+        .arg("-v")
+        .arg(main.file_name().unwrap())
+        .current_dir(main.parent().unwrap())
+        .output()
+        .expect("nagios4 runs");
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let counts = text
+        .lines()
+        .filter_map(|l| {
+            let mut w = l.trim().strip_prefix("Checked ")?.split_whitespace();
+            let n = w.next()?.parse().ok()?;
+            let what = w.collect::<Vec<_>>().join(" ").trim_end_matches('.').to_string();
+            Some((what, n))
+        })
+        .collect();
+    Verdict {
+        accepted: out.status.success(),
+        counts,
+        output: text,
+    }
+}
+
+/// monitorc's summary key for a `nagios4 -v` count, for the counts compared.
+const COUNTS: &[(&str, &str)] = &[
+    ("services", "services"),
+    ("hosts", "hosts"),
+    ("host groups", "hostgroups"),
+    ("service groups", "servicegroups"),
+    ("contacts", "contacts"),
+    ("contact groups", "contactgroups"),
+    ("commands", "commands"),
+    ("host escalations", "hostescalations"),
+    ("service escalations", "serviceescalations"),
+    ("service dependencies", "servicedependencies"),
+    ("host dependencies", "hostdependencies"),
+];
+
+/// Compares one main configuration; returns the difference, if any.
+fn compare(label: &str, main: &Path) -> Option<String> {
+    let n = nagios(main);
+    let run = common::monitorc_with_limit(
+        &[
+            "check",
+            &main.display().to_string(),
+            "--engine",
+            "nagios",
+            "--format",
+            "json",
+        ],
+        std::time::Duration::from_secs(60),
+    );
+    assert!(run.code == 0 || run.code == 1, "{label}: {}", run.stderr);
+    let json = common::json(&run);
+    let errors: Vec<String> = json["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["severity"] == "error")
+        .map(|d| format!("{} {}", d["code"].as_str().unwrap(), d["message"].as_str().unwrap()))
+        .collect();
+    if n.accepted != errors.is_empty() {
+        let nagios_errors: Vec<&str> = n
+            .output
+            .lines()
+            .filter(|l| l.trim_start().starts_with("Error"))
+            .take(3)
+            .collect();
+        return Some(format!(
+            "{label}: nagios {} ({nagios_errors:?}), monitorc {} ({:?})",
+            if n.accepted { "accepts" } else { "refuses" },
+            if errors.is_empty() { "accepts" } else { "refuses" },
+            errors.iter().take(3).collect::<Vec<_>>()
+        ));
+    }
+    if !n.accepted {
+        return None;
+    }
+    let mut diffs = Vec::new();
+    for (theirs, mine) in COUNTS {
+        let Some(&(_, want)) = n.counts.iter().find(|(w, _)| w == theirs) else {
+            continue;
+        };
+        let got = json["summary"][mine].as_u64().unwrap() as usize;
+        if got != want {
+            diffs.push(format!("{mine}: nagios {want}, monitorc {got}"));
+        }
+    }
+    (!diffs.is_empty()).then(|| format!("{label}: {}", diffs.join(", ")))
+}
+
+/// Every probe main config: `DIR/nagios.cfg` and `DIR/main-*.cfg`.
+fn probes(root: &Path) -> Vec<(String, PathBuf)> {
+    let mut out = Vec::new();
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(root)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_dir())
+        .collect();
+    dirs.sort();
+    for d in dirs {
+        let mut mains: Vec<PathBuf> = std::fs::read_dir(&d)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| {
+                let n = p.file_name().unwrap().to_string_lossy();
+                n == "nagios.cfg" || (n.starts_with("main-") && n.ends_with(".cfg"))
+            })
+            .collect();
+        mains.sort();
+        for m in mains {
+            let label = format!(
+                "{}/{}",
+                d.file_name().unwrap().to_string_lossy(),
+                m.file_name().unwrap().to_string_lossy()
+            );
+            out.push((label, m));
+        }
+    }
+    out
+}
+
+/// What every fixture is checked with: Nagios refuses a configuration without a contact, a
+/// host or a service, which the fixtures, each about one rule, leave out.
+const BASE: &str = "
+define timeperiod {
+    timeperiod_name  monitorc-live-24x7
+    alias            24x7
+    monday           00:00-24:00
+}
+define command {
+    command_name  monitorc-live-true
+    command_line  /bin/true
+}
+define contact {
+    contact_name                   monitorc-live-contact
+    host_notification_period       monitorc-live-24x7
+    service_notification_period    monitorc-live-24x7
+    host_notification_commands     monitorc-live-true
+    service_notification_commands  monitorc-live-true
+}
+define host {
+    host_name           monitorc-live-host
+    address             127.0.0.1
+    max_check_attempts  1
+    check_command       monitorc-live-true
+}
+define service {
+    host_name            monitorc-live-host
+    service_description  monitorc-live-service
+    max_check_attempts   1
+    check_command        monitorc-live-true
+}
+";
+
+#[test]
+fn nagios_and_monitorc_give_the_same_verdicts_and_counts() {
+    if !Path::new(NAGIOS).exists() {
+        eprintln!("SKIPPED: {NAGIOS} is not installed (Debian package nagios4-core)");
+        return;
+    }
+    let mut found: Vec<String> = Vec::new();
+    let mut labels: Vec<String> = Vec::new();
+    let probe_root = common::root().join("../shared/reference/dialect-probes");
+    if probe_root.is_dir() {
+        for (label, main) in probes(&probe_root) {
+            found.extend(compare(&label, &main));
+            labels.push(label);
+        }
+    } else {
+        eprintln!("SKIPPED (probes): ../shared/reference/dialect-probes is not beside the repository");
+    }
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("base.cfg"), BASE).unwrap();
+    let mut fixtures: Vec<PathBuf> = std::fs::read_dir(common::root().join("fixtures/resolve"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    fixtures.sort();
+    for f in fixtures {
+        let name = f.file_name().unwrap().to_string_lossy().into_owned();
+        let main = dir.path().join(format!("{name}.main.cfg"));
+        std::fs::write(
+            &main,
+            format!("cfg_file=base.cfg\ncfg_file={}\n", f.display()),
+        )
+        .unwrap();
+        let label = format!("fixtures/resolve/{name}");
+        found.extend(compare(&label, &main));
+        labels.push(label);
+    }
+    let mut problems = Vec::new();
+    for diff in &found {
+        let label = diff.split(':').next().unwrap();
+        if !KNOWN.iter().any(|(k, _)| *k == label) {
+            problems.push(format!("new difference: {diff}"));
+        }
+    }
+    for (k, why) in KNOWN {
+        let listed = labels.iter().any(|l| l == k);
+        if listed && !found.iter().any(|d| d.split(':').next() == Some(*k)) {
+            problems.push(format!("{k} agrees now: remove it from KNOWN ({why})"));
+        }
+    }
+    eprintln!(
+        "nagios4 -v and monitorc --engine nagios: {} of {} configurations agree; {} known differences",
+        labels.len() - found.len(),
+        labels.len(),
+        found.len()
+    );
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
