@@ -42,11 +42,8 @@ enum Command {
         /// Print the time each stage took to stderr.
         #[arg(long)]
         timings: bool,
-        /// The engine whose semantics apply: `auto` chooses from the configuration (an
-        /// Alignak environment → alignak; realms, daemons or Shinken-only attributes →
-        /// shinken; otherwise nagios).
-        #[arg(long, value_enum, default_value = "auto")]
-        engine: EngineArg,
+        #[command(flatten)]
+        engine: EngineArgs,
     },
     /// Show where hosts land: per realm, each scheduler's hosts, load against its weight, the
     /// satellites' links and the spares.
@@ -67,11 +64,8 @@ enum Command {
         /// per hour from check intervals).
         #[arg(long, value_enum, default_value = "checks")]
         balance: BalanceArg,
-        /// The engine whose semantics apply: `auto` chooses from the configuration (an
-        /// Alignak environment → alignak; realms, daemons or Shinken-only attributes →
-        /// shinken; otherwise nagios).
-        #[arg(long, value_enum, default_value = "auto")]
-        engine: EngineArg,
+        #[command(flatten)]
+        engine: EngineArgs,
     },
     /// Write the shard set: one file per scheduler and per satellite, and the manifest.
     ///
@@ -90,11 +84,8 @@ enum Command {
         /// configuration (`nagios4 -v DIR/nagios/NAME/nagios.cfg`).
         #[arg(long, value_enum)]
         emit: Option<EmitArg>,
-        /// The engine whose semantics apply: `auto` chooses from the configuration (an
-        /// Alignak environment → alignak; realms, daemons or Shinken-only attributes →
-        /// shinken; otherwise nagios).
-        #[arg(long, value_enum, default_value = "auto")]
-        engine: EngineArg,
+        #[command(flatten)]
+        engine: EngineArgs,
     },
     /// Compare two shard sets: hosts added, removed or moved, services added, removed or
     /// changed (attribute by attribute), satellite links; `--files` adds unified diffs.
@@ -150,12 +141,35 @@ enum Command {
         args: Vec<String>,
         #[arg(long, value_enum, default_value = "human")]
         format: ExplainFormat,
-        /// The engine whose semantics apply: `auto` chooses from the configuration (an
-        /// Alignak environment → alignak; realms, daemons or Shinken-only attributes →
-        /// shinken; otherwise nagios).
-        #[arg(long, value_enum, default_value = "auto")]
-        engine: EngineArg,
+        #[command(flatten)]
+        engine: EngineArgs,
     },
+}
+
+/// Which engine's semantics apply, and the Alignak environment to read.
+#[derive(clap::Args)]
+struct EngineArgs {
+    /// The engine whose semantics apply: `auto` chooses from the configuration (an
+    /// Alignak environment → alignak; realms, daemons or Shinken-only attributes →
+    /// shinken; otherwise nagios).
+    #[arg(long, value_enum, default_value = "auto")]
+    engine: EngineArg,
+    /// Alignak 2's environment file (`alignak.ini`): its `[daemon.*]` sections are the
+    /// daemons, its `cfg` options object files, its `$MACRO$`s resources (CONFIG may be the
+    /// `.ini` itself).
+    #[arg(long, value_name = "FILE")]
+    alignak_env: Option<PathBuf>,
+}
+
+impl EngineArgs {
+    /// The compiler options these arguments set.
+    fn options(self) -> monitorc_compiler::Options {
+        monitorc_compiler::Options {
+            engine: self.engine.choice(),
+            alignak_env: self.alignak_env,
+            ..Default::default()
+        }
+    }
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -261,12 +275,9 @@ fn check(
     format: Option<Format>,
     deny_warnings: bool,
     timings: bool,
-    engine: EngineArg,
+    engine: EngineArgs,
 ) -> ExitCode {
-    let options = monitorc_compiler::Options {
-        engine: engine.choice(),
-        ..Default::default()
-    };
+    let options = engine.options();
     let checked = match monitorc_compiler::check_timed(&config, &options) {
         Ok((c, t)) => {
             if timings {
@@ -321,7 +332,7 @@ fn check(
     }
 }
 
-fn explain(args: Vec<String>, format: ExplainFormat, engine: EngineArg) -> ExitCode {
+fn explain(args: Vec<String>, format: ExplainFormat, engine: EngineArgs) -> ExitCode {
     let (config, rest) = match args.first().map(String::as_str) {
         Some("host" | "service") => (PathBuf::from("."), &args[..]),
         Some(c) => (PathBuf::from(c), &args[1..]),
@@ -337,10 +348,7 @@ fn explain(args: Vec<String>, format: ExplainFormat, engine: EngineArg) -> ExitC
             return ExitCode::from(2);
         }
     };
-    let options = monitorc_compiler::Options {
-        engine: engine.choice(),
-        ..Default::default()
-    };
+    let options = engine.options();
     let checked = match monitorc_compiler::check_timed(&config, &options).map(|(c, _)| c) {
         Ok(c) => c,
         Err(e) => {
@@ -390,15 +398,14 @@ fn plan(
     format: PlanFormat,
     previous: Option<PathBuf>,
     balance: BalanceArg,
-    engine: EngineArg,
+    engine: EngineArgs,
 ) -> ExitCode {
     let mut options = monitorc_compiler::Options {
-        engine: engine.choice(),
         balance: match balance {
             BalanceArg::Checks => monitorc_compiler::place::Balance::Checks,
             BalanceArg::Rate => monitorc_compiler::place::Balance::Rate,
         },
-        ..Default::default()
+        ..engine.options()
     };
     if let Some(path) = previous {
         match read_previous(&path) {
@@ -464,12 +471,9 @@ fn build(
     output: PathBuf,
     previous: Option<PathBuf>,
     nagios: bool,
-    engine: EngineArg,
+    engine: EngineArgs,
 ) -> ExitCode {
-    let mut options = monitorc_compiler::Options {
-        engine: engine.choice(),
-        ..Default::default()
-    };
+    let mut options = engine.options();
     if let Some(path) = previous {
         match read_previous(&path) {
             Ok(index) => options.previous = Some(index),

@@ -82,13 +82,13 @@ fn every_entry_gets_its_recorded_verdict() {
         seen.push(name.clone());
         let cfg = corpus.join(&name);
         let run = common::monitorc_with_limit(
-            // These are Alignak's own trees; its `alignak.ini` environment is not read yet,
-            // so the engine is named rather than detected.
+            // Each entry with the Alignak environment its test used: auto then chooses
+            // Alignak, and the environment's daemons replace the object files' ones.
             &[
                 "check",
                 &cfg.display().to_string(),
-                "--engine",
-                "alignak",
+                "--alignak-env",
+                &corpus.join(e["env"].as_str().unwrap()).display().to_string(),
                 "--format",
                 "json",
             ],
@@ -271,12 +271,24 @@ fn placements_are_whole_and_compared_with_alignak() {
         std::fs::read_to_string(common::root().join("tests/data/alignak-2.1.5-placements.json"))
             .unwrap();
     let alignak: BTreeMap<String, serde_json::Value> = serde_json::from_str(&text).unwrap();
+    // The Alignak environment each entry was tested with.
+    let entries: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(corpus.join("entries.json")).unwrap())
+            .unwrap();
+    let env_of = |cfg: &str| {
+        entries
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["cfg"] == cfg)
+            .map(|e| corpus.join(e["env"].as_str().unwrap()))
+    };
     let (mut compared, mut same, mut moved, mut unplaced_by_alignak) = (0, 0, 0, 0);
     let mut lines = Vec::new();
     let mut failures = Vec::new();
     for (entry, placed) in &alignak {
         let options = monitorc_compiler::Options {
-            engine: monitorc_compiler::EngineChoice::Given(monitorc_compiler::Engine::Alignak),
+            alignak_env: env_of(entry),
             ..Default::default()
         };
         let checked = monitorc_compiler::check_timed(&corpus.join(entry), &options)

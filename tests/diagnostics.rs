@@ -67,9 +67,15 @@ fn each_fixture_triggers_its_code_and_renders_as_snapshotted() {
         let engine = std::fs::read_to_string(dir.join("engine"))
             .map(|e| e.trim().to_string())
             .unwrap_or_else(|_| "auto".into());
+        // A fixture about Alignak's environment has its `alignak.ini`.
+        let env = dir.join("alignak.ini");
+        let env = env.exists().then(|| format!("{}/alignak.ini", common::rel(&dir)));
         let monitorc = |args: &[&str]| {
             let mut all = args.to_vec();
             all.extend(["--engine", engine.as_str()]);
+            if let Some(env) = &env {
+                all.extend(["--alignak-env", env.as_str()]);
+            }
             monitorc(&all)
         };
 

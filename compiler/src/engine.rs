@@ -149,6 +149,9 @@ pub struct Semantics {
     /// C8: `allow_empty_hostgroup_assignment=0` makes a service on an empty hostgroup an error
     /// (Shinken, Alignak); Nagios creates nothing, silently, whatever the key.
     pub empty_hostgroup_key: bool,
+    /// J6: a poller without `manage_sub_realms` serves its realm's sub-realms (Alignak's
+    /// `SatelliteLink` default); Shinken's pollers serve their own realm only.
+    pub pollers_manage_sub_realms: bool,
     /// C1–C5: host selection.
     pub selection: Selection,
     /// E1: a service template whose `host_name` names host templates makes a service on
@@ -220,6 +223,7 @@ pub static NAGIOS: Semantics = Semantics {
         ObjectKind::Timeperiod,
     ],
     empty_hostgroup_key: false,
+    pollers_manage_sub_realms: false,
     selection: Selection::Lists,
     services_on_host_templates: false,
     implied_from_host: NAGIOS_IMPLIED,
@@ -239,6 +243,7 @@ pub static SHINKEN: Semantics = Semantics {
     illegal_chars_default: true,
     illegal_chars_checked: SHINKEN_NAMES_CHECKED,
     empty_hostgroup_key: true,
+    pollers_manage_sub_realms: false,
     same_host: SameHost::ExplodeHostgroupOnly,
     dependent_side_alone: false,
     star_service: StarService::Dropped,
@@ -263,6 +268,7 @@ pub static ALIGNAK: Semantics = Semantics {
     illegal_chars_default: true,
     illegal_chars_checked: SHINKEN_NAMES_CHECKED,
     empty_hostgroup_key: true,
+    pollers_manage_sub_realms: true,
     same_host: SameHost::HostgroupWithoutDependentGroup,
     dependent_side_alone: false,
     star_service: StarService::Unknown,

@@ -3,6 +3,7 @@
 //! No terminal I/O and no output format here: callers get [`Checked`] (sources, IR,
 //! diagnostics in report order, object counts) and render it themselves.
 
+pub mod alignak_env;
 pub mod bprule;
 pub mod engine;
 pub mod expand;
@@ -65,6 +66,9 @@ pub struct Options {
     pub balance: place::Balance,
     /// The engine whose semantics apply (`auto` by default).
     pub engine: EngineChoice,
+    /// An Alignak environment file (`alignak.ini`) to load with the configuration; a CONFIG
+    /// ending in `.ini` is one too.
+    pub alignak_env: Option<std::path::PathBuf>,
 }
 
 /// Loads, parses, lowers, resolves, expands and places the configuration at `path`,
@@ -86,12 +90,24 @@ pub fn check_timed(path: &Path, options: &Options) -> Result<(Checked, Timings),
         timings.push((name, now - clock));
         clock = now;
     };
-    let mut loaded = monitorc_grammar::load(path)?;
+    let is_env = path.extension().is_some_and(|e| e == "ini") && path.is_file();
+    let mut loaded = match (&options.alignak_env, is_env) {
+        (Some(env), _) => monitorc_grammar::load_alignak(env, Some(path))?,
+        (None, true) => monitorc_grammar::load_alignak(path, None)?,
+        (None, false) => monitorc_grammar::load(path)?,
+    };
     lap("load+parse", &mut timings);
     // The engine is chosen from the syntax trees, before anything is interpreted.
-    let engine = engine::detect(&loaded, options.engine, None);
+    let env_name = loaded
+        .alignak_env
+        .as_ref()
+        .map(|e| e.path.display().to_string());
+    let engine = engine::detect(&loaded, options.engine, env_name.as_deref());
     let semantics = engine.engine.semantics();
-    let (ir, lower_diags) = lower::lower(&loaded, semantics);
+    let (mut ir, mut lower_diags) = lower::lower(&loaded, semantics);
+    if let Some(env) = &loaded.alignak_env {
+        alignak_env::apply(env, semantics, &mut ir, &mut lower_diags);
+    }
     // The syntax trees are not needed past lowering (spans live on in the IR): freeing them
     // here lowers the peak of what follows.
     loaded.trees = Vec::new();

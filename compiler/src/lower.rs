@@ -393,7 +393,7 @@ fn name_pattern(obj: &Object) -> Option<Vec<Object>> {
     Some(out)
 }
 
-fn typed(
+pub(crate) fn typed(
     kind: ObjectKind,
     name: Arc<str>,
     ty: Ty,

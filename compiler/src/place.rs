@@ -139,9 +139,14 @@ impl Plan {
     }
 }
 
-/// The default `manage_sub_realms` of the seed documents: pollers do not, the others do.
-fn default_manage_sub_realms(kind: ObjectKind) -> bool {
-    !matches!(kind, ObjectKind::Poller | ObjectKind::Scheduler)
+/// The default `manage_sub_realms`: Shinken's pollers do not, its other satellites do;
+/// every Alignak satellite does (`SatelliteLink`, J6).
+fn default_manage_sub_realms(kind: ObjectKind, sem: &crate::engine::Semantics) -> bool {
+    match kind {
+        ObjectKind::Scheduler => false,
+        ObjectKind::Poller => sem.pollers_manage_sub_realms,
+        _ => true,
+    }
 }
 
 fn default_port(kind: ObjectKind) -> u16 {
@@ -540,7 +545,10 @@ impl<'a> Placer<'a> {
                     realm,
                     spare: flag("spare", false),
                     weight,
-                    manage_sub_realms: flag("manage_sub_realms", default_manage_sub_realms(kind)),
+                    manage_sub_realms: flag(
+                        "manage_sub_realms",
+                        default_manage_sub_realms(kind, self.model.sem),
+                    ),
                     tags,
                     address: o.get_str("address").unwrap_or("localhost").to_string(),
                     port: match o.get("port").map(|a| &a.value) {

@@ -65,6 +65,8 @@ registry! {
         "a configuration file contains NUL bytes (a binary file?)";
     EMPTY_INCLUDE = "E0007" "empty-include-path" Error
         "a cfg_file, cfg_dir or resource_file directive has no path";
+    INVALID_ALIGNAK_ENV = "E0008" "invalid-alignak-environment" Error
+        "an Alignak environment file (alignak.ini) that Alignak cannot read: a malformed line, a duplicate section or option, a bad interpolation";
 
     // Syntax (E001x)
     UNCLOSED_BLOCK = "E0010" "unclosed-definition" Error

@@ -9,11 +9,12 @@
 extern crate alloc;
 
 pub mod diag;
+pub mod ini;
 pub mod loader;
 pub mod source;
 pub mod tree;
 
 pub use diag::{codes, Code, Diagnostic, Label, Severity, REGISTRY};
-pub use loader::{load, LoadError, Loaded, Origin};
+pub use loader::{load, load_alignak, AlignakEnv, LoadError, Loaded, Origin};
 pub use source::{FileId, Location, SourceFile, SourceMap, Span};
 pub use tree::{parse, Attribute, Block, Param, SyntaxTree};

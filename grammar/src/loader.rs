@@ -45,6 +45,15 @@ pub enum Origin {
     CfgFile,
     CfgDir,
     ResourceFile,
+    /// An Alignak environment file (`alignak.ini`, `alignak.d/*.ini`): no object syntax.
+    AlignakEnv,
+}
+
+/// An Alignak 2 environment: the sections of its files, in the order read.
+#[derive(Debug, Default)]
+pub struct AlignakEnv {
+    pub path: PathBuf,
+    pub sections: Vec<crate::ini::IniSection>,
 }
 
 /// Every file of a configuration, parsed, with what went wrong while reading them.
@@ -56,6 +65,8 @@ pub struct Loaded {
     /// How each file was reached, indexed like `sources`.
     pub origins: Vec<Origin>,
     pub diagnostics: Vec<Diagnostic>,
+    /// The Alignak environment the configuration was loaded with, if any.
+    pub alignak_env: Option<AlignakEnv>,
 }
 
 impl Loaded {
@@ -76,13 +87,108 @@ struct Pending {
 
 /// Loads the configuration rooted at `root`.
 pub fn load(root: &Path) -> Result<Loaded, LoadError> {
+    let mut loaded = Loaded::default();
+    let mut pending = Vec::new();
+    add_root(root, &mut pending, &mut loaded)?;
+    follow(pending, &mut loaded);
+    Ok(loaded)
+}
+
+/// Loads an Alignak 2 configuration: the environment file `env` (`alignak.ini`) and every
+/// `*.ini` under the `alignak.d` folder beside it (in name order, as Alignak reads them), the
+/// object files their `[alignak-configuration]` `cfg…` options name, and `config` if given.
+pub fn load_alignak(env: &Path, config: Option<&Path>) -> Result<Loaded, LoadError> {
+    let mut loaded = Loaded::default();
+    let text = std::fs::read(env).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => LoadError::NotFound(env.to_path_buf()),
+        _ => LoadError::Unreadable(env.to_path_buf(), e),
+    })?;
+    let mut files = vec![(env.to_path_buf(), text)];
+    let extra = env.parent().unwrap_or(Path::new("")).join("alignak.d");
+    if extra.is_dir() {
+        let mut found: Vec<PathBuf> = walkdir::WalkDir::new(&extra)
+            .follow_links(true)
+            .sort_by_file_name()
+            .into_iter()
+            .filter_map(Result::ok)
+            .filter(|e| e.file_type().is_file() && e.path().extension().is_some_and(|x| x == "ini"))
+            .map(|e| e.into_path())
+            .collect();
+        found.sort();
+        for f in found {
+            match std::fs::read(&f) {
+                Ok(t) => files.push((f, t)),
+                Err(e) => loaded.diagnostics.push(
+                    Diagnostic::new(codes::FILE_UNREADABLE, format!("cannot read `{}`: {e}", f.display()))
+                        .in_file(&f),
+                ),
+            }
+        }
+    }
+    let mut sections = Vec::new();
+    for (path, bytes) in files {
+        let text = String::from_utf8_lossy(&bytes).into_owned();
+        let id = FileId(loaded.sources.len() as u32);
+        let (s, d) = crate::ini::parse(id, &text);
+        loaded.sources.add(SourceFile::new(path, text));
+        loaded.trees.push(SyntaxTree::default());
+        loaded.origins.push(Origin::AlignakEnv);
+        loaded.diagnostics.extend(d);
+        sections.extend(s);
+    }
+    let mut pending = Vec::new();
+    if let Some(c) = config {
+        add_root(c, &mut pending, &mut loaded)?;
+    }
+    let base = env.parent().unwrap_or(Path::new("")).to_path_buf();
+    for section in sections.iter().filter(|s| s.name == "alignak-configuration") {
+        for o in section.options.iter().filter(|o| o.key.starts_with("cfg")) {
+            let value = match crate::ini::interpolate(&sections, &section.name, &o.raw) {
+                Ok(v) => v,
+                Err(why) => {
+                    loaded.diagnostics.push(
+                        Diagnostic::new(codes::INVALID_ALIGNAK_ENV, format!("`{}`: {why}", o.key))
+                            .at(o.value_span)
+                            .label("cannot be interpolated")
+                            .help("define the option it names in this section or in `[DEFAULT]`"),
+                    );
+                    continue;
+                }
+            };
+            let target = base.join(value.trim());
+            if !target.is_file() {
+                loaded.diagnostics.push(
+                    Diagnostic::new(
+                        codes::INCLUDED_FILE_NOT_FOUND,
+                        format!("file `{}` does not exist", target.display()),
+                    )
+                    .at(o.value_span)
+                    .label("named here")
+                    .help(relative_hint(&base, &value)),
+                );
+                continue;
+            }
+            pending.push(Pending {
+                path: target,
+                directive: Some(o.value_span),
+                origin: Origin::CfgFile,
+            });
+        }
+    }
+    loaded.alignak_env = Some(AlignakEnv {
+        path: env.to_path_buf(),
+        sections,
+    });
+    follow(pending, &mut loaded);
+    Ok(loaded)
+}
+
+/// Queues `root` (a file, or a directory's `*.cfg` files); the root must be readable.
+fn add_root(root: &Path, pending: &mut Vec<Pending>, loaded: &mut Loaded) -> Result<(), LoadError> {
     let meta = std::fs::metadata(root).map_err(|e| match e.kind() {
         std::io::ErrorKind::NotFound => LoadError::NotFound(root.to_path_buf()),
         _ => LoadError::Unreadable(root.to_path_buf(), e),
     })?;
-    let mut loaded = Loaded::default();
-    let mut seen = HashSet::new();
-    let mut pending = Vec::new();
     if meta.is_dir() {
         let mut diags = Vec::new();
         for path in walk_cfg_dir(root, None, &mut diags) {
@@ -102,7 +208,12 @@ pub fn load(root: &Path) -> Result<Loaded, LoadError> {
             origin: Origin::Root,
         });
     }
+    Ok(())
+}
 
+/// Reads and parses the pending files, then the files their directives name, level by level.
+fn follow(mut pending: Vec<Pending>, loaded: &mut Loaded) {
+    let mut seen = HashSet::new();
     while !pending.is_empty() {
         // Keep the first mention of each file; later mentions are harmless repeats.
         pending.retain(|p| match std::fs::canonicalize(&p.path) {
@@ -185,7 +296,6 @@ pub fn load(root: &Path) -> Result<Loaded, LoadError> {
             loaded.origins.push(p.origin);
         }
     }
-    Ok(loaded)
 }
 
 fn relative_hint(base: &Path, value: &str) -> String {
