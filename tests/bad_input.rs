@@ -79,14 +79,14 @@ fn random_text_never_panics() {
 fn a_truncated_file_reports_the_open_block() {
     let dir = tempfile::tempdir().unwrap();
     let f = dir.path().join("hosts.cfg");
-    write(&f, "define host {\n    host_name web01\n    address 10.0.0.1\n}\ndefine host {\n    host_name web02\n    addr");
+    write(&f, "define host {\n    host_name web01\n    max_check_attempts 1\n    address 10.0.0.1\n}\ndefine host {\n    host_name web02\n    max_check_attempts 1\n    addr");
     let run = check(&f);
     assert_eq!(run.code, 1);
     let doc = common::json(&run);
     let d = &doc["diagnostics"][0];
     assert_eq!(d["code"], "E0010");
     assert_eq!(
-        d["line"], 5,
+        d["line"], 6,
         "reported at the define line of the truncated block"
     );
     assert!(
@@ -100,7 +100,7 @@ fn a_ten_megabyte_line() {
     let dir = tempfile::tempdir().unwrap();
     // Inside a block: one huge attribute value.
     let f = dir.path().join("long_value.cfg");
-    let mut text = String::from("define host {\n    host_name web01\n    notes ");
+    let mut text = String::from("define host {\n    host_name web01\n    max_check_attempts 1\n    notes ");
     text.push_str(&"x".repeat(10 << 20));
     text.push_str("\n}\n");
     write(&f, &text);
@@ -128,7 +128,7 @@ fn a_deeply_nested_cfg_dir() {
     }
     write(
         &deep.join("host.cfg"),
-        "define host {\n    host_name deep\n}\n",
+        "define host {\n    host_name deep\n    max_check_attempts 1\n}\n",
     );
     write(&dir.path().join("main.cfg"), "cfg_dir=objects\n");
     let run = check(&dir.path().join("main.cfg"));
@@ -141,7 +141,7 @@ fn a_symlink_loop_is_reported_and_harmless() {
     let dir = tempfile::tempdir().unwrap();
     write(
         &dir.path().join("objects/a/host.cfg"),
-        "define host {\n    host_name h\n}\n",
+        "define host {\n    host_name h\n    max_check_attempts 1\n}\n",
     );
     std::os::unix::fs::symlink("..", dir.path().join("objects/a/up")).unwrap();
     // The same file reached a second time through another directive is read once.
@@ -166,7 +166,7 @@ fn a_missing_include_does_not_stop_the_run() {
     );
     write(
         &dir.path().join("hosts.cfg"),
-        "define host {\n    host_name h\n    bogus 1\n}\n",
+        "define host {\n    host_name h\n    max_check_attempts 1\n    bogus 1\n}\n",
     );
     let run = check(&dir.path().join("main.cfg"));
     assert_eq!(run.code, 1);
@@ -179,7 +179,7 @@ fn a_missing_include_does_not_stop_the_run() {
         .iter()
         .map(|d| d["line"].as_u64().unwrap())
         .collect();
-    assert_eq!(lines, [1, 2, 3, 3]);
+    assert_eq!(lines, [1, 2, 3, 4]);
 }
 
 #[test]
@@ -215,12 +215,16 @@ fn several_syntax_errors_are_all_reported_at_their_lines() {
             )
         })
         .collect();
+    // Checked as Nagios (auto), each host also lacks `max_check_attempts` (E0024).
     let want: Vec<(String, u64)> = [
         ("E0010", 1),
+        ("E0024", 1),
         ("E0012", 4),
+        ("E0024", 4),
         ("E0013", 8),
         ("E0014", 9),
         ("E0011", 11),
+        ("E0024", 14),
         ("E0020", 16),
     ]
     .iter()
@@ -233,10 +237,10 @@ fn several_syntax_errors_are_all_reported_at_their_lines() {
 fn a_100k_long_parent_chain_and_loop() {
     // Packs, loops and their messages must be iterative: no stack overflow, no quadratic walk.
     let dir = tempfile::tempdir().unwrap();
-    let mut text = String::from("define host {\n    host_name  h0\n    parents  h99999\n}\n");
+    let mut text = String::from("define host {\n    host_name  h0\n    max_check_attempts  1\n    parents  h99999\n}\n");
     for i in 1..100_000 {
         text.push_str(&format!(
-            "define host {{\n    host_name  h{i}\n    parents  h{}\n}}\n",
+            "define host {{\n    host_name  h{i}\n    max_check_attempts  1\n    parents  h{}\n}}\n",
             i - 1
         ));
     }

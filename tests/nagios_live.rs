@@ -35,10 +35,6 @@ const KNOWN: &[(&str, &str)] = &[
         "F12: Nagios refuses a main-config key it does not know (`modules_dir=`); monitorc accepts Shinken's keys",
     ),
     (
-        "required-defaults/nagios.cfg",
-        "G1: Nagios requires max_check_attempts on hosts and services; monitorc does not enforce it yet",
-    ),
-    (
         "required-defaults/main-contact.cfg",
         "G5: Nagios requires a contact's host and service notification commands; monitorc does not enforce it yet",
     ),

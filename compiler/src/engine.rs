@@ -205,9 +205,12 @@ pub static NAGIOS: Semantics = Semantics {
     unknown_template_refused: true,
     registered_templates: true,
     repeated_lists_concatenate: false,
-    // G1 and G5 (max_check_attempts on hosts and services, a contact's notification
-    // commands) and a timeperiod's alias, which Nagios requires, are not enforced yet.
-    required: &[],
+    required: &[
+        (ObjectKind::Host, "max_check_attempts"),
+        (ObjectKind::Service, "max_check_attempts"),
+        (ObjectKind::Timeperiod, "alias"),
+        // G5 (a contact's host and service notification commands) is not enforced yet.
+    ],
     ghost_commands: false,
     host_name_ranges: false,
     plus_on_single_value_literal: true,

@@ -393,6 +393,7 @@ fn name_pattern(obj: &Object) -> Option<Vec<Object>> {
     Some(out)
 }
 
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn typed(
     kind: ObjectKind,
     name: Arc<str>,

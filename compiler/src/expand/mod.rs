@@ -194,7 +194,7 @@ impl Model {
             .implied_from_host
             .iter()
             .copied()
-            .filter(|k| !has(k) && !(pair && matches!(*k, "contacts" | "contact_groups")))
+            .filter(|k| !has(k) && (!pair || !matches!(*k, "contacts" | "contact_groups")))
             .collect()
     }
 
