@@ -23,10 +23,6 @@ const KNOWN: &[(&str, &str)] = &[
         "D8: every engine ignores a `register 0` definition without `name`; monitorc still reports E0025",
     ),
     (
-        "escalations/nagios.cfg",
-        "H2: Nagios reads `servicegroup_name` in a serviceescalation; monitorc does not yet (E0024)",
-    ),
-    (
         "misc/main-regexp.cfg",
         "C6: Nagios matches host names as regular expressions with use_regexp_matching=1; monitorc does not yet (E0050)",
     ),

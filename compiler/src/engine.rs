@@ -152,6 +152,9 @@ pub struct Semantics {
     /// J6: a poller without `manage_sub_realms` serves its realm's sub-realms (Alignak's
     /// `SatelliteLink` default); Shinken's pollers serve their own realm only.
     pub pollers_manage_sub_realms: bool,
+    /// H2: a serviceescalation's `servicegroup_name` escalates the group's services (Nagios);
+    /// Shinken and Alignak do not know the attribute.
+    pub servicegroup_escalations: bool,
     /// C1–C5: host selection.
     pub selection: Selection,
     /// E1: a service template whose `host_name` names host templates makes a service on
@@ -227,6 +230,7 @@ pub static NAGIOS: Semantics = Semantics {
     ],
     empty_hostgroup_key: false,
     pollers_manage_sub_realms: false,
+    servicegroup_escalations: true,
     selection: Selection::Lists,
     services_on_host_templates: false,
     implied_from_host: NAGIOS_IMPLIED,
@@ -247,6 +251,7 @@ pub static SHINKEN: Semantics = Semantics {
     illegal_chars_checked: SHINKEN_NAMES_CHECKED,
     empty_hostgroup_key: true,
     pollers_manage_sub_realms: false,
+    servicegroup_escalations: false,
     same_host: SameHost::ExplodeHostgroupOnly,
     dependent_side_alone: false,
     star_service: StarService::Dropped,
@@ -272,6 +277,7 @@ pub static ALIGNAK: Semantics = Semantics {
     illegal_chars_checked: SHINKEN_NAMES_CHECKED,
     empty_hostgroup_key: true,
     pollers_manage_sub_realms: true,
+    servicegroup_escalations: false,
     same_host: SameHost::HostgroupWithoutDependentGroup,
     dependent_side_alone: false,
     star_service: StarService::Unknown,

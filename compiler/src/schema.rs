@@ -83,7 +83,7 @@ kinds! {
     Hostescalation "hostescalation" name: None,
         required: &[&["host_name", "hostgroup_name"], &["first_notification", "first_notification_time"], &["last_notification", "last_notification_time"]], used: true;
     Serviceescalation "serviceescalation" name: None,
-        required: &[&["host_name", "hostgroup_name"], &["service_description"], &["first_notification", "first_notification_time"], &["last_notification", "last_notification_time"]], used: true;
+        required: &[&["host_name", "hostgroup_name", "servicegroup_name"], &["service_description", "servicegroup_name"], &["first_notification", "first_notification_time"], &["last_notification", "last_notification_time"]], used: true;
     Escalation "escalation" name: Some("escalation_name"),
         required: &[&["escalation_name"], &["first_notification", "first_notification_time"], &["last_notification", "last_notification_time"]], used: true;
     Hostextinfo "hostextinfo" name: None, required: &[&["host_name", "hostgroup_name"]], used: true;

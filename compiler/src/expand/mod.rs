@@ -1390,6 +1390,29 @@ impl<'a> Expander<'a> {
                     }
                 }
             }
+            // H2: Nagios escalates every service of the groups `servicegroup_name` names;
+            // Shinken and Alignak do not know the attribute.
+            let Some(a) = d.get("servicegroup_name").filter(|_| self.sem.servicegroup_escalations)
+            else {
+                continue;
+            };
+            for (g, src) in entries(self.sources, a) {
+                match self.model.servicegroups.get(g) {
+                    Some(members) => svc_esc.extend(members.iter().map(|&s| (s, d.id))),
+                    None => {
+                        let who = self.display(d);
+                        self.unknown(
+                            codes::UNKNOWN_SERVICEGROUP,
+                            "servicegroup",
+                            "servicegroup_name",
+                            src,
+                            g,
+                            who,
+                            ObjectKind::Servicegroup,
+                        );
+                    }
+                }
+            }
         }
         self.model.host_escalations = hosts_esc.into_iter().collect();
         self.model.service_escalations = svc_esc.into_iter().collect();
