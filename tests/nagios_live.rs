@@ -19,20 +19,12 @@ const KNOWN: &[(&str, &str)] = &[
         "D9: Nagios accepts a template loop silently (the resolved flag breaks it); monitorc keeps E0041 with the cycle",
     ),
     (
-        "misc/main-tpl-noname.cfg",
-        "D8: every engine ignores a `register 0` definition without `name`; monitorc still reports E0025",
-    ),
-    (
         "misc/main-regexp.cfg",
         "C6: Nagios matches host names as regular expressions with use_regexp_matching=1; monitorc does not yet (E0050)",
     ),
     (
         "parsing/main-keys.cfg",
         "F12: Nagios refuses a main-config key it does not know (`modules_dir=`); monitorc accepts Shinken's keys",
-    ),
-    (
-        "required-defaults/main-contact.cfg",
-        "G5: Nagios requires a contact's host and service notification commands; monitorc does not enforce it yet",
     ),
     (
         "parsing/main-include.cfg",

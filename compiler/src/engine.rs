@@ -212,7 +212,8 @@ pub static NAGIOS: Semantics = Semantics {
         (ObjectKind::Host, "max_check_attempts"),
         (ObjectKind::Service, "max_check_attempts"),
         (ObjectKind::Timeperiod, "alias"),
-        // G5 (a contact's host and service notification commands) is not enforced yet.
+        (ObjectKind::Contact, "host_notification_commands"),
+        (ObjectKind::Contact, "service_notification_commands"),
     ],
     ghost_commands: false,
     host_name_ranges: false,

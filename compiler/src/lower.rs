@@ -712,12 +712,12 @@ fn check_object(
         if !(named || service_on_hosts) {
             diags.push(
                 Diagnostic::new(
-                    codes::TEMPLATE_WITHOUT_NAME,
-                    format!("{kw} template without a `name`"),
+                    codes::UNNAMED_TEMPLATE,
+                    format!("{kw} template without a `name`: it is never used"),
                 )
                 .at(obj.header)
-                .label("`register 0` makes this a template")
-                .help("add `name TEMPLATE_NAME` so objects can `use` it, or remove `register 0`"),
+                .label("`register 0` makes this a template; every engine ignores it")
+                .help("add `name TEMPLATE_NAME` so objects can `use` it, remove `register 0` to monitor it, or delete it"),
             );
         }
         return;

@@ -93,8 +93,7 @@ registry! {
         "an option list contains a letter the attribute does not accept";
     MISSING_REQUIRED = "E0024" "missing-required-attribute" Error
         "an object lacks an attribute its type requires";
-    TEMPLATE_WITHOUT_NAME = "E0025" "template-without-name" Error
-        "a `register 0` template has no `name`, so nothing can use it";
+    // E0025 (template-without-name) became W0016: every engine ignores such a definition.
     ILLEGAL_NAME_CHAR = "E0026" "illegal-name-character" Error
         "an object name contains a character of illegal_object_name_chars";
     PLUS_ON_SINGLE_VALUE = "E0027" "additive-single-value" Error
@@ -215,6 +214,8 @@ registry! {
         "`use` names a template that is not defined; Shinken and Alignak inherit nothing from it";
     NEGATION_IGNORED = "W0015" "negation-ignored" Warning
         "a lone `!group` in hostgroup_name: Shinken and Alignak select the group's hosts";
+    UNNAMED_TEMPLATE = "W0016" "unnamed-template" Warning
+        "a `register 0` definition without `name`: nothing can use it, and every engine ignores it";
 }
 
 /// A label on a span, possibly in another file than the primary one.
