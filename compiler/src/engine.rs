@@ -155,6 +155,9 @@ pub struct Semantics {
     /// H2: a serviceescalation's `servicegroup_name` escalates the group's services (Nagios);
     /// Shinken and Alignak do not know the attribute.
     pub servicegroup_escalations: bool,
+    /// F3: booleans are `atoi(value) > 0` (Nagios: `yes` is false, `1x` true, nothing is
+    /// refused); Shinken and Alignak accept 1/0, yes/no, true/false, on/off only.
+    pub bool_atoi: bool,
     /// C1–C5: host selection.
     pub selection: Selection,
     /// E1: a service template whose `host_name` names host templates makes a service on
@@ -232,6 +235,7 @@ pub static NAGIOS: Semantics = Semantics {
     empty_hostgroup_key: false,
     pollers_manage_sub_realms: false,
     servicegroup_escalations: true,
+    bool_atoi: true,
     selection: Selection::Lists,
     services_on_host_templates: false,
     implied_from_host: NAGIOS_IMPLIED,
@@ -253,6 +257,7 @@ pub static SHINKEN: Semantics = Semantics {
     empty_hostgroup_key: true,
     pollers_manage_sub_realms: false,
     servicegroup_escalations: false,
+    bool_atoi: false,
     same_host: SameHost::ExplodeHostgroupOnly,
     dependent_side_alone: false,
     star_service: StarService::Dropped,
@@ -279,6 +284,7 @@ pub static ALIGNAK: Semantics = Semantics {
     empty_hostgroup_key: true,
     pollers_manage_sub_realms: true,
     servicegroup_escalations: false,
+    bool_atoi: false,
     same_host: SameHost::HostgroupWithoutDependentGroup,
     dependent_side_alone: false,
     star_service: StarService::Unknown,

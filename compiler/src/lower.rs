@@ -406,6 +406,8 @@ pub(crate) fn typed(
 ) -> Option<Attr> {
     let key: &str = &name;
     let (plus, body) = match value.strip_prefix('+') {
+        // Nagios has no additive `use`: `use +t` names a template `+t`.
+        Some(_) if key == "use" && sem.engine == Engine::Nagios => (false, value),
         Some(rest) if ty.is_list() => (true, rest.trim_start()),
         // Free text where a leading `+` is the value itself (`pager +33612345678`).
         Some(_) if sem.plus_on_single_value_literal || LITERAL_PLUS.contains(&key) => {
@@ -466,6 +468,9 @@ pub(crate) fn typed(
                 return None;
             }
         },
+        // F3: Nagios reads every boolean as `atoi(value) > 0`, never refusing one (`yes` is
+        // false there).
+        Ty::Bool if sem.bool_atoi => Value::Bool(atoi(body) > 0),
         Ty::Bool => match parse_bool(body) {
             Some(b) => Value::Bool(b),
             None => {
@@ -525,6 +530,25 @@ const LITERAL_PLUS: &[&str] = &[
     "notes_url",
     "pager",
 ];
+
+/// C's `atoi`: leading blanks, a sign, then digits; 0 when there are none.
+pub fn atoi(s: &str) -> i64 {
+    let t = s.trim_start();
+    let (neg, digits) = match t.as_bytes().first() {
+        Some(b'-') => (true, &t[1..]),
+        Some(b'+') => (false, &t[1..]),
+        _ => (false, t),
+    };
+    let n = digits
+        .bytes()
+        .take_while(u8::is_ascii_digit)
+        .fold(0i64, |n, d| n.saturating_mul(10).saturating_add(i64::from(d - b'0')));
+    if neg {
+        -n
+    } else {
+        n
+    }
+}
 
 pub fn parse_bool(s: &str) -> Option<bool> {
     match s.to_ascii_lowercase().as_str() {
