@@ -88,7 +88,10 @@ fn every_entry_gets_its_recorded_verdict() {
                 "check",
                 &cfg.display().to_string(),
                 "--alignak-env",
-                &corpus.join(e["env"].as_str().unwrap()).display().to_string(),
+                &corpus
+                    .join(e["env"].as_str().unwrap())
+                    .display()
+                    .to_string(),
                 "--format",
                 "json",
             ],
@@ -184,12 +187,18 @@ fn every_entry_gets_its_recorded_verdict() {
                 if want.why.is_empty() {
                     problems.push("verdicts differ and no reason is given".into());
                 }
-                for r in want.why.iter().filter_map(|r| record.reasons.get_key_value(r)) {
+                for r in want
+                    .why
+                    .iter()
+                    .filter_map(|r| record.reasons.get_key_value(r))
+                {
                     let (key, reason) = r;
                     if !reason.codes.is_empty()
                         && !reason.codes.iter().any(|c| got.errors.contains(c))
                     {
-                        problems.push(format!("the reason `{key}` explains no error of this entry"));
+                        problems.push(format!(
+                            "the reason `{key}` explains no error of this entry"
+                        ));
                     }
                 }
             }

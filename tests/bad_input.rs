@@ -100,7 +100,8 @@ fn a_ten_megabyte_line() {
     let dir = tempfile::tempdir().unwrap();
     // Inside a block: one huge attribute value.
     let f = dir.path().join("long_value.cfg");
-    let mut text = String::from("define host {\n    host_name web01\n    max_check_attempts 1\n    notes ");
+    let mut text =
+        String::from("define host {\n    host_name web01\n    max_check_attempts 1\n    notes ");
     text.push_str(&"x".repeat(10 << 20));
     text.push_str("\n}\n");
     write(&f, &text);
@@ -237,7 +238,9 @@ fn several_syntax_errors_are_all_reported_at_their_lines() {
 fn a_100k_long_parent_chain_and_loop() {
     // Packs, loops and their messages must be iterative: no stack overflow, no quadratic walk.
     let dir = tempfile::tempdir().unwrap();
-    let mut text = String::from("define host {\n    host_name  h0\n    max_check_attempts  1\n    parents  h99999\n}\n");
+    let mut text = String::from(
+        "define host {\n    host_name  h0\n    max_check_attempts  1\n    parents  h99999\n}\n",
+    );
     for i in 1..100_000 {
         text.push_str(&format!(
             "define host {{\n    host_name  h{i}\n    max_check_attempts  1\n    parents  h{}\n}}\n",

@@ -69,7 +69,9 @@ fn each_fixture_triggers_its_code_and_renders_as_snapshotted() {
             .unwrap_or_else(|_| "auto".into());
         // A fixture about Alignak's environment has its `alignak.ini`.
         let env = dir.join("alignak.ini");
-        let env = env.exists().then(|| format!("{}/alignak.ini", common::rel(&dir)));
+        let env = env
+            .exists()
+            .then(|| format!("{}/alignak.ini", common::rel(&dir)));
         let monitorc = |args: &[&str]| {
             let mut all = args.to_vec();
             all.extend(["--engine", engine.as_str()]);

@@ -57,7 +57,11 @@ fn nagios(main: &Path) -> Verdict {
         .filter_map(|l| {
             let mut w = l.trim().strip_prefix("Checked ")?.split_whitespace();
             let n = w.next()?.parse().ok()?;
-            let what = w.collect::<Vec<_>>().join(" ").trim_end_matches('.').to_string();
+            let what = w
+                .collect::<Vec<_>>()
+                .join(" ")
+                .trim_end_matches('.')
+                .to_string();
             Some((what, n))
         })
         .collect();
@@ -104,7 +108,13 @@ fn compare(label: &str, main: &Path) -> Option<String> {
         .unwrap()
         .iter()
         .filter(|d| d["severity"] == "error")
-        .map(|d| format!("{} {}", d["code"].as_str().unwrap(), d["message"].as_str().unwrap()))
+        .map(|d| {
+            format!(
+                "{} {}",
+                d["code"].as_str().unwrap(),
+                d["message"].as_str().unwrap()
+            )
+        })
         .collect();
     if n.accepted != errors.is_empty() {
         let nagios_errors: Vec<&str> = n
@@ -116,7 +126,11 @@ fn compare(label: &str, main: &Path) -> Option<String> {
         return Some(format!(
             "{label}: nagios {} ({nagios_errors:?}), monitorc {} ({:?})",
             if n.accepted { "accepts" } else { "refuses" },
-            if errors.is_empty() { "accepts" } else { "refuses" },
+            if errors.is_empty() {
+                "accepts"
+            } else {
+                "refuses"
+            },
             errors.iter().take(3).collect::<Vec<_>>()
         ));
     }
@@ -215,7 +229,9 @@ fn nagios_and_monitorc_give_the_same_verdicts_and_counts() {
             labels.push(label);
         }
     } else {
-        eprintln!("SKIPPED (probes): ../shared/reference/dialect-probes is not beside the repository");
+        eprintln!(
+            "SKIPPED (probes): ../shared/reference/dialect-probes is not beside the repository"
+        );
     }
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("base.cfg"), BASE).unwrap();

@@ -176,7 +176,10 @@ fn expect(c: &Checked, line: &str) -> Result<(), String> {
         }
         ["hostdependency", dep, "->", master] => {
             let id = |n: &str| m.host_by_name.get(n).copied();
-            let (d, ms) = (id(dep).ok_or("no dependent host")?, id(master).ok_or("no master host")?);
+            let (d, ms) = (
+                id(dep).ok_or("no dependent host")?,
+                id(master).ok_or("no master host")?,
+            );
             let found = m
                 .host_dependencies
                 .iter()

@@ -75,7 +75,8 @@ pub fn apply(env: &AlignakEnv, sem: &Semantics, ir: &mut Ir, diags: &mut Vec<Dia
             );
             continue;
         };
-        let Some(kind) = ObjectKind::from_keyword(t.raw.trim()).filter(|k| DAEMON_TYPES.contains(k))
+        let Some(kind) =
+            ObjectKind::from_keyword(t.raw.trim()).filter(|k| DAEMON_TYPES.contains(k))
         else {
             diags.push(
                 Diagnostic::new(
@@ -101,7 +102,11 @@ pub fn apply(env: &AlignakEnv, sem: &Semantics, ir: &mut Ir, diags: &mut Vec<Dia
         for o in &s.options {
             // The many runtime settings of a daemon (workdir, log files, …) are not part of
             // the object configuration: only what the daemon's object type knows is kept.
-            let key = if o.key == "name" { name_key } else { o.key.as_str() };
+            let key = if o.key == "name" {
+                name_key
+            } else {
+                o.key.as_str()
+            };
             let Some((ty, interned)) = kind.attribute_interned(key) else {
                 continue;
             };
@@ -109,16 +114,9 @@ pub fn apply(env: &AlignakEnv, sem: &Semantics, ir: &mut Ir, diags: &mut Vec<Dia
                 continue;
             };
             has_name |= key == name_key;
-            if let Some(attr) = crate::lower::typed(
-                kind,
-                interned,
-                ty,
-                &v,
-                o.value_span,
-                o.key_span,
-                sem,
-                diags,
-            ) {
+            if let Some(attr) =
+                crate::lower::typed(kind, interned, ty, &v, o.value_span, o.key_span, sem, diags)
+            {
                 obj.attrs.retain(|a| a.name != attr.name);
                 obj.attrs.push(attr);
             }

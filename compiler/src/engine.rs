@@ -134,6 +134,9 @@ pub struct Semantics {
     /// G1, G2, G5: attributes this engine requires besides every engine's (`schema`), on
     /// registered objects after inheritance.
     pub required: &'static [(ObjectKind, &'static str)],
+    /// Attributes every engine but this one requires: Nagios defaults an escalation's
+    /// `first_notification` and `last_notification`.
+    pub optional: &'static [(ObjectKind, &'static str)],
     /// F13: `_internal_host_up`, `_echo`, `bp_rule` … are commands of the engine's own.
     pub ghost_commands: bool,
     /// C7: `host_name srv[1-3]` defines three hosts (Alignak); elsewhere one host of that
@@ -218,6 +221,12 @@ pub static NAGIOS: Semantics = Semantics {
         (ObjectKind::Contact, "host_notification_commands"),
         (ObjectKind::Contact, "service_notification_commands"),
     ],
+    optional: &[
+        (ObjectKind::Hostescalation, "first_notification"),
+        (ObjectKind::Hostescalation, "last_notification"),
+        (ObjectKind::Serviceescalation, "first_notification"),
+        (ObjectKind::Serviceescalation, "last_notification"),
+    ],
     ghost_commands: false,
     host_name_ranges: false,
     plus_on_single_value_literal: true,
@@ -249,6 +258,7 @@ pub static SHINKEN: Semantics = Semantics {
     // G2 (a service's check_interval and retry_interval, which Shinken requires) is not
     // reproduced yet.
     required: &[],
+    optional: &[],
     ghost_commands: true,
     host_name_ranges: false,
     plus_on_single_value_literal: true,
@@ -276,6 +286,7 @@ pub static SHINKEN: Semantics = Semantics {
 pub static ALIGNAK: Semantics = Semantics {
     engine: Engine::Alignak,
     required: &[],
+    optional: &[],
     ghost_commands: true,
     host_name_ranges: true,
     plus_on_single_value_literal: false,
@@ -458,7 +469,10 @@ pub fn alias(engine: Engine, kind: ObjectKind, key: &str) -> Option<&'static str
             ("dependent_host", "dependent_host_name"),
             ("dependent_description", "dependent_service_description"),
             ("execution_failure_options", "execution_failure_criteria"),
-            ("notification_failure_options", "notification_failure_criteria"),
+            (
+                "notification_failure_options",
+                "notification_failure_criteria",
+            ),
         ],
         (Engine::Nagios, K::Hostdependency) => &[
             ("hostgroup", "hostgroup_name"),
@@ -470,7 +484,10 @@ pub fn alias(engine: Engine, kind: ObjectKind, key: &str) -> Option<&'static str
             ("dependent_hostgroups", "dependent_hostgroup_name"),
             ("dependent_host", "dependent_host_name"),
             ("execution_failure_options", "execution_failure_criteria"),
-            ("notification_failure_options", "notification_failure_criteria"),
+            (
+                "notification_failure_options",
+                "notification_failure_criteria",
+            ),
         ],
         (Engine::Nagios, K::Hostescalation) => &[
             ("host", "host_name"),
@@ -561,7 +578,12 @@ pub fn nagios_reads(kind: ObjectKind, key: &str) -> bool {
     let own: &[&str] = match kind {
         K::Timeperiod => &["timeperiod_name", "alias", "exclude"],
         K::Command => &["command_name", "command_line"],
-        K::Contactgroup => &["contactgroup_name", "alias", "members", "contactgroup_members"],
+        K::Contactgroup => &[
+            "contactgroup_name",
+            "alias",
+            "members",
+            "contactgroup_members",
+        ],
         K::Hostgroup => &[
             "hostgroup_name",
             "alias",
@@ -742,7 +764,8 @@ impl Semantics {
     /// The required attributes an object of `kind` lacks, every engine's and this one's, each
     /// written as its alternatives (`` `host_name` or `hostgroup_name` ``).
     pub fn missing_required(&self, kind: ObjectKind, has: impl Fn(&str) -> bool) -> Vec<String> {
-        let mut out = kind.missing_required(&has);
+        let optional = |a: &str| self.optional.contains(&(kind, a));
+        let mut out = kind.missing_required(|a| has(a) || optional(a));
         out.extend(
             self.required
                 .iter()

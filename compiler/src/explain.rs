@@ -94,19 +94,35 @@ fn placement(c: &Checked, h: HostId) -> Placement {
     }
     for r in &m.host_dependency_rules {
         if r.dependents.contains(&h) {
-            ties.push(format!("depends on {} hosts ({})", r.masters.len(), rule_at(c, r.def)));
+            ties.push(format!(
+                "depends on {} hosts ({})",
+                r.masters.len(),
+                rule_at(c, r.def)
+            ));
         }
         if r.masters.contains(&h) {
-            ties.push(format!("dependency of {} hosts ({})", r.dependents.len(), rule_at(c, r.def)));
+            ties.push(format!(
+                "dependency of {} hosts ({})",
+                r.dependents.len(),
+                rule_at(c, r.def)
+            ));
         }
     }
     for r in &m.service_dependency_rules {
         let on_host = |list: &[ServiceId]| list.iter().any(|&s| m.services[s as usize].host == h);
         if on_host(&r.dependents) {
-            ties.push(format!("depends on {} services ({})", r.masters.len(), rule_at(c, r.def)));
+            ties.push(format!(
+                "depends on {} services ({})",
+                r.masters.len(),
+                rule_at(c, r.def)
+            ));
         }
         if on_host(&r.masters) {
-            ties.push(format!("dependency of {} services ({})", r.dependents.len(), rule_at(c, r.def)));
+            ties.push(format!(
+                "dependency of {} services ({})",
+                r.dependents.len(),
+                rule_at(c, r.def)
+            ));
         }
     }
     ties.sort();
@@ -218,10 +234,12 @@ pub fn host(c: &Checked, name: &str) -> Lookup {
     // A group-to-group rule is named once with its size, not host by host.
     for r in &m.host_dependency_rules {
         if r.dependents.binary_search(&h).is_ok() {
-            e.depends_on.push(rule_entry(c, r.masters.len(), "hosts", r.def));
+            e.depends_on
+                .push(rule_entry(c, r.masters.len(), "hosts", r.def));
         }
         if r.masters.binary_search(&h).is_ok() {
-            e.dependents.push(rule_entry(c, r.dependents.len(), "hosts", r.def));
+            e.dependents
+                .push(rule_entry(c, r.dependents.len(), "hosts", r.def));
         }
     }
     e.placement = Some(placement(c, h));
@@ -330,10 +348,12 @@ pub fn service(c: &Checked, host: &str, description: &str) -> Lookup {
     e.dependents.dedup();
     for r in &m.service_dependency_rules {
         if r.dependents.binary_search(&sid).is_ok() {
-            e.depends_on.push(rule_entry(c, r.masters.len(), "services", r.def));
+            e.depends_on
+                .push(rule_entry(c, r.masters.len(), "services", r.def));
         }
         if r.masters.binary_search(&sid).is_ok() {
-            e.dependents.push(rule_entry(c, r.dependents.len(), "services", r.def));
+            e.dependents
+                .push(rule_entry(c, r.dependents.len(), "services", r.def));
         }
     }
     e.placement = Some(placement(c, h));

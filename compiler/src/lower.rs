@@ -204,7 +204,9 @@ fn lower_block(
             // `+` does not add to a custom variable (Shinken and Alignak refuse it); a number
             // such as `_SMS_TO +33612345678` is the value itself.
             if let Some(rest) = value.strip_prefix('+') {
-                if !sem.plus_on_single_value_literal && !rest.starts_with(|c: char| c.is_ascii_digit()) {
+                if !sem.plus_on_single_value_literal
+                    && !rest.starts_with(|c: char| c.is_ascii_digit())
+                {
                     diags.push(
                         Diagnostic::new(
                             codes::PLUS_ON_SINGLE_VALUE,
@@ -542,7 +544,9 @@ pub fn atoi(s: &str) -> i64 {
     let n = digits
         .bytes()
         .take_while(u8::is_ascii_digit)
-        .fold(0i64, |n, d| n.saturating_mul(10).saturating_add(i64::from(d - b'0')));
+        .fold(0i64, |n, d| {
+            n.saturating_mul(10).saturating_add(i64::from(d - b'0'))
+        });
     if neg {
         -n
     } else {
@@ -682,7 +686,11 @@ fn unsupported_attribute(kind: ObjectKind, key: &str, span: Span) -> Diagnostic 
         .filter(|n| crate::engine::nagios_reads(kind, n));
     match did_you_mean(key, candidates) {
         Some(s) => d.help(format!("did you mean `{s}`?")),
-        None if matches!(kind, ObjectKind::Host | ObjectKind::Service | ObjectKind::Contact) => {
+        None if matches!(
+            kind,
+            ObjectKind::Host | ObjectKind::Service | ObjectKind::Contact
+        ) =>
+        {
             d.help(format!(
                 "remove it, or write it `_{}` to make it a custom variable",
                 key.to_ascii_uppercase()

@@ -301,7 +301,13 @@ pub fn render(shard: &SchedulerShard) -> BTreeMap<String, String> {
             ("host_name", r.masters.join(",")),
             ("dependent_host_name", r.dependents.join(",")),
         ];
-        block(&mut o, "hostdependency", &a, crate::shards::DEPENDENCY_KEYS, &extra);
+        block(
+            &mut o,
+            "hostdependency",
+            &a,
+            crate::shards::DEPENDENCY_KEYS,
+            &extra,
+        );
     }
     for r in &shard.service_dependency_rules {
         let mut a = r.attributes.clone();
@@ -317,7 +323,13 @@ pub fn render(shard: &SchedulerShard) -> BTreeMap<String, String> {
                     ("dependent_host_name", ch.join(",")),
                     ("dependent_service_description", cd.to_string()),
                 ];
-                block(&mut o, "servicedependency", &a, crate::shards::DEPENDENCY_KEYS, &extra);
+                block(
+                    &mut o,
+                    "servicedependency",
+                    &a,
+                    crate::shards::DEPENDENCY_KEYS,
+                    &extra,
+                );
             }
         }
     }

@@ -399,7 +399,10 @@ impl<'a> TemplateIndex<'a> {
                 .collect();
             let (first, span) = users[0];
             let (code, label) = if sem.unknown_template_refused {
-                (codes::UNKNOWN_TEMPLATE, format!("no {kw} template is named `{name}`"))
+                (
+                    codes::UNKNOWN_TEMPLATE,
+                    format!("no {kw} template is named `{name}`"),
+                )
             } else {
                 (
                     codes::UNKNOWN_TEMPLATE_IGNORED,
@@ -410,9 +413,10 @@ impl<'a> TemplateIndex<'a> {
                 )
             };
             let registered = !sem.registered_templates
-                && ir.objects.iter().any(|o| {
-                    o.kind == kind && o.register && o.template_name() == Some(name)
-                });
+                && ir
+                    .objects
+                    .iter()
+                    .any(|o| o.kind == kind && o.register && o.template_name() == Some(name));
             let mut d = Diagnostic::new(code, format!("unknown {kw} template `{name}`"))
                 .at(span)
                 .label(label);

@@ -10,8 +10,8 @@ use rayon::prelude::*;
 
 use monitorc_runtime::shard::{
     digest, satellite_dir, to_ron, Attributes, HostDependency, HostDependencyRule, Liveness,
-    Manifest, SatelliteEntry, ServiceDependencyRule,
-    SatelliteShard, SchedulerEntry, SchedulerLink, SchedulerShard, ServiceDependency, ServiceEntry,
+    Manifest, SatelliteEntry, SatelliteShard, SchedulerEntry, SchedulerLink, SchedulerShard,
+    ServiceDependency, ServiceDependencyRule, ServiceEntry,
 };
 use monitorc_runtime::FORMAT_VERSION;
 
@@ -544,7 +544,11 @@ fn scheduler_shard(c: &Checked, s: usize) -> SchedulerShard {
     // A rule's hosts are all in one pack, so in this shard or in none.
     for r in &m.host_dependency_rules {
         if in_shard.contains(&r.masters[0]) {
-            let names = |l: &[u32]| l.iter().map(|&h| m.host_names[h as usize].clone()).collect();
+            let names = |l: &[u32]| {
+                l.iter()
+                    .map(|&h| m.host_names[h as usize].clone())
+                    .collect()
+            };
             shard.host_dependency_rules.push(HostDependencyRule {
                 dependents: names(&r.dependents),
                 masters: names(&r.masters),

@@ -88,7 +88,10 @@ pub fn parse(file: FileId, text: &str) -> (Vec<IniSection>, Vec<Diagnostic>) {
             diags.push(
                 Diagnostic::new(
                     codes::INVALID_ALIGNAK_ENV,
-                    format!("`{}` is neither a `[section]` nor a `key = value` line", trimmed.trim_end()),
+                    format!(
+                        "`{}` is neither a `[section]` nor a `key = value` line",
+                        trimmed.trim_end()
+                    ),
                 )
                 .at(span(indent, body.len()))
                 .label("Alignak refuses the file: ParsingError")
@@ -98,7 +101,8 @@ pub fn parse(file: FileId, text: &str) -> (Vec<IniSection>, Vec<Diagnostic>) {
         };
         let key_text = trimmed[..d].trim_end();
         let value = trimmed[d + 1..].trim();
-        let value_at = indent + d + 1 + (trimmed[d + 1..].len() - trimmed[d + 1..].trim_start().len());
+        let value_at =
+            indent + d + 1 + (trimmed[d + 1..].len() - trimmed[d + 1..].trim_start().len());
         let key_span = span(indent, indent + key_text.len());
         let Some(section) = sections.last_mut() else {
             diags.push(
@@ -117,7 +121,10 @@ pub fn parse(file: FileId, text: &str) -> (Vec<IniSection>, Vec<Diagnostic>) {
             diags.push(
                 Diagnostic::new(
                     codes::INVALID_ALIGNAK_ENV,
-                    format!("option `{key}` is set twice in section `[{}]`", section.name),
+                    format!(
+                        "option `{key}` is set twice in section `[{}]`",
+                        section.name
+                    ),
                 )
                 .at(key_span)
                 .label("Alignak refuses the file: DuplicateOptionError")
@@ -170,7 +177,9 @@ pub fn interpolate(all: &[IniSection], section: &str, raw: &str) -> Result<Strin
                 };
                 let name = r[..end].to_lowercase();
                 let Some(o) = lookup(all, section, &name) else {
-                    return Err(format!("`%({name})s` names no option of `[{section}]` or `[DEFAULT]`"));
+                    return Err(format!(
+                        "`%({name})s` names no option of `[{section}]` or `[DEFAULT]`"
+                    ));
                 };
                 out.push_str(&go(all, section, &o.raw, depth + 1)?);
                 rest = &r[end + 2..];

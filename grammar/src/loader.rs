@@ -119,8 +119,11 @@ pub fn load_alignak(env: &Path, config: Option<&Path>) -> Result<Loaded, LoadErr
             match std::fs::read(&f) {
                 Ok(t) => files.push((f, t)),
                 Err(e) => loaded.diagnostics.push(
-                    Diagnostic::new(codes::FILE_UNREADABLE, format!("cannot read `{}`: {e}", f.display()))
-                        .in_file(&f),
+                    Diagnostic::new(
+                        codes::FILE_UNREADABLE,
+                        format!("cannot read `{}`: {e}", f.display()),
+                    )
+                    .in_file(&f),
                 ),
             }
         }
@@ -141,7 +144,10 @@ pub fn load_alignak(env: &Path, config: Option<&Path>) -> Result<Loaded, LoadErr
         add_root(c, &mut pending, &mut loaded)?;
     }
     let base = env.parent().unwrap_or(Path::new("")).to_path_buf();
-    for section in sections.iter().filter(|s| s.name == "alignak-configuration") {
+    for section in sections
+        .iter()
+        .filter(|s| s.name == "alignak-configuration")
+    {
         for o in section.options.iter().filter(|o| o.key.starts_with("cfg")) {
             let value = match crate::ini::interpolate(&sections, &section.name, &o.raw) {
                 Ok(v) => v,

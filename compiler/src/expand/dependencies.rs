@@ -47,8 +47,7 @@ impl<'a> Expander<'a> {
                 );
                 continue;
             }
-            let (dependents, _) =
-                self.select(d, "dependent_host_name", "dependent_hostgroup_name");
+            let (dependents, _) = self.select(d, "dependent_host_name", "dependent_hostgroup_name");
             self.warn_product(d, "host", masters.len(), dependents.len(), false);
             if masters.len() >= RULE_SIDE && dependents.len() >= RULE_SIDE {
                 rules.push(HostDependencyRule {
@@ -99,13 +98,16 @@ impl<'a> Expander<'a> {
         let (hosts, groups) = (has("host_name"), has("hostgroup_name"));
         let (dep_hosts, dep_groups) = (has("dependent_host_name"), has("dependent_hostgroup_name"));
         let explode = groups
-            && d
-                .get_str("explode_hostgroup")
+            && d.get_str("explode_hostgroup")
                 .is_some_and(|v| crate::lower::parse_bool(v) == Some(true));
         let masters = |x: &mut Self| x.select(d, "host_name", "hostgroup_name").0;
         // A missing dependent attribute takes its master counterpart (Shinken, Alignak).
         let defaulted = |x: &mut Self| {
-            let hk = if dep_hosts { "dependent_host_name" } else { "host_name" };
+            let hk = if dep_hosts {
+                "dependent_host_name"
+            } else {
+                "host_name"
+            };
             let gk = if dep_groups {
                 "dependent_hostgroup_name"
             } else {
@@ -172,7 +174,10 @@ impl<'a> Expander<'a> {
         for d in defs {
             let masters_desc: Vec<String> = d.list("service_description").to_vec();
             let dependents_desc: Vec<String> = d.list("dependent_service_description").to_vec();
-            let star = masters_desc.iter().chain(&dependents_desc).any(|s| s == "*");
+            let star = masters_desc
+                .iter()
+                .chain(&dependents_desc)
+                .any(|s| s == "*");
             if star && self.sem.star_service == StarService::Dropped {
                 self.without_effect(
                     d,
@@ -445,7 +450,8 @@ pub(super) fn dependency_loops(
     if found.is_empty() {
         return Vec::new();
     }
-    let def_of: HashMap<(u32, u32), usize> = pairs.iter().map(|&(d, m, def)| ((d, m), def)).collect();
+    let def_of: HashMap<(u32, u32), usize> =
+        pairs.iter().map(|&(d, m, def)| ((d, m), def)).collect();
     let mut out = Vec::new();
     for cycle in found {
         let mut nodes = Vec::new();

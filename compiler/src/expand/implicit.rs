@@ -76,7 +76,11 @@ impl<'a> Expander<'a> {
             };
             self.diags.push(d);
             direct.insert(g.clone(), Default::default());
-            self.model.implicit_groups.entry(group_kind).or_default().insert(g);
+            self.model
+                .implicit_groups
+                .entry(group_kind)
+                .or_default()
+                .insert(g);
         }
     }
 }

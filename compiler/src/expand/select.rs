@@ -47,7 +47,11 @@ impl<'a> Expander<'a> {
                     Some(n) => (true, n.trim()),
                     None => (false, g),
                 };
-                let into = if negated { &mut rejected } else { &mut accepted };
+                let into = if negated {
+                    &mut rejected
+                } else {
+                    &mut accepted
+                };
                 if name == "*" {
                     for members in self.model.hostgroups.values() {
                         into.extend(members.iter().copied());
@@ -74,7 +78,11 @@ impl<'a> Expander<'a> {
                     Some(n) => (true, n.trim()),
                     None => (false, h),
                 };
-                let into = if negated { &mut rejected } else { &mut accepted };
+                let into = if negated {
+                    &mut rejected
+                } else {
+                    &mut accepted
+                };
                 if name == "*" {
                     into.extend(self.all.iter().copied());
                 } else if let Some(&id) = self.model.host_by_name.get(name) {
