@@ -234,6 +234,12 @@ fn nagios_and_monitorc_give_the_same_verdicts_and_counts() {
         );
     }
     let dir = tempfile::tempdir().unwrap();
+    // Nagios may read the files as its own user once it has dropped root.
+    std::fs::set_permissions(
+        dir.path(),
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
     std::fs::write(dir.path().join("base.cfg"), BASE).unwrap();
     let mut fixtures: Vec<PathBuf> = std::fs::read_dir(common::root().join("fixtures/resolve"))
         .unwrap()
