@@ -158,8 +158,9 @@ pub struct Semantics {
     /// H2: a serviceescalation's `servicegroup_name` escalates the group's services (Nagios);
     /// Shinken and Alignak do not know the attribute.
     pub servicegroup_escalations: bool,
-    /// F3: booleans are `atoi(value) > 0` (Nagios: `yes` is false, `1x` true, nothing is
-    /// refused); Shinken and Alignak accept 1/0, yes/no, true/false, on/off only.
+    /// F3: booleans are `atoi(value) > 0`, integers `atoi`, numbers `strtod` (Nagios: `yes`
+    /// is false, `1x` true, nothing is refused but a `max_check_attempts` below 1); Shinken
+    /// and Alignak accept 1/0, yes/no, true/false, on/off and well-formed numbers only.
     pub bool_atoi: bool,
     /// C1–C5: host selection.
     pub selection: Selection,

@@ -408,8 +408,11 @@ pub(crate) fn typed(
 ) -> Option<Attr> {
     let key: &str = &name;
     let (plus, body) = match value.strip_prefix('+') {
-        // Nagios has no additive `use`: `use +t` names a template `+t`.
-        Some(_) if key == "use" && sem.engine == Engine::Nagios => (false, value),
+        // Nagios has no additive `use` or option list: `use +t` names a template `+t`,
+        // `+d` is an unknown option.
+        Some(_) if sem.engine == Engine::Nagios && (key == "use" || matches!(ty, Ty::Opts(_))) => {
+            (false, value)
+        }
         Some(rest) if ty.is_list() => (true, rest.trim_start()),
         // Free text where a leading `+` is the value itself (`pager +33612345678`).
         Some(_) if sem.plus_on_single_value_literal || LITERAL_PLUS.contains(&key) => {
@@ -448,6 +451,12 @@ pub(crate) fn typed(
     };
     let v = match ty {
         Ty::Str => Value::Str,
+        // F3: Nagios reads integers with `atoi` and numbers with `strtod`, refusing none, but
+        // a `max_check_attempts` below 1 ("Invalid max_check_attempts value").
+        Ty::Int if sem.bool_atoi && (key != "max_check_attempts" || atoi(body) >= 1) => {
+            Value::Int(atoi(body))
+        }
+        Ty::Float if sem.bool_atoi => Value::Float(strtod(body)),
         Ty::Int => match body.parse::<i64>() {
             Ok(i) => Value::Int(i),
             Err(_) => {
@@ -532,6 +541,21 @@ const LITERAL_PLUS: &[&str] = &[
     "notes_url",
     "pager",
 ];
+
+/// C's `strtod` on the longest prefix that is a number; 0 when there is none.
+pub fn strtod(s: &str) -> f64 {
+    let t = s.trim_start();
+    let end = t
+        .char_indices()
+        .take_while(|&(i, c)| c.is_ascii_digit() || c == '.' || (i == 0 && (c == '-' || c == '+')))
+        .map(|(i, c)| i + c.len_utf8())
+        .last()
+        .unwrap_or(0);
+    (0..=end)
+        .rev()
+        .find_map(|e| t[..e].parse::<f64>().ok().filter(|f| f.is_finite()))
+        .unwrap_or(0.0)
+}
 
 /// C's `atoi`: leading blanks, a sign, then digits; 0 when there are none.
 pub fn atoi(s: &str) -> i64 {
