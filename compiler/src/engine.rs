@@ -161,7 +161,7 @@ pub struct Semantics {
     /// F3: booleans are `atoi(value) > 0`, integers `atoi`, numbers `strtod` (Nagios: `yes`
     /// is false, `1x` true, nothing is refused but a `max_check_attempts` below 1); Shinken
     /// and Alignak accept 1/0, yes/no, true/false, on/off and well-formed numbers only.
-    pub bool_atoi: bool,
+    pub atoi_values: bool,
     /// C1–C5: host selection.
     pub selection: Selection,
     /// E1: a service template whose `host_name` names host templates makes a service on
@@ -245,7 +245,7 @@ pub static NAGIOS: Semantics = Semantics {
     empty_hostgroup_key: false,
     pollers_manage_sub_realms: false,
     servicegroup_escalations: true,
-    bool_atoi: true,
+    atoi_values: true,
     selection: Selection::Lists,
     services_on_host_templates: false,
     implied_from_host: NAGIOS_IMPLIED,
@@ -268,7 +268,7 @@ pub static SHINKEN: Semantics = Semantics {
     empty_hostgroup_key: true,
     pollers_manage_sub_realms: false,
     servicegroup_escalations: false,
-    bool_atoi: false,
+    atoi_values: false,
     same_host: SameHost::ExplodeHostgroupOnly,
     dependent_side_alone: false,
     star_service: StarService::Dropped,
@@ -296,7 +296,7 @@ pub static ALIGNAK: Semantics = Semantics {
     empty_hostgroup_key: true,
     pollers_manage_sub_realms: true,
     servicegroup_escalations: false,
-    bool_atoi: false,
+    atoi_values: false,
     same_host: SameHost::HostgroupWithoutDependentGroup,
     dependent_side_alone: false,
     star_service: StarService::Unknown,

@@ -453,10 +453,10 @@ pub(crate) fn typed(
         Ty::Str => Value::Str,
         // F3: Nagios reads integers with `atoi` and numbers with `strtod`, refusing none, but
         // a `max_check_attempts` below 1 ("Invalid max_check_attempts value").
-        Ty::Int if sem.bool_atoi && (key != "max_check_attempts" || atoi(body) >= 1) => {
+        Ty::Int if sem.atoi_values && (key != "max_check_attempts" || atoi(body) >= 1) => {
             Value::Int(atoi(body))
         }
-        Ty::Float if sem.bool_atoi => Value::Float(strtod(body)),
+        Ty::Float if sem.atoi_values => Value::Float(strtod(body)),
         Ty::Int => match body.parse::<i64>() {
             Ok(i) => Value::Int(i),
             Err(_) => {
@@ -481,7 +481,7 @@ pub(crate) fn typed(
         },
         // F3: Nagios reads every boolean as `atoi(value) > 0`, never refusing one (`yes` is
         // false there).
-        Ty::Bool if sem.bool_atoi => Value::Bool(atoi(body) > 0),
+        Ty::Bool if sem.atoi_values => Value::Bool(atoi(body) > 0),
         Ty::Bool => match parse_bool(body) {
             Some(b) => Value::Bool(b),
             None => {
