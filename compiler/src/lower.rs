@@ -262,6 +262,17 @@ fn lower_block(
                         .label("expected HH:MM-HH:MM[,HH:MM-HH:MM…]")
                         .help("write e.g. `monday 00:00-09:00,17:00-24:00`; hours go from 00 to 24, minutes from 00 to 59"),
                     );
+                } else if let Some(r) = backwards_range(value) {
+                    // I2: every engine accepts it, and it never matches.
+                    diags.push(
+                        Diagnostic::new(
+                            codes::BACKWARDS_TIME_RANGE,
+                            format!("time range `{r}` for `{key}` ends before it starts"),
+                        )
+                        .at(a.value)
+                        .label("the engines accept it, and it never matches")
+                        .help("a range cannot cross midnight: split it, e.g. `22:00-24:00` on this day and `00:00-02:00` on the next"),
+                    );
                 }
                 Ty::Str
             }
@@ -629,16 +640,22 @@ fn check_time_ranges(value: &str) -> Result<(), String> {
     for range in value.split(',') {
         let range = range.trim();
         let ok = range.split_once('-').is_some_and(|(a, b)| {
-            match (parse_clock(a.trim()), parse_clock(b.trim())) {
-                (Some(x), Some(y)) => x <= y,
-                _ => false,
-            }
+            parse_clock(a.trim()).is_some() && parse_clock(b.trim()).is_some()
         });
         if !ok {
             return Err(format!("`{range}` is not a range HH:MM-HH:MM"));
         }
     }
     Ok(())
+}
+
+/// The first range of a well-formed list whose end is before its start.
+fn backwards_range(value: &str) -> Option<&str> {
+    value.split(',').map(str::trim).find(|range| {
+        range.split_once('-').is_some_and(|(a, b)| {
+            matches!((parse_clock(a.trim()), parse_clock(b.trim())), (Some(x), Some(y)) if x > y)
+        })
+    })
 }
 
 /// Where the time ranges of a timeperiod line start: the first `H:MM`/`HH:MM`.
@@ -903,6 +920,13 @@ mod tests {
         assert!(check_time_ranges("00:00-25:00").is_err());
         assert!(check_time_ranges("9-17").is_err());
         assert!(check_time_ranges("").is_err());
+        // I2: a backwards range is well formed (the engines accept it) and never matches.
+        assert!(check_time_ranges("22:00-02:00").is_ok());
+        assert_eq!(
+            backwards_range("08:00-12:00, 22:00-02:00"),
+            Some("22:00-02:00")
+        );
+        assert_eq!(backwards_range("08:00-12:00"), None);
     }
 
     #[test]

@@ -216,6 +216,8 @@ registry! {
         "a lone `!group` in hostgroup_name: Shinken and Alignak select the group's hosts";
     UNNAMED_TEMPLATE = "W0016" "unnamed-template" Warning
         "a `register 0` definition without `name`: nothing can use it, and every engine ignores it";
+    BACKWARDS_TIME_RANGE = "W0017" "backwards-time-range" Warning
+        "a timeperiod range whose end is before its start (`22:00-02:00`): the engines accept it and it never matches";
 }
 
 /// A label on a span, possibly in another file than the primary one.
