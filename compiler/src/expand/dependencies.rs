@@ -149,21 +149,31 @@ impl<'a> Expander<'a> {
         })
     }
 
-    /// The services `desc` names on `host` (`*`: all of them where the engine reads it so).
+    /// The services a description list names on `host`. Where the engine reads `*` as every
+    /// service (Nagios), `!X` rejects X from the whole list (`*,!X`), as in
+    /// `xodtemplate_expand_services`.
     fn dependency_services(
         &mut self,
         host: HostId,
-        desc: &str,
+        descs: &[String],
         attr: &str,
         src: Option<&Source>,
         d: &ResolvedObject,
     ) -> Vec<ServiceId> {
-        if desc == "*" && self.sem.star_service == StarService::Every {
-            return self.model.services_of(host).collect();
+        let lists = self.sem.star_service == StarService::Every;
+        let mut out = Vec::new();
+        let mut rejected = Vec::new();
+        for desc in descs {
+            if lists && desc == "*" {
+                out.extend(self.model.services_of(host));
+            } else if let Some(x) = desc.strip_prefix('!').filter(|_| lists) {
+                rejected.extend(self.lookup_service(host, x.trim(), attr, src, d));
+            } else {
+                out.extend(self.lookup_service(host, desc, attr, src, d));
+            }
         }
-        self.lookup_service(host, desc, attr, src, d)
-            .into_iter()
-            .collect()
+        out.retain(|s| !rejected.contains(s));
+        out
     }
 
     pub(super) fn service_dependencies(&mut self) {
@@ -198,14 +208,8 @@ impl<'a> Expander<'a> {
             match shape {
                 Shape::SameHost(hosts) => {
                     for h in hosts {
-                        let mut ms = Vec::new();
-                        for md in &masters_desc {
-                            ms.extend(self.dependency_services(h, md, mdesc, src_m, d));
-                        }
-                        let mut cs = Vec::new();
-                        for cd in &dependents_desc {
-                            cs.extend(self.dependency_services(h, cd, cdesc, src_d, d));
-                        }
+                        let ms = self.dependency_services(h, &masters_desc, mdesc, src_m, d);
+                        let cs = self.dependency_services(h, &dependents_desc, cdesc, src_d, d);
                         // With `*`, a service may be its own master: Nagios registers it
                         // and refuses the loop, as monitorc does (E0056).
                         for &m in &ms {
@@ -223,15 +227,11 @@ impl<'a> Expander<'a> {
                     self.warn_product(d, "service", masters.len(), dependents.len(), true);
                     let mut ms = Vec::new();
                     for &h in &masters {
-                        for md in &masters_desc {
-                            ms.extend(self.dependency_services(h, md, mdesc, src_m, d));
-                        }
+                        ms.extend(self.dependency_services(h, &masters_desc, mdesc, src_m, d));
                     }
                     let mut cs = Vec::new();
                     for &h in &dependents {
-                        for cd in &dependents_desc {
-                            cs.extend(self.dependency_services(h, cd, cdesc, src_d, d));
-                        }
+                        cs.extend(self.dependency_services(h, &dependents_desc, cdesc, src_d, d));
                     }
                     if masters.len() >= RULE_SIDE && dependents.len() >= RULE_SIDE {
                         ms.sort_unstable();
