@@ -151,6 +151,21 @@ fn block(
     out.push_str("}\n\n");
 }
 
+/// One dependency definition: its own criteria, or `default` when its definition set none.
+fn dependency(
+    out: &mut String,
+    kind: &str,
+    attrs: &Attributes,
+    default: &str,
+    extra: &[(&str, String)],
+) {
+    let mut a = attrs.clone();
+    if a.is_empty() {
+        a.insert("notification_failure_criteria".into(), default.into());
+    }
+    block(out, kind, &a, crate::shards::DEPENDENCY_KEYS, extra);
+}
+
 /// The hosts of (host, description) pairs, by description.
 fn by_description(list: &[(String, String)]) -> BTreeMap<&str, Vec<&str>> {
     let mut m: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
@@ -254,66 +269,30 @@ pub fn render(shard: &SchedulerShard) -> BTreeMap<String, String> {
     }
     // Dependencies with their own criteria; one whose definition sets none (or made by a
     // service's `service_dependencies`) holds notifications while its master is not OK.
-    for d in &shard.host_dependencies {
-        let mut a = d.attributes.clone();
-        if a.is_empty() {
-            a.insert("notification_failure_criteria".into(), "d,u".into());
-        }
-        let extra = [
-            ("host_name", d.master.clone()),
-            ("dependent_host_name", d.dependent.clone()),
-        ];
-        block(
-            &mut o,
-            "hostdependency",
-            &a,
-            crate::shards::DEPENDENCY_KEYS,
-            &extra,
-        );
+    // Group-to-group rules are written with host lists: Nagios makes the product itself, so a
+    // rule is one definition per pair of descriptions.
+    let host_pairs = shard
+        .host_dependencies
+        .iter()
+        .map(|d| (d.master.clone(), d.dependent.clone(), &d.attributes));
+    let host_rules = shard
+        .host_dependency_rules
+        .iter()
+        .map(|r| (r.masters.join(","), r.dependents.join(","), &r.attributes));
+    for (master, dependent, a) in host_pairs.chain(host_rules) {
+        let extra = [("host_name", master), ("dependent_host_name", dependent)];
+        dependency(&mut o, "hostdependency", a, "d,u", &extra);
     }
     for d in &shard.service_dependencies {
-        let mut a = d.attributes.clone();
-        if a.is_empty() {
-            a.insert("notification_failure_criteria".into(), "w,u,c".into());
-        }
         let extra = [
             ("host_name", d.master.0.clone()),
             ("service_description", d.master.1.clone()),
             ("dependent_host_name", d.dependent.0.clone()),
             ("dependent_service_description", d.dependent.1.clone()),
         ];
-        block(
-            &mut o,
-            "servicedependency",
-            &a,
-            crate::shards::DEPENDENCY_KEYS,
-            &extra,
-        );
-    }
-    // Group-to-group rules: Nagios makes the product of `host_name` and
-    // `dependent_host_name` itself, so a rule is one definition per pair of descriptions.
-    for r in &shard.host_dependency_rules {
-        let mut a = r.attributes.clone();
-        if a.is_empty() {
-            a.insert("notification_failure_criteria".into(), "d,u".into());
-        }
-        let extra = [
-            ("host_name", r.masters.join(",")),
-            ("dependent_host_name", r.dependents.join(",")),
-        ];
-        block(
-            &mut o,
-            "hostdependency",
-            &a,
-            crate::shards::DEPENDENCY_KEYS,
-            &extra,
-        );
+        dependency(&mut o, "servicedependency", &d.attributes, "w,u,c", &extra);
     }
     for r in &shard.service_dependency_rules {
-        let mut a = r.attributes.clone();
-        if a.is_empty() {
-            a.insert("notification_failure_criteria".into(), "w,u,c".into());
-        }
         let (masters, dependents) = (by_description(&r.masters), by_description(&r.dependents));
         for (md, mh) in &masters {
             for (cd, ch) in &dependents {
@@ -323,13 +302,7 @@ pub fn render(shard: &SchedulerShard) -> BTreeMap<String, String> {
                     ("dependent_host_name", ch.join(",")),
                     ("dependent_service_description", cd.to_string()),
                 ];
-                block(
-                    &mut o,
-                    "servicedependency",
-                    &a,
-                    crate::shards::DEPENDENCY_KEYS,
-                    &extra,
-                );
+                dependency(&mut o, "servicedependency", &r.attributes, "w,u,c", &extra);
             }
         }
     }

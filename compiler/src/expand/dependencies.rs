@@ -69,25 +69,20 @@ impl<'a> Expander<'a> {
         }
         self.model.host_dependencies = deps.into_iter().collect();
         self.model.host_dependency_rules = rules;
-        let pairs: Vec<(u32, u32, usize)> = self
-            .model
-            .host_dependencies
-            .iter()
-            .map(|d| (d.dependent, d.master, d.def))
-            .collect();
-        let rules: Vec<(&[u32], &[u32], usize)> = self
-            .model
-            .host_dependency_rules
-            .iter()
-            .map(|r| (&r.dependents[..], &r.masters[..], r.def))
-            .collect();
-        let labels: Vec<String> = self
-            .model
-            .host_names
-            .iter()
-            .map(|n| format!("`{n}`"))
-            .collect();
-        let found = dependency_loops(&pairs, &rules, labels.len());
+        let m = &self.model;
+        let found = dependency_loops(
+            m.host_names.len(),
+            m.host_dependencies
+                .iter()
+                .map(|d| (d.dependent, d.master, d.def)),
+            m.host_dependency_rules
+                .iter()
+                .map(|r| (&r.dependents[..], &r.masters[..], r.def)),
+        );
+        if found.is_empty() {
+            return;
+        }
+        let labels: Vec<String> = m.host_names.iter().map(|n| format!("`{n}`")).collect();
         self.report_loops(codes::HOST_DEPENDENCY_LOOP, "host", found, &labels);
     }
 
@@ -262,23 +257,19 @@ impl<'a> Expander<'a> {
         self.service_side_dependencies(&mut deps);
         self.model.service_dependencies = deps.into_iter().collect();
         self.model.service_dependency_rules = rules;
-        let pairs: Vec<(u32, u32, usize)> = self
-            .model
-            .service_dependencies
-            .iter()
-            .map(|d| (d.dependent, d.master, d.def))
-            .collect();
-        let rules: Vec<(&[u32], &[u32], usize)> = self
-            .model
-            .service_dependency_rules
-            .iter()
-            .map(|r| (&r.dependents[..], &r.masters[..], r.def))
-            .collect();
-        let found = dependency_loops(&pairs, &rules, self.model.services.len());
+        let m = &self.model;
+        let found = dependency_loops(
+            m.services.len(),
+            m.service_dependencies
+                .iter()
+                .map(|d| (d.dependent, d.master, d.def)),
+            m.service_dependency_rules
+                .iter()
+                .map(|r| (&r.dependents[..], &r.masters[..], r.def)),
+        );
         if found.is_empty() {
             return;
         }
-        let m = &self.model;
         let labels: Vec<String> = m
             .services
             .iter()
@@ -430,21 +421,24 @@ pub(super) struct Loop {
 /// Every loop of dependencies between `n` nodes: `pairs` are (dependent, master, definition),
 /// `rules` (dependents, masters, definition). A rule is one extra node between its two
 /// sides, so the graph has |A| + |B| edges per rule, not |A| × |B|.
-pub(super) fn dependency_loops(
-    pairs: &[(u32, u32, usize)],
-    rules: &[(&[u32], &[u32], usize)],
+pub(super) fn dependency_loops<'r>(
     n: usize,
+    pairs: impl Iterator<Item = (u32, u32, usize)>,
+    rules: impl Iterator<Item = (&'r [u32], &'r [u32], usize)>,
 ) -> Vec<Loop> {
-    let mut edges: Vec<Vec<u32>> = vec![Vec::new(); n + rules.len()];
-    for &(d, m, _) in pairs {
+    let mut edges: Vec<Vec<u32>> = vec![Vec::new(); n];
+    let pairs: Vec<(u32, u32, usize)> = pairs.collect();
+    for &(d, m, _) in &pairs {
         edges[d as usize].push(m);
     }
-    for (r, (dependents, masters, _)) in rules.iter().enumerate() {
-        let v = (n + r) as u32;
-        for &d in *dependents {
+    let mut rule_defs = Vec::new();
+    for (dependents, masters, def) in rules {
+        let v = edges.len() as u32;
+        for &d in dependents {
             edges[d as usize].push(v);
         }
-        edges[v as usize].extend_from_slice(masters);
+        edges.push(masters.to_vec());
+        rule_defs.push(def);
     }
     let found = cycles(0..edges.len() as u32, |x| edges[x as usize].iter().copied());
     if found.is_empty() {
@@ -464,7 +458,7 @@ pub(super) fn dependency_loops(
                 defs.push(def_of[&(a, b)]);
                 i += 1;
             } else {
-                defs.push(rules[b as usize - n].2);
+                defs.push(rule_defs[b as usize - n]);
                 i += 2;
             }
         }
