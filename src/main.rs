@@ -541,7 +541,14 @@ fn write_set(
                 if let Some(d) = path.parent() {
                     std::fs::create_dir_all(d)?;
                 }
-                std::fs::write(&path, text)
+                // Files for Nagios get the bytes the tree was written with (a Latin-1 value
+                // is held as escape characters, see `monitorc_runtime::text`); shards keep
+                // the characters.
+                if rel.starts_with("nagios/") {
+                    std::fs::write(&path, monitorc_runtime::text::encode(text))
+                } else {
+                    std::fs::write(&path, text)
+                }
             });
     if let Err(e) = written {
         let _ = std::fs::remove_dir_all(&tmp);

@@ -442,3 +442,36 @@ fn a_write_failure_leaves_the_previous_set() {
         .collect();
     assert_eq!(siblings, ["set"], "the partial set is removed");
 }
+
+/// A Latin-1 file (#15): Nagios reads bytes, so `--emit nagios` writes back the very bytes the
+/// administrator wrote, while the shard (RON, UTF-8) holds them as escape characters.
+#[test]
+fn latin1_values_are_written_back_byte_for_byte() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("set");
+    let config = common::root().join("fixtures/resolve/25-latin1.cfg");
+    let run = common::monitorc(&[
+        "build",
+        &config.display().to_string(),
+        "-o",
+        &out.display().to_string(),
+        "--emit",
+        "nagios",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let set = read_set(&out);
+    let has = |needle: &[u8]| {
+        set.iter()
+            .filter(|(k, _)| k.starts_with("nagios/"))
+            .any(|(_, v)| v.windows(needle.len()).any(|w| w == needle))
+    };
+    assert!(has(b"Caf\xe9\n"), "the byte 0xE9 is written back");
+    assert!(!has("Café".as_bytes()), "not transcoded to UTF-8");
+    let shard = set
+        .iter()
+        .find(|(k, _)| k.starts_with("schedulers/"))
+        .map(|(_, v)| String::from_utf8(v.clone()).expect("shards are UTF-8"))
+        .unwrap();
+    // RON writes the escape character as an escape: the shard stays ASCII there.
+    assert!(shard.contains(r"Caf\u{10ffe9}"), "{shard}");
+}

@@ -128,6 +128,11 @@ pub struct Semantics {
     /// D6: an object with `name` that is registered (no `register 0`) is a template too
     /// (Nagios); Shinken and Alignak look templates up among `register 0` objects only.
     pub registered_templates: bool,
+    /// #15: Nagios registers a host, contact, command, timeperiod or group only when its own
+    /// definition writes its name attribute (`host_name`…): one with `name` and without it is
+    /// a template in effect, `register 0` or not. Shinken and Alignak refuse it ("defined
+    /// without host_name").
+    pub nameless_objects_are_templates: bool,
     /// F2: a list attribute written twice in one definition: Shinken and Alignak concatenate
     /// the lines; Nagios keeps the last one.
     pub repeated_lists_concatenate: bool,
@@ -175,6 +180,37 @@ pub struct Semantics {
     pub implied_contacts_as_pair: bool,
     /// The product of two groups above which a dependency gets a warning with its size.
     pub product_warning: u64,
+    /// #15: `define host` with its `{` alone on a later line. Shinken and Alignak accept it;
+    /// Nagios 4 reads the `{` as an attribute ("Invalid host object directive '{'").
+    pub open_brace_next_line: bool,
+    /// #15: `define host` with no `{` at all. Nagios 4 reads the block as if it were there;
+    /// Shinken and Alignak read each attribute line as a malformed `key=value` parameter.
+    pub open_brace_missing: bool,
+    /// #15: a block not closed before the next `define` or the end of its file. Shinken and
+    /// Alignak end it there silently; Nagios 4 refuses ("Unexpected start of object
+    /// definition", "Unexpected EOF").
+    pub unclosed_block: bool,
+    /// #15: a file that is not UTF-8 (Latin-1). Nagios 4 and Shinken 2.4 (Python 2) read
+    /// bytes; Alignak 2.1 (Python 3) stops with a UnicodeDecodeError.
+    pub bytes_not_utf8: bool,
+    /// #15: Nagios 4 splits option lists (`notification_options d u r`) and a contact's
+    /// notification commands on blanks as well as commas (`strtok(value, ", ")`); Shinken and
+    /// Alignak on commas only.
+    pub blank_separates: bool,
+    /// #15: an extended-info object (`hostextinfo`, `serviceextinfo`) naming a host or a
+    /// service that does not exist: Nagios 4 refuses it ("Could not expand … specified in
+    /// extended … info"); Shinken and Alignak merge what they find.
+    pub extinfo_targets_checked: bool,
+    /// #15: Nagios 4 and Shinken keep empty entries of a servicegroup's `members`
+    /// (`h1,s1,,h1,s2`: the host,service pairs shift; Nagios refuses the shifted pairs, Shinken
+    /// reports an unknown member `,h1`) and refuse a member-side group list that names no group
+    /// (`hostgroups` with no value: Nagios "Failed to process hostgroup names", Shinken "a
+    /// hostgroup item has been defined without hostgroup_name"). Alignak drops empty entries.
+    pub empty_list_entries_refused: bool,
+    /// #15: Nagios 4 reads `n` in a service dependency's criteria, or a host dependency's
+    /// notification criteria, as "not set" (`have_… = FALSE`): the template's value is
+    /// inherited. Shinken and Alignak read it as "none".
+    pub none_criteria_unset: bool,
 }
 
 /// Shinken and Alignak check host, service and contact names for illegal characters.
@@ -214,6 +250,7 @@ pub static NAGIOS: Semantics = Semantics {
     implicit_groups: false,
     unknown_template_refused: true,
     registered_templates: true,
+    nameless_objects_are_templates: true,
     repeated_lists_concatenate: false,
     required: &[
         (ObjectKind::Host, "max_check_attempts"),
@@ -251,6 +288,14 @@ pub static NAGIOS: Semantics = Semantics {
     implied_from_host: NAGIOS_IMPLIED,
     implied_contacts_as_pair: true,
     product_warning: PRODUCT_WARNING,
+    open_brace_next_line: false,
+    open_brace_missing: true,
+    unclosed_block: false,
+    bytes_not_utf8: true,
+    blank_separates: true,
+    extinfo_targets_checked: true,
+    empty_list_entries_refused: true,
+    none_criteria_unset: true,
 };
 
 /// Shinken 2.4.
@@ -275,12 +320,21 @@ pub static SHINKEN: Semantics = Semantics {
     implicit_groups: true,
     unknown_template_refused: false,
     registered_templates: false,
+    nameless_objects_are_templates: false,
     repeated_lists_concatenate: true,
     selection: Selection::Expressions,
     services_on_host_templates: true,
     implied_from_host: SHINKEN_IMPLIED,
     implied_contacts_as_pair: false,
     product_warning: PRODUCT_WARNING,
+    open_brace_next_line: true,
+    open_brace_missing: false,
+    unclosed_block: true,
+    bytes_not_utf8: true,
+    blank_separates: false,
+    extinfo_targets_checked: false,
+    empty_list_entries_refused: true,
+    none_criteria_unset: false,
 };
 
 /// Alignak 2.1.
@@ -303,12 +357,21 @@ pub static ALIGNAK: Semantics = Semantics {
     implicit_groups: true,
     unknown_template_refused: false,
     registered_templates: false,
+    nameless_objects_are_templates: false,
     repeated_lists_concatenate: true,
     selection: Selection::Expressions,
     services_on_host_templates: true,
     implied_from_host: SHINKEN_IMPLIED,
     implied_contacts_as_pair: false,
     product_warning: PRODUCT_WARNING,
+    open_brace_next_line: true,
+    open_brace_missing: false,
+    unclosed_block: true,
+    bytes_not_utf8: false,
+    blank_separates: false,
+    extinfo_targets_checked: false,
+    empty_list_entries_refused: false,
+    none_criteria_unset: false,
 };
 
 /// 100 hosts depending on 100 hosts: beyond, a group-to-group dependency is rarely meant.

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use rayon::prelude::*;
 
 use monitorc_grammar::diag::did_you_mean;
-use monitorc_grammar::{codes, Block, Diagnostic, Loaded, Span};
+use monitorc_grammar::{codes, Block, Diagnostic, Loaded, Open, Span};
 
 use crate::engine::{Engine, Semantics, NAGIOS_OBJECT_TYPES};
 use crate::ir::{Attr, Ir, MainConfig, MainParam, Object, Value};
@@ -18,6 +18,9 @@ use crate::schema::{self, ObjectKind, Ty, TIMEPERIOD_DAY_WORDS};
 /// Lowers every file of `loaded`.
 pub fn lower(loaded: &Loaded, sem: &Semantics) -> (Ir, Vec<Diagnostic>) {
     let mut diags = Vec::new();
+    for f in &loaded.not_utf8 {
+        diags.push(not_utf8(loaded, f, sem));
+    }
     let main = lower_main(loaded, &mut diags);
     let illegal = match main.get("illegal_object_name_chars") {
         Some(v) => v.to_string(),
@@ -92,12 +95,106 @@ fn lower_main(loaded: &Loaded, diags: &mut Vec<Diagnostic>) -> MainConfig {
     main
 }
 
+/// The engine's verdict on a file that is not UTF-8.
+fn not_utf8(loaded: &Loaded, f: &monitorc_grammar::NotUtf8, sem: &Semantics) -> Diagnostic {
+    let path = loaded.sources.get(f.at.file).path.display();
+    let message = format!("`{path}` is not valid UTF-8 (byte 0x{:02x})", f.byte);
+    let engine = sem.engine.title();
+    let d = if sem.bytes_not_utf8 {
+        Diagnostic::new(codes::NOT_UTF8_TOLERATED, message)
+            .at(f.at)
+            .label("the first byte that is not UTF-8")
+            .help("convert the file to UTF-8 (`iconv -f latin1 -t utf-8`) if other tools read it; Alignak refuses it")
+            .note(format!(
+                "{engine} reads bytes; monitorc keeps them exactly in shards and `--emit nagios`"
+            ))
+    } else {
+        Diagnostic::new(codes::FILE_NOT_UTF8, message)
+            .at(f.at)
+            .label("the first byte that is not UTF-8")
+            .help("convert the file to UTF-8, e.g. `iconv -f latin1 -t utf-8`")
+            .note(format!("{engine} stops with a UnicodeDecodeError"))
+    };
+    match f.directive {
+        Some(s) => d.secondary(s, "included here"),
+        None => d,
+    }
+}
+
+/// The engine's verdict on where a block's braces are (the tree builder records them).
+fn block_syntax(text: &str, block: &Block, sem: &Semantics, diags: &mut Vec<Diagnostic>) {
+    let engine = sem.engine.title();
+    match block.open {
+        Open::SameLine => {}
+        Open::NextLine if sem.open_brace_next_line => {}
+        Open::NextLine => diags.push(
+            Diagnostic::new(
+                codes::MISSING_OPEN_BRACE,
+                format!("{engine} needs `{{` on the `define` line"),
+            )
+            .at(block.header)
+            .label("the `{` is on a later line")
+            .help("write `define TYPE {` on one line")
+            .note(format!(
+                "{engine} reads a `{{` line as an attribute and refuses the object (\"Invalid … object directive '{{'\")"
+            )),
+        ),
+        Open::Missing if sem.open_brace_missing => diags.push(
+            Diagnostic::new(
+                codes::MISSING_OPEN_BRACE_TOLERATED,
+                "`define` is not followed by `{`",
+            )
+            .at(block.header)
+            .label(format!("{engine} reads the block as if `{{` were here"))
+            .help("write `define TYPE {`: Shinken and Alignak refuse a block without it"),
+        ),
+        Open::Missing => diags.push(
+            Diagnostic::new(codes::MISSING_OPEN_BRACE, "`define` is not followed by `{`")
+                .at(block.header)
+                .label("expected `{` on this line or alone on the next one")
+                .help("write `define TYPE {`")
+                .note(format!(
+                    "{engine} reads each attribute line as a malformed `key=value` parameter"
+                )),
+        ),
+    }
+    if block.closed {
+        return;
+    }
+    let what = block.kind.map(|k| &text[k.range()]).unwrap_or("object");
+    let d = if sem.unclosed_block {
+        Diagnostic::new(
+            codes::UNCLOSED_BLOCK_TOLERATED,
+            format!("this `define {what}` block is never closed"),
+        )
+        .at(block.header)
+        .label("opened here")
+        .help("add a line holding only `}` after the last attribute of this definition")
+        .note(format!(
+            "{engine} ends the block at the next `define` line or at the end of the file and reads its attributes; Nagios 4 refuses it"
+        ))
+    } else {
+        Diagnostic::new(
+            codes::UNCLOSED_BLOCK,
+            format!("this `define {what}` block is never closed"),
+        )
+        .at(block.header)
+        .label("opened here")
+        .help("add a line holding only `}` after the last attribute of this definition")
+        .note(format!(
+            "{engine} refuses it (\"Unexpected start of object definition\" or \"Unexpected EOF\"); monitorc ends the block at the next `define` line or the end of the file and reads its attributes"
+        ))
+    };
+    diags.push(d);
+}
+
 fn lower_block(
     text: &str,
     block: &Block,
     sem: &Semantics,
     diags: &mut Vec<Diagnostic>,
 ) -> Option<Object> {
+    block_syntax(text, block, sem, diags);
     let kind_span = block.kind?;
     let keyword = &text[kind_span.range()];
     if sem.engine == Engine::Nagios
@@ -340,6 +437,17 @@ fn lower_block(
     if let Some(Value::Bool(false)) = obj.get("register").map(|a| &a.value) {
         obj.register = false;
     }
+    if sem.none_criteria_unset {
+        none_criteria(&mut obj);
+    }
+    if sem.nameless_objects_are_templates
+        && obj.register
+        && kind != ObjectKind::Service
+        && kind.name_key().is_some_and(|k| obj.get(k).is_none())
+        && obj.get("name").is_some()
+    {
+        obj.register = false;
+    }
     if kind == ObjectKind::Module && obj.get("module_name").is_none() {
         // Alignak names a module by `name` (or the older `module_alias`); Shinken by
         // `module_name`.
@@ -353,6 +461,40 @@ fn lower_block(
         }
     }
     Some(obj)
+}
+
+/// Nagios 4 reads `n` (`none`) in a service dependency's criteria and a host dependency's
+/// notification criteria as "not set": a definition that `use`s templates inherits their
+/// value; one that does not keeps the letters written after the last `n`. (A `n,u` whose
+/// templates set nothing keeps `u` in Nagios; that case is read as inheriting nothing.)
+fn none_criteria(obj: &mut Object) {
+    let keys: &[&str] = match obj.kind {
+        ObjectKind::Servicedependency => &[
+            "execution_failure_criteria",
+            "notification_failure_criteria",
+        ],
+        ObjectKind::Hostdependency => &["notification_failure_criteria"],
+        _ => return,
+    };
+    let inherits = obj.get("use").is_some();
+    obj.attrs.retain_mut(|a| {
+        if !keys.contains(&&*a.name) {
+            return true;
+        }
+        let Value::List(letters) = &mut a.value else {
+            return true;
+        };
+        let Some(last) = letters.iter().rposition(|l| l == "n") else {
+            return true;
+        };
+        if inherits {
+            return false;
+        }
+        if last + 1 < letters.len() {
+            letters.drain(..=last);
+        }
+        true
+    });
 }
 
 /// Alignak's host name patterns: `host_name web[1-3]` is three hosts `web1`, `web2`, `web3`;
@@ -504,11 +646,42 @@ pub(crate) fn typed(
                 return None;
             }
         },
+        Ty::List if sem.empty_list_entries_refused && empty_list_refused(kind, key, body) => {
+            let d = if kind == ObjectKind::Servicegroup {
+                Diagnostic::new(
+                    codes::EMPTY_LIST_ENTRY,
+                    format!("an empty entry in `{key}` shifts the host,service pairs"),
+                )
+                .label(format!(
+                    "{} keeps the empty entry: every pair after it is read shifted",
+                    sem.engine.title()
+                ))
+                .help("remove the extra comma")
+            } else {
+                Diagnostic::new(codes::EMPTY_LIST_ENTRY, format!("`{key}` names no group"))
+                    .label(format!("{} refuses an empty list here", sem.engine.title()))
+                    .help(format!("name a group, write `{key} null` to clear an inherited value, or remove the line"))
+            };
+            diags.push(d.at(if span.is_empty() { key_span } else { span }));
+            return None;
+        }
+        Ty::List
+            if sem.blank_separates
+                && kind == ObjectKind::Contact
+                && key.ends_with("_notification_commands") =>
+        {
+            Value::List(split_blanks(body))
+        }
         Ty::List => Value::List(split_list(body)),
         Ty::Entries => Value::List(vec![body.trim().to_string()]),
         Ty::Opts(allowed) => {
             let mut out = Vec::new();
-            for opt in split_list(body) {
+            let opts = if sem.blank_separates {
+                split_blanks(body)
+            } else {
+                split_list(body)
+            };
+            for opt in opts {
                 match option_letter(&opt, allowed) {
                     Some(letter) => out.push(letter.to_string()),
                     None => {
@@ -531,7 +704,15 @@ pub(crate) fn typed(
             Value::List(out)
         }
     };
-    Some(make(v))
+    let mut attr = make(v);
+    // Where blanks separated entries (Nagios 4), the value is written back with commas, so
+    // shards and `--emit nagios` read the same list as every engine would.
+    if let Value::List(l) = &attr.value {
+        if sem.blank_separates && body.contains([' ', '\t']) && *l != split_list(body) {
+            attr.raw = l.join(",");
+        }
+    }
+    Some(attr)
 }
 
 /// Free-text attributes that Nagios reads literally: a leading `+` (an international phone
@@ -601,6 +782,26 @@ pub fn parse_bool(s: &str) -> Option<bool> {
 pub fn split_list(s: &str) -> Vec<String> {
     s.split(',')
         .map(str::trim)
+        .filter(|e| !e.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+/// Whether Nagios 4 refuses `body` as the value of `key`: a servicegroup's `members` with an
+/// empty entry, or a member-side group list that names no group.
+fn empty_list_refused(kind: ObjectKind, key: &str, body: &str) -> bool {
+    match (kind, key) {
+        (ObjectKind::Servicegroup, "members") => body.split(',').any(|e| e.trim().is_empty()),
+        (ObjectKind::Host, "hostgroups")
+        | (ObjectKind::Service, "servicegroups")
+        | (ObjectKind::Contact, "contactgroups") => split_list(body).is_empty(),
+        _ => false,
+    }
+}
+
+/// Nagios 4's `strtok(value, ", ")`: commas and blanks both separate, empty entries vanish.
+fn split_blanks(s: &str) -> Vec<String> {
+    s.split([',', ' ', '\t'])
         .filter(|e| !e.is_empty())
         .map(str::to_string)
         .collect()

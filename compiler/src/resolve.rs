@@ -420,6 +420,15 @@ impl<'a> TemplateIndex<'a> {
             let mut d = Diagnostic::new(code, format!("unknown {kw} template `{name}`"))
                 .at(span)
                 .label(label);
+            if sem.unknown_template_refused && users.iter().all(|(i, _)| !ir.objects[*i].register) {
+                // Nagios 4 resolves objects newest first, each template when the first object
+                // using it is resolved: a template it reaches that way only logs the error,
+                // one it reaches on its own aborts. monitorc does not depend on that order.
+                d = d.note(format!(
+                    "{} prints this error, and passes only when every {kw} using a template that names it is resolved first",
+                    sem.engine.title()
+                ));
+            }
             if registered {
                 d = d.note(format!(
                     "a registered {kw} has `name {name}`; {} takes templates only from `register 0` definitions",

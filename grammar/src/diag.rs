@@ -60,7 +60,7 @@ registry! {
     FILE_UNREADABLE = "E0004" "file-unreadable" Error
         "a configuration file or directory could not be read";
     FILE_NOT_UTF8 = "E0005" "file-not-utf8" Error
-        "a configuration file is not valid UTF-8";
+        "a configuration file is not valid UTF-8 and the engine refuses it (Alignak 2.1 stops with a UnicodeDecodeError)";
     FILE_HAS_NUL = "E0006" "file-contains-nul" Error
         "a configuration file contains NUL bytes (a binary file?)";
     EMPTY_INCLUDE = "E0007" "empty-include-path" Error
@@ -70,11 +70,11 @@ registry! {
 
     // Syntax (E001x)
     UNCLOSED_BLOCK = "E0010" "unclosed-definition" Error
-        "a `define` block is not closed by a `}` line before the next definition or the end of file";
+        "a `define` block is not closed by a `}` line before the next definition or the end of file (Nagios 4 refuses it)";
     MISSING_OBJECT_TYPE = "E0011" "missing-object-type" Error
         "a `define` line names no object type";
     MISSING_OPEN_BRACE = "E0012" "missing-open-brace" Error
-        "a `define` line is not followed by `{`";
+        "a `define` line is not followed by `{` where the engine needs it: on the same line for Nagios 4, anywhere before the first attribute for Shinken and Alignak";
     UNEXPECTED_TEXT = "E0013" "unexpected-text" Error
         "text outside any definition that is neither a comment nor a `key=value` parameter";
     STRAY_CLOSE_BRACE = "E0014" "unmatched-closing-brace" Error
@@ -112,6 +112,8 @@ registry! {
         "two objects or templates of one type with the same name, which Nagios 4 refuses";
 
     // Templates (E004x)
+    EMPTY_LIST_ENTRY = "E0034" "empty-list-entry" Error
+        "an empty list where Nagios 4 refuses it: an empty entry in a servicegroup's `members` (the host,service pairs shift), a `hostgroups`, `servicegroups` or `contactgroups` naming no group";
     UNKNOWN_TEMPLATE = "E0040" "unknown-template" Error
         "`use` names a template that is not defined for this object type";
     TEMPLATE_LOOP = "E0041" "template-loop" Error
@@ -218,6 +220,12 @@ registry! {
         "a `register 0` definition without `name`: nothing can use it, and every engine ignores it";
     BACKWARDS_TIME_RANGE = "W0017" "backwards-time-range" Warning
         "a timeperiod range whose end is before its start (`22:00-02:00`): the engines accept it and it never matches";
+    MISSING_OPEN_BRACE_TOLERATED = "W0018" "missing-open-brace-tolerated" Warning
+        "a `define` line without `{`: Nagios 4 reads the block as if it were there (Shinken and Alignak refuse it)";
+    UNCLOSED_BLOCK_TOLERATED = "W0019" "unclosed-definition-tolerated" Warning
+        "a block not closed by `}`: Shinken and Alignak end it at the next `define` or the end of the file (Nagios 4 refuses it)";
+    NOT_UTF8_TOLERATED = "W0020" "file-not-utf8-tolerated" Warning
+        "a file that is not UTF-8 (Latin-1?): Nagios 4 and Shinken read its bytes, and monitorc keeps them exactly (Alignak refuses it)";
 }
 
 /// A label on a span, possibly in another file than the primary one.

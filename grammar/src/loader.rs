@@ -11,6 +11,7 @@
 //! goes on; only a CONFIG path that cannot be used at all is a [`LoadError`].
 
 use std::collections::HashSet;
+use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
@@ -67,6 +68,19 @@ pub struct Loaded {
     pub diagnostics: Vec<Diagnostic>,
     /// The Alignak environment the configuration was loaded with, if any.
     pub alignak_env: Option<AlignakEnv>,
+    /// Files that are not UTF-8 (kept byte for byte, see `monitorc_runtime::text`): whether
+    /// that is an error depends on the engine, so the compiler reports them.
+    pub not_utf8: Vec<NotUtf8>,
+}
+
+/// A file that is not UTF-8.
+#[derive(Clone, Debug)]
+pub struct NotUtf8 {
+    /// The character standing for the file's first invalid byte.
+    pub at: Span,
+    pub byte: u8,
+    /// The directive that included the file (none for CONFIG itself).
+    pub directive: Option<Span>,
 }
 
 impl Loaded {
@@ -226,22 +240,29 @@ fn follow(mut pending: Vec<Pending>, loaded: &mut Loaded) {
             Ok(c) => seen.insert(c),
             Err(_) => true, // reported when read
         });
-        let read: Vec<Result<String, Diagnostic>> = pending.par_iter().map(read_file).collect();
+        let read: Vec<_> = pending.par_iter().map(read_file).collect();
         let first_id = loaded.sources.len() as u32;
         let mut ok = Vec::new();
         for (p, r) in pending.drain(..).zip(read) {
             match r {
-                Ok(text) => ok.push((p, text)),
+                Ok((text, not_utf8)) => ok.push((p, text, not_utf8)),
                 Err(d) => loaded.diagnostics.push(d),
             }
         }
         let parsed: Vec<(SyntaxTree, Vec<Diagnostic>)> = ok
             .par_iter()
             .enumerate()
-            .map(|(i, (_, text))| tree::parse(FileId(first_id + i as u32), text))
+            .map(|(i, (_, text, _))| tree::parse(FileId(first_id + i as u32), text))
             .collect();
-        for ((p, text), (tree, diags)) in ok.into_iter().zip(parsed) {
+        for ((p, text, not_utf8), (tree, diags)) in ok.into_iter().zip(parsed) {
             let id = loaded.sources.add(SourceFile::new(p.path.clone(), text));
+            if let Some((at, byte)) = not_utf8 {
+                loaded.not_utf8.push(NotUtf8 {
+                    at: Span::new(id, at, at + 4),
+                    byte,
+                    directive: p.directive,
+                });
+            }
             loaded.diagnostics.extend(diags);
             let base = p.path.parent().unwrap_or(Path::new("")).to_path_buf();
             let file_text = &loaded.sources.get(id).text;
@@ -263,7 +284,10 @@ fn follow(mut pending: Vec<Pending>, loaded: &mut Loaded) {
                     );
                     continue;
                 }
-                let target = base.join(value);
+                // A path written in Latin-1 names the file with those bytes.
+                let target = base.join(std::ffi::OsStr::from_bytes(
+                    &monitorc_runtime::text::encode(value),
+                ));
                 let at = param.value;
                 if origin == Origin::CfgDir {
                     if !target.is_dir() {
@@ -374,7 +398,7 @@ fn io_reason(e: &walkdir::Error) -> String {
         .unwrap_or_else(|| e.to_string())
 }
 
-fn read_file(p: &Pending) -> Result<String, Diagnostic> {
+fn read_file(p: &Pending) -> Result<(String, Option<(usize, u8)>), Diagnostic> {
     let at = |d: Diagnostic| match p.directive {
         Some(s) => d.at(s).label("included here"),
         None => d.in_file(&p.path),
@@ -419,18 +443,17 @@ fn read_file(p: &Pending) -> Result<String, Diagnostic> {
             "configuration files are text; remove binary files from included directories",
         )));
     }
-    String::from_utf8(bytes).map_err(|e| {
-        let pos = e.utf8_error().valid_up_to();
-        let bytes = e.as_bytes();
-        let line = bytes[..pos].iter().filter(|&&b| b == b'\n').count() + 1;
-        at(Diagnostic::new(
-            codes::FILE_NOT_UTF8,
-            format!(
-                "`{}` is not valid UTF-8: invalid byte 0x{:02x} at offset {pos} (line {line})",
-                p.path.display(),
-                bytes[pos]
-            ),
-        )
-        .help("convert the file to UTF-8, e.g. `iconv -f latin1 -t utf-8`"))
-    })
+    // Nagios and Shinken read bytes; whether a file that is not UTF-8 is accepted depends on
+    // the engine, known only once everything is loaded: keep its bytes (see
+    // `monitorc_runtime::text`) and say where the first invalid one is.
+    let (text, first) = monitorc_runtime::text::decode(bytes);
+    let not_utf8 = first.map(|at| {
+        let byte = text[at..]
+            .chars()
+            .next()
+            .and_then(monitorc_runtime::text::unescape)
+            .expect("the first invalid byte is escaped");
+        (at, byte)
+    });
+    Ok((text, not_utf8))
 }

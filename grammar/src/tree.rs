@@ -24,7 +24,25 @@ pub struct Block {
     /// From `define` to the closing `}` (or the last attribute of an unclosed block).
     pub span: Span,
     pub attrs: Vec<Attribute>,
+    /// Where the `{` is. The engines disagree on what they accept, so the tree builder reports
+    /// nothing about it: the compiler does, once the engine is known.
+    pub open: Open,
+    /// Whether a `}` line closes the block (Nagios 4 refuses a block that is not closed;
+    /// Shinken and Alignak end it at the next `define` or at the end of the file).
     pub closed: bool,
+}
+
+/// Where a block's `{` is written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Open {
+    /// `define host {` (or `define host{`).
+    SameLine,
+    /// `define host` with `{` alone on a later line: Shinken and Alignak accept it; Nagios 4
+    /// reads the `{` as an attribute and refuses the object.
+    NextLine,
+    /// No `{` at all: Nagios 4 accepts it; Shinken and Alignak read the attribute lines as
+    /// malformed `key=value` parameters.
+    Missing,
 }
 
 /// One `key value` line of a block.
@@ -172,6 +190,7 @@ fn build_block(file: FileId, text: &str, pair: Pair<Rule>, diags: &mut Vec<Diagn
         whole.start() + (text[whole.start()..].len() - text[whole.start()..].trim_start().len());
     let mut kind = None;
     let mut open = false;
+    let mut open_line = false;
     let mut closed = false;
     let mut attrs = Vec::new();
     let mut end = define_start + "define".len();
@@ -186,6 +205,8 @@ fn build_block(file: FileId, text: &str, pair: Pair<Rule>, diags: &mut Vec<Diagn
             }
             Rule::open_brace => {
                 open = true;
+                // The header ends at the type; a `{` past the header's line is on a later line.
+                open_line = text[header_end..s.start()].contains('\n');
                 end = s.end();
             }
             Rule::header_junk => {
@@ -250,29 +271,16 @@ fn build_block(file: FileId, text: &str, pair: Pair<Rule>, diags: &mut Vec<Diagn
             .help("name the object type, e.g. `define host {` or `define service {`"),
         );
     }
-    if !open {
-        diags.push(
-            Diagnostic::new(codes::MISSING_OPEN_BRACE, "`define` is not followed by `{`")
-                .at(header)
-                .label("expected `{` on this line or alone on the next one")
-                .help("write `define TYPE {`"),
-        );
-    }
-    if !closed {
-        let what = kind.map(|k| &text[k.range()]).unwrap_or("object");
-        diags.push(
-            Diagnostic::new(codes::UNCLOSED_BLOCK, format!("this `define {what}` block is never closed"))
-                .at(header)
-                .label("opened here")
-                .help("add a line holding only `}` after the last attribute of this definition")
-                .note("the block ends at the next `define` line or at the end of the file; its attributes are still read"),
-        );
-    }
     Block {
         kind,
         header,
         span: Span::new(file, define_start, end),
         attrs,
+        open: match (open, open_line) {
+            (false, _) => Open::Missing,
+            (true, true) => Open::NextLine,
+            (true, false) => Open::SameLine,
+        },
         closed,
     }
 }
@@ -429,6 +437,8 @@ mod tests {
 
     #[test]
     fn recovery_reports_every_error_at_its_line() {
+        // Unclosed blocks and missing braces are recorded in the tree (`closed`, `open`) and
+        // reported by the compiler, which knows the engine.
         let text = "define host {\n  host_name a\n\ndefine host {\n  host_name b\n}\nstray words here\n}\ndefine {\n  x y\n}\ndefine host { junk\n}\n";
         let (tree, diags) = parse(F, text);
         let got: Vec<_> = diags
@@ -444,13 +454,7 @@ mod tests {
             .collect();
         assert_eq!(
             got,
-            vec![
-                ("E0010", 1),
-                ("E0013", 7),
-                ("E0014", 8),
-                ("E0011", 9),
-                ("E0015", 12)
-            ]
+            vec![("E0013", 7), ("E0014", 8), ("E0011", 9), ("E0015", 12)]
         );
         // Recovery keeps the attributes of the unclosed block and every later block.
         assert_eq!(tree.blocks.len(), 4);

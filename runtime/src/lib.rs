@@ -9,6 +9,7 @@ mod commands_data;
 pub mod failover;
 pub mod plan;
 pub mod shard;
+pub mod text;
 
 /// Version of the shard set format, written in every file and checked on load. 2: dependencies
 /// carry their criteria, period and `inherits_parent`.

@@ -247,6 +247,7 @@ pub fn expand(
     x.host_dependencies();
     x.service_dependencies();
     x.escalations();
+    x.extinfos();
     x.business_rules();
     x.references();
     x.triggers();

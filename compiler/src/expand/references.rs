@@ -4,6 +4,34 @@
 use super::*;
 
 impl<'a> Expander<'a> {
+    /// #15: Nagios 4 refuses an extended-info object that names a host or a service that does
+    /// not exist ("Could not expand … specified in extended … info"); Shinken and Alignak
+    /// merge what they find.
+    pub(super) fn extinfos(&mut self) {
+        if !self.sem.extinfo_targets_checked {
+            return;
+        }
+        let defs: Vec<&'a ResolvedObject> = self
+            .res
+            .of_kind(ObjectKind::Hostextinfo)
+            .chain(self.res.of_kind(ObjectKind::Serviceextinfo))
+            .collect();
+        for d in defs {
+            let hosts = self.select(d, "host_name", "hostgroup_name").0;
+            if d.kind != ObjectKind::Serviceextinfo {
+                continue;
+            }
+            let Some(a) = d.get("service_description") else {
+                continue;
+            };
+            let desc = a.raw.trim().to_string();
+            let src = a.sources[0].clone();
+            for h in hosts {
+                self.lookup_service(h, &desc, "service_description", Some(&src), d);
+            }
+        }
+    }
+
     pub(super) fn escalations(&mut self) {
         let mut hosts_esc = BTreeSet::new();
         let defs: Vec<&'a ResolvedObject> = self.res.of_kind(ObjectKind::Hostescalation).collect();
