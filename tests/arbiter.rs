@@ -210,7 +210,7 @@ async fn cluster(never_started: &[&str], failback: bool) -> Cluster {
     for i in 0..10 {
         cfg.push_str(&format!(
             "define host {{\n  host_name h{i:02}\n  check_command check_x\n}}\n\
-             define service {{\n  host_name h{i:02}\n  service_description ping\n  \
+             define service {{\n  host_name h{i:02}\n  service_description ping\n  check_interval 5\n  retry_interval 1\n  \
              check_command check_x\n}}\n"
         ));
     }

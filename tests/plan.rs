@@ -109,7 +109,7 @@ fn tree(dir: &std::path::Path, packs: usize, schedulers: usize, extra_hosts: usi
     for e in 0..extra_hosts {
         writeln!(o, "define host {{\n    host_name  new{e:03}\n}}\n").unwrap();
     }
-    writeln!(o, "define service {{\n    host_name  *\n    service_description  PING\n    check_command  check_x\n}}\n").unwrap();
+    writeln!(o, "define service {{\n    host_name  *\n    service_description  PING\n    check_interval  5\n    retry_interval  1\n    check_command  check_x\n}}\n").unwrap();
     let path = dir.join("objects.cfg");
     std::fs::write(&path, o).unwrap();
     path.display().to_string()

@@ -211,6 +211,17 @@ pub struct Semantics {
     /// notification criteria, as "not set" (`have_… = FALSE`): the template's value is
     /// inherited. Shinken and Alignak read it as "none".
     pub none_criteria_unset: bool,
+    /// #15: Shinken 2.4 expands a `duplicate_foreach` service before splitting its host
+    /// selection, so it needs exactly one `host_name` (or a host template); Alignak expands
+    /// per host.
+    pub foreach_single_host: bool,
+    /// J3: a `parents` entry naming no host: Nagios and Alignak refuse it; Shinken warns and
+    /// drops the link.
+    pub unknown_parent_refused: bool,
+    /// D13: Shinken refuses a registered service whose own definition names no host
+    /// (`host_name` or `hostgroup_name` only inherited: "a service has been defined without
+    /// host_name nor hostgroups", checked before inheritance); Nagios and Alignak inherit it.
+    pub service_hosts_written: bool,
 }
 
 /// Shinken and Alignak check host, service and contact names for illegal characters.
@@ -296,14 +307,24 @@ pub static NAGIOS: Semantics = Semantics {
     extinfo_targets_checked: true,
     empty_list_entries_refused: true,
     none_criteria_unset: true,
+    foreach_single_host: false,
+    unknown_parent_refused: true,
+    service_hosts_written: false,
 };
 
 /// Shinken 2.4.
 pub static SHINKEN: Semantics = Semantics {
     engine: Engine::Shinken,
-    // G2 (a service's check_interval and retry_interval, which Shinken requires) is not
-    // reproduced yet.
-    required: &[],
+    // G2: Shinken 2.4 gives a service no default check or retry interval ("does not have
+    // check_interval").
+    required: &[
+        (ObjectKind::Service, "check_interval"),
+        (ObjectKind::Service, "retry_interval"),
+        (ObjectKind::Contact, "host_notification_period"),
+        (ObjectKind::Contact, "service_notification_period"),
+        (ObjectKind::Contact, "host_notification_commands"),
+        (ObjectKind::Contact, "service_notification_commands"),
+    ],
     optional: &[],
     ghost_commands: true,
     host_name_ranges: false,
@@ -335,12 +356,15 @@ pub static SHINKEN: Semantics = Semantics {
     extinfo_targets_checked: false,
     empty_list_entries_refused: true,
     none_criteria_unset: false,
+    foreach_single_host: true,
+    unknown_parent_refused: false,
+    service_hosts_written: true,
 };
 
 /// Alignak 2.1.
 pub static ALIGNAK: Semantics = Semantics {
     engine: Engine::Alignak,
-    required: &[],
+    required: CONTACT_NOTIFICATION_WAY,
     optional: &[],
     ghost_commands: true,
     host_name_ranges: true,
@@ -372,6 +396,9 @@ pub static ALIGNAK: Semantics = Semantics {
     extinfo_targets_checked: false,
     empty_list_entries_refused: false,
     none_criteria_unset: false,
+    foreach_single_host: false,
+    unknown_parent_refused: true,
+    service_hosts_written: false,
 };
 
 /// 100 hosts depending on 100 hosts: beyond, a group-to-group dependency is rarely meant.
@@ -824,16 +851,51 @@ pub fn nagios_reads(kind: ObjectKind, key: &str) -> bool {
         || (kind == K::Contact && key.starts_with("address"))
 }
 
+/// Shinken and Alignak make a notification way of a contact's own notification attributes
+/// and refuse it without its periods and commands ("the host_notification_period is invalid").
+const CONTACT_NOTIFICATION_WAY: &[(ObjectKind, &str)] = &[
+    (ObjectKind::Contact, "host_notification_period"),
+    (ObjectKind::Contact, "service_notification_period"),
+    (ObjectKind::Contact, "host_notification_commands"),
+    (ObjectKind::Contact, "service_notification_commands"),
+];
+
+/// The attributes from which Shinken and Alignak make a contact's own notification way.
+const NOTIFICATION_WAY_KEYS: &[&str] = &[
+    "host_notification_period",
+    "service_notification_period",
+    "host_notification_options",
+    "service_notification_options",
+    "host_notification_commands",
+    "service_notification_commands",
+    "min_business_impact",
+];
+
 impl Semantics {
     /// The required attributes an object of `kind` lacks, every engine's and this one's, each
     /// written as its alternatives (`` `host_name` or `hostgroup_name` ``).
-    pub fn missing_required(&self, kind: ObjectKind, has: impl Fn(&str) -> bool) -> Vec<String> {
+    pub fn missing_required<'a>(
+        &self,
+        kind: ObjectKind,
+        get: impl Fn(&str) -> Option<&'a str>,
+    ) -> Vec<String> {
+        let has = |a: &str| get(a).is_some();
         let optional = |a: &str| self.optional.contains(&(kind, a));
         let mut out = kind.missing_required(|a| has(a) || optional(a));
+        // Shinken and Alignak (not Nagios, which requires the commands of every contact) make
+        // a contact's own notification way only when it writes one of its attributes (a period, options, commands or `min_business_impact`), and accept
+        // one that notifies of nothing (`n` for hosts and services, a "null notification way").
+        let no_way = kind == ObjectKind::Contact
+            && self.engine != Engine::Nagios
+            && (!NOTIFICATION_WAY_KEYS.iter().any(|k| has(k))
+                || ["host_notification_options", "service_notification_options"]
+                    .iter()
+                    .all(|k| get(k).is_some_and(|v| v.trim() == "n")));
         out.extend(
             self.required
                 .iter()
                 .filter(|(k, a)| *k == kind && !has(a))
+                .filter(|(_, a)| !(no_way && a.contains("_notification_")))
                 .map(|(_, a)| format!("`{a}`")),
         );
         out

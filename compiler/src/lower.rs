@@ -996,10 +996,31 @@ fn check_object(
         }
         return;
     }
+    // D13: Shinken checks a service's hosts on its own definition, before inheritance.
+    if sem.service_hosts_written
+        && obj.kind == ObjectKind::Service
+        && !obj.uses().is_empty()
+        && obj.get("host_name").is_none()
+        && obj.get("hostgroup_name").is_none()
+    {
+        diags.push(
+            Diagnostic::new(
+                codes::MISSING_REQUIRED,
+                format!("service `{}` names no host in its own definition", obj.display_name()),
+            )
+            .at(obj.header)
+            .label("`host_name` or `hostgroup_name` only from a template")
+            .help("write `host_name` (or `hostgroup_name`) in this definition")
+            .note(format!(
+                "{} checks it before inheritance (\"a service has been defined without host_name nor hostgroups\")",
+                sem.engine.title()
+            )),
+        );
+    }
     // Attributes may come from templates: completeness of objects that use some is checked
     // after inheritance.
     if obj.uses().is_empty() {
-        let missing = sem.missing_required(obj.kind, |a| obj.get(a).is_some());
+        let missing = sem.missing_required(obj.kind, |a| obj.get_str(a));
         if !missing.is_empty() {
             diags.push(
                 Diagnostic::new(

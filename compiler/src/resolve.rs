@@ -580,7 +580,7 @@ fn check_required(ir: &Ir, resolved: &Resolved, sem: &Semantics, diags: &mut Vec
         if obj.uses().is_empty() {
             continue;
         }
-        let missing = sem.missing_required(r.kind, |a| r.get(a).is_some());
+        let missing = sem.missing_required(r.kind, |a| r.get(a).map(|x| x.raw.as_str()));
         if !missing.is_empty() {
             let kw = r.kind.keyword();
             diags.push(

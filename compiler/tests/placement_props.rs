@@ -88,7 +88,7 @@ fn write(dir: &Path, c: &Case, extra_host: bool) -> std::path::PathBuf {
         }
         o.push_str("}\n\n");
         for s in 0..c.services[i] {
-            writeln!(o, "define service {{\n    host_name  h{i:03}\n    service_description  S{s}\n    check_command  check_x\n}}\n").unwrap();
+            writeln!(o, "define service {{\n    host_name  h{i:03}\n    service_description  S{s}\n    check_interval  5\n    retry_interval  1\n    check_command  check_x\n}}\n").unwrap();
         }
     }
     if extra_host {

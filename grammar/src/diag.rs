@@ -226,6 +226,8 @@ registry! {
         "a block not closed by `}`: Shinken and Alignak end it at the next `define` or the end of the file (Nagios 4 refuses it)";
     NOT_UTF8_TOLERATED = "W0020" "file-not-utf8-tolerated" Warning
         "a file that is not UTF-8 (Latin-1?): Nagios 4 and Shinken read its bytes, and monitorc keeps them exactly (Alignak refuses it)";
+    UNKNOWN_PARENT_IGNORED = "W0021" "unknown-parent-ignored" Warning
+        "a `parents` entry naming no host: Shinken 2.4 warns and drops the link (Nagios and Alignak refuse it)";
 }
 
 /// A label on a span, possibly in another file than the primary one.

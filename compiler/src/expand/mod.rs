@@ -466,8 +466,14 @@ impl<'a> Expander<'a> {
                     Some(&pid) => self.model.parents[h].push(pid),
                     None => {
                         let user = format!("host {}", host_names[h]);
+                        // J3: Shinken warns and drops the link; Nagios and Alignak refuse it.
+                        let code = if self.sem.unknown_parent_refused {
+                            codes::UNKNOWN_PARENT
+                        } else {
+                            codes::UNKNOWN_PARENT_IGNORED
+                        };
                         self.unknown(
-                            codes::UNKNOWN_PARENT,
+                            code,
                             "parent host",
                             "parents",
                             src,

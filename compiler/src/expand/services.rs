@@ -109,6 +109,33 @@ impl<'a> Expander<'a> {
             return;
         };
         let foreach = def.get_str("duplicate_foreach");
+        if foreach.is_some() && !from_template && self.sem.foreach_single_host {
+            // Shinken 2.4 expands `duplicate_foreach` before it splits `host_name` and
+            // `hostgroup_name` (`Services.explode`): it looks the whole `host_name` up as one
+            // host, and a service selected by groups keeps its `$KEY$` description.
+            let single = def.get("hostgroup_name").is_none()
+                && def
+                    .get_str("host_name")
+                    .is_some_and(|h| !h.contains([',', '*', '!', '&', '|', '(']));
+            if !single {
+                let at = def
+                    .get("host_name")
+                    .or_else(|| def.get("hostgroup_name"))
+                    .map(|a| a.sources[0].value_span)
+                    .unwrap_or(self.ir.objects[def.id].header);
+                self.diags.push(
+                    Diagnostic::new(
+                        codes::INVALID_FOREACH,
+                        format!("service `{desc}` has `duplicate_foreach` and does not name one host"),
+                    )
+                    .at(at)
+                    .label(format!("{} expands `duplicate_foreach` for one `host_name` only", self.sem.engine.title()))
+                    .help("write one service definition per host, or define the service on a host template (`host_name` naming the template)")
+                    .note("Shinken looks `a,b` up as one host (\"The hostname a,b is unknown\"); with `hostgroup_name` the service keeps its `$KEY$` description, which Shinken refuses"),
+                );
+                return;
+            }
+        }
         let shared: Arc<str> = Arc::from(desc);
         for h in hosts {
             let host = self.model.host(self.res, h);

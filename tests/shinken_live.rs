@@ -1,0 +1,300 @@
+//! Live differential against Shinken 2.4.3's own configuration code (`scripts/
+//! shinken_verdict.py`, Python 2.7, the Shinken sdist from PyPI that `.ci/run` unpacks into
+//! `target/shinken-2.4.3`): every resolve fixture and every dialect probe of
+//! `../shared/reference/dialect-probes/` is loaded by Shinken and checked by `monitorc check
+//! --engine shinken`. The verdicts must agree (Shinken accepts ⇔ monitorc reports no error) and,
+//! where both accept, so must the numbers of hosts and services. The differences that remain
+//! are listed in [`KNOWN`] with their reason; the list must be exact.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// Configurations where monitorc's verdict deliberately or not yet differs from Shinken's.
+const KNOWN: &[(&str, &str)] = &[
+    (
+        "loops/main-hg-loop.cfg",
+        "B7: Shinken logs a hostgroup_members loop and accepts it; monitorc keeps E0052 with the cycle (DESIGN: loops print their cycle)",
+    ),
+    (
+        "misc/main-empty-hg-0.cfg",
+        "C8: Shinken does not read allow_empty_hostgroup_assignment; monitorc's E0070 follows the key in every engine",
+    ),
+    (
+        "parsing/main-nested.cfg",
+        "F10: Shinken ignores `cfg_file=` inside an object file; monitorc follows it",
+    ),
+    (
+        "realms/nagios.cfg",
+        "a host whose hostgroup is in another realm: Shinken accepts it; monitorc refuses a pack split across realms (E0084, DESIGN)",
+    ),
+];
+
+/// Configurations whose result in Shinken changes from one run to the next: only the verdict
+/// is compared. Shinken's service explosion walks objects in memory order.
+const UNSTABLE: &[(&str, &str)] = &[(
+    "fixtures/resolve/05-host-template-services.cfg",
+    "a service on the host and one generated from its template with the same description: Shinken keeps one or both",
+)];
+
+/// The Python 2.7 that runs Shinken: `SHINKEN_PY`, `python2.7` on the path, or pyenv's.
+fn python() -> Option<PathBuf> {
+    let works = |p: &Path| {
+        Command::new(p)
+            .args(["-c", "import sys; assert sys.version_info[:2] == (2, 7)"])
+            .output()
+            .is_ok_and(|o| o.status.success())
+    };
+    if let Some(p) = std::env::var_os("SHINKEN_PY").filter(|p| !p.is_empty()) {
+        return Some(PathBuf::from(p)).filter(|p| works(p));
+    }
+    let mut candidates = vec![PathBuf::from("python2.7")];
+    if let Some(home) = std::env::var_os("HOME") {
+        let versions = Path::new(&home).join(".pyenv/versions");
+        if let Ok(entries) = std::fs::read_dir(versions) {
+            let mut found: Vec<PathBuf> = entries
+                .filter_map(Result::ok)
+                .map(|e| e.path())
+                .filter(|p| {
+                    p.file_name()
+                        .is_some_and(|n| n.to_string_lossy().starts_with("2.7"))
+                })
+                .map(|p| p.join("bin/python2.7"))
+                .collect();
+            found.sort();
+            candidates.extend(found);
+        }
+    }
+    candidates.into_iter().find(|p| works(p))
+}
+
+/// Shinken's source: `SHINKEN_SRC`, or what `.ci/run` unpacked.
+fn shinken_src() -> Option<PathBuf> {
+    let dir = std::env::var_os("SHINKEN_SRC")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| common::root().join("target/shinken-2.4.3"));
+    dir.join("shinken/objects/config.py")
+        .is_file()
+        .then_some(dir)
+}
+
+struct Verdict {
+    accepted: bool,
+    hosts: u64,
+    services: u64,
+    errors: Vec<String>,
+}
+
+fn shinken(py: &Path, src: &Path, main: &Path) -> Verdict {
+    let out = Command::new(py)
+        .arg(common::root().join("scripts/shinken_verdict.py"))
+        .arg(main)
+        .env("SHINKEN_SRC", src)
+        .output()
+        .expect("python2.7 runs");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let json: serde_json::Value = serde_json::from_str(text.trim()).unwrap_or_else(|e| {
+        panic!(
+            "{}: no verdict from Shinken ({e}): {}",
+            main.display(),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    Verdict {
+        accepted: json["correct"].as_bool().unwrap(),
+        hosts: json["hosts"].as_u64().unwrap(),
+        services: json["services"].as_u64().unwrap(),
+        errors: json["errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .take(3)
+            .map(|e| e.as_str().unwrap_or("").to_string())
+            .collect(),
+    }
+}
+
+fn compare(py: &Path, src: &Path, label: &str, main: &Path) -> Option<String> {
+    let s = shinken(py, src, main);
+    let run = common::monitorc_with_limit(
+        &[
+            "check",
+            &main.display().to_string(),
+            "--engine",
+            "shinken",
+            "--format",
+            "json",
+        ],
+        std::time::Duration::from_secs(60),
+    );
+    assert!(run.code == 0 || run.code == 1, "{label}: {}", run.stderr);
+    let json = common::json(&run);
+    let errors: Vec<String> = json["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["severity"] == "error")
+        .map(|d| {
+            format!(
+                "{} {}",
+                d["code"].as_str().unwrap(),
+                d["message"].as_str().unwrap()
+            )
+        })
+        .collect();
+    if s.accepted != errors.is_empty() {
+        return Some(format!(
+            "{label}: shinken {} ({:?}), monitorc {} ({:?})",
+            if s.accepted { "accepts" } else { "refuses" },
+            s.errors,
+            if errors.is_empty() {
+                "accepts"
+            } else {
+                "refuses"
+            },
+            errors.iter().take(3).collect::<Vec<_>>()
+        ));
+    }
+    if !s.accepted || UNSTABLE.iter().any(|(k, _)| *k == label) {
+        return None;
+    }
+    let (hosts, services) = (
+        json["summary"]["hosts"].as_u64().unwrap(),
+        json["summary"]["services"].as_u64().unwrap(),
+    );
+    (hosts != s.hosts || services != s.services).then(|| {
+        format!(
+            "{label}: shinken {} hosts and {} services, monitorc {hosts} and {services}",
+            s.hosts, s.services
+        )
+    })
+}
+
+/// Every probe main config: `DIR/nagios.cfg` and `DIR/main-*.cfg`.
+fn probes(root: &Path) -> Vec<(String, PathBuf)> {
+    let mut out = Vec::new();
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(root)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_dir())
+        .collect();
+    dirs.sort();
+    for d in dirs {
+        let mut mains: Vec<PathBuf> = std::fs::read_dir(&d)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| {
+                let n = p.file_name().unwrap().to_string_lossy();
+                n == "nagios.cfg" || (n.starts_with("main-") && n.ends_with(".cfg"))
+            })
+            .collect();
+        mains.sort();
+        for m in mains {
+            let label = format!(
+                "{}/{}",
+                d.file_name().unwrap().to_string_lossy(),
+                m.file_name().unwrap().to_string_lossy()
+            );
+            out.push((label, m));
+        }
+    }
+    out
+}
+
+/// What every fixture is loaded with, as in `tests/nagios_live.rs`; Shinken 2.4 also wants a
+/// service's check and retry intervals.
+const BASE: &str = "
+define timeperiod {
+    timeperiod_name  monitorc-live-24x7
+    alias            24x7
+    monday           00:00-24:00
+}
+define command {
+    command_name  monitorc-live-true
+    command_line  /bin/true
+}
+define contact {
+    contact_name                   monitorc-live-contact
+    host_notification_period       monitorc-live-24x7
+    service_notification_period    monitorc-live-24x7
+    host_notification_commands     monitorc-live-true
+    service_notification_commands  monitorc-live-true
+}
+define host {
+    host_name           monitorc-live-host
+    address             127.0.0.1
+    max_check_attempts  1
+    check_command       monitorc-live-true
+}
+define service {
+    host_name            monitorc-live-host
+    service_description  monitorc-live-service
+    max_check_attempts   1
+    check_interval       5
+    retry_interval       1
+    check_command        monitorc-live-true
+}
+";
+
+#[test]
+fn shinken_and_monitorc_give_the_same_verdicts_and_counts() {
+    let (Some(py), Some(src)) = (python(), shinken_src()) else {
+        eprintln!(
+            "SKIPPED: Shinken 2.4.3 needs Python 2.7 and its source (SHINKEN_SRC, or .ci/run's target/shinken-2.4.3)"
+        );
+        return;
+    };
+    let mut found: Vec<String> = Vec::new();
+    let mut labels: Vec<String> = Vec::new();
+    let probe_root = common::root().join("../shared/reference/dialect-probes");
+    if probe_root.is_dir() {
+        for (label, main) in probes(&probe_root) {
+            found.extend(compare(&py, &src, &label, &main));
+            labels.push(label);
+        }
+    } else {
+        eprintln!(
+            "SKIPPED (probes): ../shared/reference/dialect-probes is not beside the repository"
+        );
+    }
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("base.cfg"), BASE).unwrap();
+    let mut fixtures: Vec<PathBuf> = std::fs::read_dir(common::root().join("fixtures/resolve"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    fixtures.sort();
+    for f in fixtures {
+        let name = f.file_name().unwrap().to_string_lossy().into_owned();
+        let main = dir.path().join(format!("{name}.main.cfg"));
+        std::fs::write(
+            &main,
+            format!("cfg_file=base.cfg\ncfg_file={}\n", f.display()),
+        )
+        .unwrap();
+        let label = format!("fixtures/resolve/{name}");
+        found.extend(compare(&py, &src, &label, &main));
+        labels.push(label);
+    }
+    let mut problems = Vec::new();
+    for diff in &found {
+        let label = diff.split(':').next().unwrap();
+        if !KNOWN.iter().any(|(k, _)| *k == label) {
+            problems.push(format!("new difference: {diff}"));
+        }
+    }
+    for (k, why) in KNOWN {
+        let listed = labels.iter().any(|l| l == k);
+        if listed && !found.iter().any(|d| d.split(':').next() == Some(*k)) {
+            problems.push(format!("{k} agrees now: remove it from KNOWN ({why})"));
+        }
+    }
+    eprintln!(
+        "Shinken 2.4.3 and monitorc --engine shinken: {} of {} configurations agree; {} known differences",
+        labels.len() - found.len(),
+        labels.len(),
+        found.len()
+    );
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
