@@ -263,3 +263,62 @@ fn a_100k_long_parent_chain_and_loop() {
         "the cycle is shortened"
     );
 }
+
+#[test]
+fn long_template_and_group_chains_and_loops() {
+    // Template resolution and group closure walk each chain once (#13): a 100k template
+    // chain, a `use` of 100k templates and a 100k hostgroup_members loop used to take minutes
+    // (cubic and quadratic walks); a hang here would hit the limit.
+    let dir = tempfile::tempdir().unwrap();
+    let mut text = String::from(
+        "define command {\n    command_name  c\n    command_line  /bin/true\n}\n\
+         define host {\n    name  t0\n    max_check_attempts  1\n    check_command  c\n    register  0\n}\n",
+    );
+    for i in 1..100_000 {
+        text.push_str(&format!(
+            "define host {{\n    name  t{i}\n    use  t{}\n    register  0\n}}\n",
+            i - 1
+        ));
+    }
+    let wide: Vec<String> = (0..100_000).map(|i| format!("t{i}")).collect();
+    text.push_str(&format!(
+        "define host {{\n    host_name  deep\n    use  t99999\n    hostgroups  g0\n}}\n\
+         define host {{\n    host_name  wide\n    use  {}\n}}\n",
+        wide.join(",")
+    ));
+    for i in 0..100_000 {
+        text.push_str(&format!(
+            "define hostgroup {{\n    hostgroup_name  g{i}\n    hostgroup_members  g{}\n}}\n",
+            (i + 1) % 100_000
+        ));
+    }
+    let f = dir.path().join("chains.cfg");
+    write(&f, text);
+    let run = monitorc_with_limit(
+        &["check", &f.display().to_string(), "--format", "json"],
+        Duration::from_secs(120),
+    );
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let doc = common::json(&run);
+    let codes: Vec<&str> = doc["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(codes, ["E0052"], "only the group loop: {doc}");
+    let d = &doc["diagnostics"][0];
+    assert!(
+        d["message"].as_str().unwrap().len() < 400,
+        "the cycle is shortened"
+    );
+    let run = monitorc_with_limit(
+        &["explain", &f.display().to_string(), "host", "deep"],
+        Duration::from_secs(120),
+    );
+    assert!(
+        run.stdout.contains("t99999, t99998"),
+        "{}",
+        &run.stdout[..run.stdout.len().min(2000)]
+    );
+}

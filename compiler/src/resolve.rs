@@ -8,7 +8,7 @@
 //! objects only combine their direct templates' results: Shinken's per-attribute recursive walk
 //! is what made it slow (shinken#1591).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
 use petgraph::graph::{DiGraph, NodeIndex};
@@ -137,7 +137,6 @@ struct Template {
     /// Sorted by name.
     attrs: Vec<(Arc<str>, Partial)>,
     customs: Vec<(Arc<str>, Arc<RAttr>)>,
-    names: Arc<[String]>,
 }
 
 /// Attributes that are never inherited.
@@ -154,9 +153,29 @@ pub fn resolve(ir: &Ir, sem: &Semantics, diags: &mut Vec<Diagnostic>) -> Resolve
         memo[t] = Some(Template {
             attrs: combine(ir, t, &uses[t], &memo, true),
             customs: customs(ir, t, &uses[t], &memo),
-            names: template_names(ir, &uses[t], &memo),
         });
     }
+    // Transitive template names, for the objects that show or use them: real objects, and
+    // service templates that make services on the hosts of a host template. Objects with the
+    // same `use` share one list.
+    let mut names: HashMap<&[usize], Arc<[String]>> = HashMap::new();
+    let empty: Arc<[String]> = Arc::from(Vec::new());
+    let templates: Vec<Arc<[String]>> = ir
+        .objects
+        .iter()
+        .enumerate()
+        .map(|(i, o)| {
+            if uses[i].is_empty()
+                || !(o.register || (o.kind == ObjectKind::Service && o.get("host_name").is_some()))
+            {
+                return empty.clone();
+            }
+            names
+                .entry(&uses[i])
+                .or_insert_with(|| template_names(ir, &uses[i], &uses))
+                .clone()
+        })
+        .collect();
 
     let objects = ir
         .objects
@@ -174,7 +193,7 @@ pub fn resolve(ir: &Ir, sem: &Semantics, diags: &mut Vec<Diagnostic>) -> Resolve
                 register: o.register,
                 attrs,
                 customs: customs(ir, i, &uses[i], &memo),
-                templates: template_names(ir, &uses[i], &memo),
+                templates: templates[i].clone(),
             }
         })
         .collect();
@@ -317,21 +336,23 @@ fn customs(
     out.into_iter().map(|(k, v)| (k.clone(), v)).collect()
 }
 
-/// Transitive template names, depth first.
-fn template_names(ir: &Ir, uses: &[usize], memo: &[Option<Template>]) -> Arc<[String]> {
-    // The common case, one template: its own name then its list, shared between objects.
+/// Transitive template names, depth first, left to right, each name once: a walk over the
+/// `use` graph that visits each template once (linear in the chain, loops included).
+fn template_names(ir: &Ir, uses: &[usize], all_uses: &[Vec<usize>]) -> Arc<[String]> {
     let mut out: Vec<String> = Vec::new();
-    for &u in uses {
+    let mut named: HashSet<&str> = HashSet::new();
+    let mut visited: HashSet<usize> = HashSet::new();
+    let mut stack: Vec<usize> = uses.iter().rev().copied().collect();
+    while let Some(u) = stack.pop() {
+        if !visited.insert(u) {
+            continue;
+        }
         if let Some(n) = ir.objects[u].template_name() {
-            if !out.iter().any(|x| x == n) {
+            if named.insert(n) {
                 out.push(n.to_string());
             }
         }
-        for t in memo[u].iter().flat_map(|t| t.names.iter()) {
-            if !out.contains(t) {
-                out.push(t.clone());
-            }
-        }
+        stack.extend(all_uses[u].iter().rev());
     }
     out.into()
 }

@@ -160,21 +160,52 @@ impl<'a> Expander<'a> {
                 "remove one `{attr}` entry of the loop; nesting must go one way"
             )));
         }
-        let mut out = BTreeMap::new();
-        for g in direct.keys() {
-            let mut set = BTreeSet::new();
-            let mut stack = vec![g.as_str()];
-            let mut seen = BTreeSet::new();
-            while let Some(n) = stack.pop() {
-                if !seen.insert(n) {
-                    continue;
-                }
-                set.extend(direct[n].iter().cloned());
-                if let Some(v) = edges.get(n) {
-                    stack.extend(v.iter().map(|(m, _)| *m));
+        // Closed once over the condensation (strongly connected components, leaves first):
+        // a group's members are its own, its component's and those of the components it
+        // reaches, each component's set computed once. Linear in the nesting for a chain.
+        let names: Vec<&str> = direct.keys().map(String::as_str).collect();
+        let index = |n: &str| names.binary_search(&n).ok();
+        let mut graph: petgraph::Graph<(), (), petgraph::Directed, u32> =
+            petgraph::Graph::with_capacity(names.len(), edges.len());
+        for _ in &names {
+            graph.add_node(());
+        }
+        for (g, v) in &edges {
+            let Some(a) = index(g) else { continue };
+            for (m, _) in v {
+                if let Some(b) = index(m) {
+                    graph.add_edge((a as u32).into(), (b as u32).into(), ());
                 }
             }
-            out.insert(g.clone(), set);
+        }
+        let sccs = petgraph::algo::kosaraju_scc(&graph);
+        let mut component = vec![0usize; names.len()];
+        for (c, scc) in sccs.iter().enumerate() {
+            for n in scc {
+                component[n.index()] = c;
+            }
+        }
+        let mut closed: Vec<Option<BTreeSet<T>>> = vec![None; sccs.len()];
+        for (c, scc) in sccs.iter().enumerate() {
+            let mut set = BTreeSet::new();
+            for n in scc {
+                set.extend(direct[names[n.index()]].iter().cloned());
+                for m in graph.neighbors(*n) {
+                    let d = component[m.index()];
+                    if d != c {
+                        let reached = closed[d]
+                            .as_ref()
+                            .expect("components come leaves first (postorder)");
+                        set.extend(reached.iter().cloned());
+                    }
+                }
+            }
+            closed[c] = Some(set);
+        }
+        let mut out = BTreeMap::new();
+        for (i, g) in names.iter().enumerate() {
+            let set = closed[component[i]].clone().unwrap_or_default();
+            out.insert(g.to_string(), set);
         }
         out
     }
