@@ -26,6 +26,10 @@ const KNOWN: &[(&str, &str)] = &[
         "F10: Shinken ignores `cfg_file=` inside an object file; monitorc follows it",
     ),
     (
+        "timeperiods/cases.txt#10",
+        "I6: Shinken accepts `monday 00:00-25:00`; monitorc refuses a range past 24:00 in every engine (as Nagios does)",
+    ),
+    (
         "realms/nagios.cfg",
         "a host whose hostgroup is in another realm: Shinken accepts it; monitorc refuses a pack split across realms (E0084, DESIGN)",
     ),
@@ -260,6 +264,31 @@ fn shinken_and_monitorc_give_the_same_verdicts_and_counts() {
     }
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("base.cfg"), BASE).unwrap();
+    // Every timeperiod line of the catalogue's I rows, one configuration each.
+    let cases = common::root().join("../shared/reference/dialect-probes/timeperiods/cases.txt");
+    if let Ok(text) = std::fs::read_to_string(&cases) {
+        for (n, line) in text
+            .lines()
+            .enumerate()
+            .filter(|(_, l)| !l.trim().is_empty())
+        {
+            let obj = dir.path().join(format!("timeperiod-{n}.cfg"));
+            std::fs::write(
+                &obj,
+                format!("define timeperiod {{\n    timeperiod_name  probe\n    alias  probe\n    {line}\n}}\n"),
+            )
+            .unwrap();
+            let main = dir.path().join(format!("timeperiod-{n}.main.cfg"));
+            std::fs::write(
+                &main,
+                format!("cfg_file=base.cfg\ncfg_file={}\n", obj.display()),
+            )
+            .unwrap();
+            let label = format!("timeperiods/cases.txt#{}", n + 1);
+            found.extend(compare(&py, &src, &label, &main));
+            labels.push(label);
+        }
+    }
     let mut fixtures: Vec<PathBuf> = std::fs::read_dir(common::root().join("fixtures/resolve"))
         .unwrap()
         .map(|e| e.unwrap().path())

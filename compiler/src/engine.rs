@@ -222,6 +222,13 @@ pub struct Semantics {
     /// (`host_name` or `hostgroup_name` only inherited: "a service has been defined without
     /// host_name nor hostgroups", checked before inheritance); Nagios and Alignak inherit it.
     pub service_hosts_written: bool,
+    /// I1, I3: Nagios 4 reads each half of a time range with `atoi` (`00:00-24:00x` is
+    /// 00:00-24:00) and cannot parse a `+` before the ranges; Shinken and Alignak match
+    /// `HH:MM-HH:MM` exactly.
+    pub time_ranges_atoi: bool,
+    /// I4, I5: a timeperiod line Shinken cannot read (`Monday`, `satourday`, a day without
+    /// ranges) is warned about and dropped; Nagios and Alignak refuse it.
+    pub timeperiod_entries_dropped: bool,
 }
 
 /// Shinken and Alignak check host, service and contact names for illegal characters.
@@ -310,6 +317,8 @@ pub static NAGIOS: Semantics = Semantics {
     foreach_single_host: false,
     unknown_parent_refused: true,
     service_hosts_written: false,
+    time_ranges_atoi: true,
+    timeperiod_entries_dropped: false,
 };
 
 /// Shinken 2.4.
@@ -359,6 +368,8 @@ pub static SHINKEN: Semantics = Semantics {
     foreach_single_host: true,
     unknown_parent_refused: false,
     service_hosts_written: true,
+    time_ranges_atoi: false,
+    timeperiod_entries_dropped: true,
 };
 
 /// Alignak 2.1.
@@ -399,6 +410,8 @@ pub static ALIGNAK: Semantics = Semantics {
     foreach_single_host: false,
     unknown_parent_refused: true,
     service_hosts_written: false,
+    time_ranges_atoi: false,
+    timeperiod_entries_dropped: false,
 };
 
 /// 100 hosts depending on 100 hosts: beyond, a group-to-group dependency is rarely meant.

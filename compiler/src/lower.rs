@@ -338,6 +338,34 @@ fn lower_block(
                 interned = Some(name);
                 ty
             }
+            None if kind == ObjectKind::Timeperiod
+                && is_time_range_key(key)
+                && key.chars().any(|c| c.is_ascii_uppercase()) =>
+            {
+                // I4: day and month words are lower case (Nagios `%[a-z]`).
+                let lower = key.to_ascii_lowercase();
+                diags.push(if sem.timeperiod_entries_dropped {
+                    Diagnostic::new(
+                        codes::TIMEPERIOD_ENTRY_IGNORED,
+                        format!(
+                            "`{key}` is not a day word; {} ignores this line",
+                            sem.engine.title()
+                        ),
+                    )
+                    .at(a.key)
+                    .label("day and month words are lower case")
+                    .help(format!("write `{lower}`"))
+                } else {
+                    Diagnostic::new(
+                        codes::INVALID_TIME_RANGE,
+                        format!("`{key}` is not a day word: day and month words are lower case"),
+                    )
+                    .at(a.key)
+                    .label(format!("{} cannot parse this line", sem.engine.title()))
+                    .help(format!("write `{lower}`"))
+                });
+                continue;
+            }
             None if kind == ObjectKind::Timeperiod && is_time_range_key(key) => {
                 // A range line is named by its whole day/date part (`monday 1 september`),
                 // its value is the time ranges.
@@ -349,7 +377,30 @@ fn lower_block(
                     format!("{key} {day}")
                 });
                 value = value[start..].trim();
-                if let Err(why) = check_time_ranges(value) {
+                let checked = if sem.time_ranges_atoi {
+                    check_time_ranges_atoi(day, value)
+                } else {
+                    check_time_ranges(value)
+                };
+                if sem.timeperiod_entries_dropped && value.is_empty() {
+                    // I5: Shinken warns and drops a day line without time ranges.
+                    diags.push(
+                        Diagnostic::new(
+                            codes::TIMEPERIOD_ENTRY_IGNORED,
+                            format!(
+                                "`{key}` has no time range; {} ignores this line",
+                                sem.engine.title()
+                            ),
+                        )
+                        .at(a.key)
+                        .label("no HH:MM-HH:MM after the day")
+                        .help(format!(
+                            "write e.g. `{key} 00:00-24:00`, or remove the line"
+                        )),
+                    );
+                    continue;
+                }
+                if let Err(why) = checked {
                     diags.push(
                         Diagnostic::new(
                             codes::INVALID_TIME_RANGE,
@@ -375,11 +426,22 @@ fn lower_block(
             }
             None if kind == ObjectKind::Timeperiod => {
                 // Every other line of a timeperiod is a date entry; one the engines cannot
-                // read is refused by Nagios and Alignak (`satourday 00:00-24:00`).
+                // read is refused by Nagios and Alignak (`satourday 00:00-24:00`), warned
+                // about and dropped by Shinken (I5).
+                let (code, what) = if sem.timeperiod_entries_dropped {
+                    (
+                        codes::TIMEPERIOD_ENTRY_IGNORED,
+                        format!("; {} ignores this line", sem.engine.title()),
+                    )
+                } else {
+                    (codes::INVALID_TIME_RANGE, String::new())
+                };
                 diags.push(
                     Diagnostic::new(
-                        codes::INVALID_TIME_RANGE,
-                        format!("`{key}` is neither a timeperiod attribute nor a day or date"),
+                        code,
+                        format!(
+                            "`{key}` is neither a timeperiod attribute nor a day or date{what}"
+                        ),
                     )
                     .at(a.key)
                     .label("not a weekday, month, date or `day N`")
@@ -840,14 +902,77 @@ fn check_time_ranges(value: &str) -> Result<(), String> {
     }
     for range in value.split(',') {
         let range = range.trim();
+        // I3: Shinken and Alignak match `(\d\d):(\d\d)-(\d\d):(\d\d)`: `9:00` is refused.
+        let two = |c: &str| c.split_once(':').is_some_and(|(h, _)| h.len() == 2);
         let ok = range.split_once('-').is_some_and(|(a, b)| {
-            parse_clock(a.trim()).is_some() && parse_clock(b.trim()).is_some()
+            let (a, b) = (a.trim(), b.trim());
+            two(a) && two(b) && parse_clock(a).is_some() && parse_clock(b).is_some()
         });
         if !ok {
             return Err(format!("`{range}` is not a range HH:MM-HH:MM"));
         }
     }
     Ok(())
+}
+
+/// Nagios 4: the ranges are separated by single commas or blanks (an empty range between two
+/// separators is refused: `09:00-12:00, 14:00-18:00` is), each read as `sscanf("%d:%d-%d:%d")`
+/// (text after the fourth number is ignored: `00:00-24:00x` is 00:00-24:00), and neither end
+/// may pass 24:00. A `+` before the ranges is not part of any day or date form ("Could not
+/// parse timeperiod directive").
+fn check_time_ranges_atoi(day: &str, value: &str) -> Result<(), String> {
+    if day.ends_with(['+', '-']) {
+        return Err(format!(
+            "`{day}` is not a day or date (a `+` or `-` before the time ranges)"
+        ));
+    }
+    if value.is_empty() {
+        return Err("no time range".into());
+    }
+    for (i, range) in value.split([',', ' ', '\t']).enumerate() {
+        if range.is_empty() {
+            return Err(format!(
+                "time range #{} is empty: Nagios 4 separates ranges by one comma, without blanks",
+                i + 1
+            ));
+        }
+        let Some([h1, m1, h2, m2]) = scan_range(range) else {
+            return Err(format!("`{range}` is not a range HH:MM-HH:MM"));
+        };
+        for (h, m) in [(h1, m1), (h2, m2)] {
+            if h * 3600 + m * 60 > 86_400 {
+                return Err(format!("`{range}` ends after 24:00"));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `sscanf(range, "%d:%d-%d:%d") == 4`: four integers (each after optional blanks and a sign)
+/// with `:`, `-`, `:` between them; what follows is ignored.
+fn scan_range(range: &str) -> Option<[i64; 4]> {
+    let mut rest = range;
+    let mut out = [0i64; 4];
+    for (i, sep) in [Some(':'), Some('-'), Some(':'), None]
+        .into_iter()
+        .enumerate()
+    {
+        let t = rest.trim_start();
+        let sign_len = usize::from(t.starts_with(['+', '-']));
+        let digits = t[sign_len..].len()
+            - t[sign_len..]
+                .trim_start_matches(|c: char| c.is_ascii_digit())
+                .len();
+        if digits == 0 {
+            return None;
+        }
+        out[i] = t[..sign_len + digits].parse().ok()?;
+        rest = &t[sign_len + digits..];
+        if let Some(c) = sep {
+            rest = rest.strip_prefix(c)?;
+        }
+    }
+    Some(out)
 }
 
 /// The first range of a well-formed list whose end is before its start.

@@ -228,6 +228,8 @@ registry! {
         "a file that is not UTF-8 (Latin-1?): Nagios 4 and Shinken read its bytes, and monitorc keeps them exactly (Alignak refuses it)";
     UNKNOWN_PARENT_IGNORED = "W0021" "unknown-parent-ignored" Warning
         "a `parents` entry naming no host: Shinken 2.4 warns and drops the link (Nagios and Alignak refuse it)";
+    TIMEPERIOD_ENTRY_IGNORED = "W0022" "timeperiod-entry-ignored" Warning
+        "a timeperiod line Shinken 2.4 cannot read (`Monday`, `satourday`, a day without ranges): it warns and drops the line (Nagios and Alignak refuse it)";
 }
 
 /// A label on a span, possibly in another file than the primary one.

@@ -207,8 +207,14 @@ impl<'a> Expander<'a> {
         }
         for (def, n) in used_defs {
             let o = &self.res.objects[def];
+            let foreach = o.get("duplicate_foreach").is_some();
             for (attr, target) in &service_kind {
                 if let Some(a) = o.get_shared(attr) {
+                    // `check_disk_$KEY$` names a command only once each generated service has
+                    // its key: those values are checked per service, as overrides.
+                    if foreach && (a.raw.contains("$KEY$") || a.raw.contains("$VALUE")) {
+                        continue;
+                    }
                     let who = || {
                         format!(
                             "{} ({n} service{})",
