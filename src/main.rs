@@ -232,6 +232,15 @@ enum Format {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // A closed output (`monitorc plan CONFIG | head`) ends the process quietly, as with other
+    // Unix tools, instead of a panic in `println!` (#13). Not for the arbiter: its sockets
+    // must see EPIPE as an error, not die of it.
+    if !matches!(cli.command, Command::Arbiter { .. }) {
+        // SAFETY: no other thread exists yet; SIG_DFL is a valid disposition.
+        unsafe {
+            libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+        }
+    }
     match cli.command {
         Command::Check {
             config,
@@ -448,7 +457,7 @@ fn read_previous(
             }
         };
     }
-    let text = std::fs::read_to_string(path).map_err(|e| {
+    let text = monitorc_runtime::fs::read_to_string(path).map_err(|e| {
         eprintln!(
             "monitorc: error: cannot read the previous plan {}: {e}",
             path.display()

@@ -932,8 +932,8 @@ pub fn file_diffs(
     names.sort();
     names.dedup();
     for f in names {
-        let x = std::fs::read_to_string(old.join(f)).unwrap_or_default();
-        let y = std::fs::read_to_string(new.join(f)).unwrap_or_default();
+        let x = monitorc_runtime::fs::read_to_string(&old.join(f)).unwrap_or_default();
+        let y = monitorc_runtime::fs::read_to_string(&new.join(f)).unwrap_or_default();
         if x == y {
             continue;
         }

@@ -322,3 +322,115 @@ fn long_template_and_group_chains_and_loops() {
         &run.stdout[..run.stdout.len().min(2000)]
     );
 }
+
+fn mkfifo(path: &std::path::Path) {
+    let c = std::ffi::CString::new(path.as_os_str().as_encoded_bytes()).unwrap();
+    // SAFETY: a valid NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+}
+
+#[test]
+fn pipes_and_devices_are_refused_not_read() {
+    // A FIFO hangs a reader forever and /dev/zero never ends (#13): each is a located error
+    // (an include), a usage error (CONFIG) or a refused shard set, at once.
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("fifo.cfg");
+    mkfifo(&fifo);
+    let main = dir.path().join("main.cfg");
+    write(&main, "cfg_file=fifo.cfg\ncfg_file=/dev/zero\n".to_string());
+    let run = monitorc_with_limit(
+        &["check", &main.display().to_string(), "--format", "json"],
+        Duration::from_secs(30),
+    );
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let doc = common::json(&run);
+    let got: Vec<(String, u64, String)> = doc["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            (
+                d["code"].as_str().unwrap().to_string(),
+                d["line"].as_u64().unwrap(),
+                d["message"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(got.len(), 2, "{got:?}");
+    assert_eq!((got[0].0.as_str(), got[0].1), ("E0004", 1));
+    assert!(got[0].2.contains("is a FIFO (named pipe)"), "{got:?}");
+    assert_eq!((got[1].0.as_str(), got[1].1), ("E0004", 2));
+    assert!(got[1].2.contains("is a character device"), "{got:?}");
+    for config in [fifo.display().to_string(), "/dev/zero".to_string()] {
+        let run = monitorc_with_limit(&["check", &config], Duration::from_secs(30));
+        assert_eq!(run.code, 2, "{config}: {}", run.stderr);
+        assert!(run.stderr.contains("not a regular file"), "{}", run.stderr);
+    }
+    // A shard set whose scheduler file became a FIFO.
+    let set = dir.path().join("set");
+    let run = common::monitorc(&[
+        "build",
+        &common::root()
+            .join("fixtures/example/monitorc.cfg")
+            .display()
+            .to_string(),
+        "-o",
+        &set.display().to_string(),
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let shard = std::fs::read_dir(set.join("schedulers"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    std::fs::remove_file(&shard).unwrap();
+    mkfifo(&shard);
+    let run = monitorc_with_limit(
+        &[
+            "route",
+            &set.display().to_string(),
+            "SCHEDULE_FORCED_HOST_CHECK;x;1",
+        ],
+        Duration::from_secs(30),
+    );
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("is a FIFO"), "{}", run.stderr);
+}
+
+#[test]
+fn a_closed_output_ends_quietly() {
+    // `monitorc plan CONFIG | head` (#13): the reader goes away, monitorc ends by SIGPIPE
+    // like other Unix tools, without a panic.
+    use std::io::Read;
+    use std::os::unix::process::ExitStatusExt;
+    let dir = tempfile::tempdir().unwrap();
+    let mut text =
+        String::from("define command {\n    command_name  c\n    command_line  /bin/true\n}\n");
+    for i in 0..10_000 {
+        text.push_str(&format!(
+            "define host {{\n    host_name  h{i}\n    max_check_attempts  1\n    check_command  c\n}}\n"
+        ));
+    }
+    let f = dir.path().join("hosts.cfg");
+    write(&f, text);
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_monitorc"))
+        .args(["plan", &f.display().to_string(), "--format", "json"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = [0u8; 64];
+    child.stdout.take().unwrap().read_exact(&mut first).unwrap();
+    // The pipe's read end is closed here: the rest of the output (about 170 KiB, more than
+    // a pipe holds) has nowhere to go.
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(
+        out.status.signal(),
+        Some(libc::SIGPIPE),
+        "{:?} {stderr}",
+        out.status
+    );
+}

@@ -113,7 +113,7 @@ pub fn load(root: &Path) -> Result<Loaded, LoadError> {
 /// object files their `[alignak-configuration]` `cfg…` options name, and `config` if given.
 pub fn load_alignak(env: &Path, config: Option<&Path>) -> Result<Loaded, LoadError> {
     let mut loaded = Loaded::default();
-    let text = std::fs::read(env).map_err(|e| match e.kind() {
+    let text = monitorc_runtime::fs::read(env).map_err(|e| match e.kind() {
         std::io::ErrorKind::NotFound => LoadError::NotFound(env.to_path_buf()),
         _ => LoadError::Unreadable(env.to_path_buf(), e),
     })?;
@@ -130,7 +130,7 @@ pub fn load_alignak(env: &Path, config: Option<&Path>) -> Result<Loaded, LoadErr
             .collect();
         found.sort();
         for f in found {
-            match std::fs::read(&f) {
+            match monitorc_runtime::fs::read(&f) {
                 Ok(t) => files.push((f, t)),
                 Err(e) => loaded.diagnostics.push(
                     Diagnostic::new(
@@ -221,6 +221,15 @@ fn add_root(root: &Path, pending: &mut Vec<Pending>, loaded: &mut Loaded) -> Res
         loaded.diagnostics.extend(diags);
     } else {
         // Reading the root must work; everything after it is a diagnostic, not a failure.
+        if let Some(kind) = monitorc_runtime::fs::special_kind(root) {
+            return Err(LoadError::Unreadable(
+                root.to_path_buf(),
+                std::io::Error::new(
+                    std::io::ErrorKind::InvalidInput,
+                    format!("it is {kind}, not a regular file"),
+                ),
+            ));
+        }
         std::fs::File::open(root).map_err(|e| LoadError::Unreadable(root.to_path_buf(), e))?;
         pending.push(Pending {
             path: root.to_path_buf(),
@@ -383,7 +392,8 @@ fn walk_cfg_dir(dir: &Path, directive: Option<Span>, diags: &mut Vec<Diagnostic>
                 };
                 let d = match directive {
                     Some(s) => d.at(s).label("while reading the directory named here"),
-                    None => d,
+                    // CONFIG itself is the directory: the entry is the place.
+                    None => d.in_file(&path),
                 };
                 diags.push(d);
             }
@@ -403,7 +413,7 @@ fn read_file(p: &Pending) -> Result<(String, Option<(usize, u8)>), Diagnostic> {
         Some(s) => d.at(s).label("included here"),
         None => d.in_file(&p.path),
     };
-    let bytes = match std::fs::read(&p.path) {
+    let bytes = match monitorc_runtime::fs::read(&p.path) {
         Ok(b) => b,
         Err(e) => {
             let d = if e.kind() == std::io::ErrorKind::NotFound {
@@ -415,6 +425,12 @@ fn read_file(p: &Pending) -> Result<(String, Option<(usize, u8)>), Diagnostic> {
                     Origin::ResourceFile => "resource_file must name an existing file of `$USERn$=value` lines",
                     _ => "check the path; relative paths are resolved against the directory of the including file",
                 })
+            } else if let Some(kind) = monitorc_runtime::fs::special_kind(&p.path) {
+                Diagnostic::new(
+                    codes::FILE_UNREADABLE,
+                    format!("`{}` is {kind}, not a regular file", p.path.display()),
+                )
+                .help("configuration files are regular files: name the file itself (monitorc does not read pipes or devices, which would hang or never end)")
             } else if p.path.is_dir() {
                 Diagnostic::new(
                     codes::FILE_UNREADABLE,

@@ -7,6 +7,7 @@
 pub mod commands;
 mod commands_data;
 pub mod failover;
+pub mod fs;
 pub mod plan;
 pub mod shard;
 pub mod text;

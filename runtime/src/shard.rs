@@ -266,7 +266,7 @@ pub fn read_host_index(dir: &Path) -> Result<BTreeMap<String, String>, LoadError
     struct Hosts {
         hosts: BTreeMap<String, String>,
     }
-    let text = std::fs::read_to_string(dir.join("manifest.ron")).map_err(|e| LoadError {
+    let text = crate::fs::read_to_string(&dir.join("manifest.ron")).map_err(|e| LoadError {
         file: "manifest.ron".into(),
         message: e.to_string(),
     })?;
@@ -315,7 +315,7 @@ impl ShardSet {
     /// digest, and every file readable as its type.
     pub fn open(dir: &Path) -> Result<ShardSet, LoadError> {
         let read = |rel: &str| -> Result<String, LoadError> {
-            std::fs::read_to_string(dir.join(rel)).map_err(|e| LoadError {
+            crate::fs::read_to_string(&dir.join(rel)).map_err(|e| LoadError {
                 file: rel.to_string(),
                 message: e.to_string(),
             })

@@ -183,15 +183,21 @@ impl<'a> Expander<'a> {
                 .parent()
                 .map(Path::to_path_buf);
             let dir = base.unwrap_or_default().join(p.value.trim());
-            let mut stack = vec![(dir, 0)];
-            while let Some((d, depth)) = stack.pop() {
+            // Links are followed, each folder read once (by its canonical path): a link back
+            // to an ancestor is not a loop to walk (#13).
+            let mut seen: HashSet<std::path::PathBuf> = HashSet::new();
+            let mut stack = vec![dir];
+            while let Some(d) = stack.pop() {
+                if !std::fs::canonicalize(&d).is_ok_and(|c| seen.insert(c)) {
+                    continue;
+                }
                 let Ok(entries) = std::fs::read_dir(&d) else {
                     continue;
                 };
                 for e in entries.flatten() {
                     let path = e.path();
-                    if path.is_dir() && depth < 32 {
-                        stack.push((path, depth + 1));
+                    if path.is_dir() {
+                        stack.push(path);
                     } else if path.extension().is_some_and(|x| x == "trig") {
                         if let Some(stem) = path.file_stem() {
                             known.insert(stem.to_string_lossy().into_owned());

@@ -1,0 +1,73 @@
+//! Reading files that must be regular files (#13). A FIFO named as a configuration file or a
+//! shard hangs a reader forever, and a device such as `/dev/zero` is read until memory runs
+//! out: both are refused before they are opened, with what they are.
+
+use std::io;
+use std::os::unix::fs::FileTypeExt;
+use std::path::Path;
+
+/// What `path` is when it is neither a regular file nor a directory (links followed).
+pub fn special_kind(path: &Path) -> Option<&'static str> {
+    let t = std::fs::metadata(path).ok()?.file_type();
+    if t.is_file() || t.is_dir() {
+        None
+    } else if t.is_fifo() {
+        Some("a FIFO (named pipe)")
+    } else if t.is_char_device() {
+        Some("a character device")
+    } else if t.is_block_device() {
+        Some("a block device")
+    } else if t.is_socket() {
+        Some("a socket")
+    } else {
+        Some("not a regular file")
+    }
+}
+
+/// The error a reader reports for such a path.
+fn refused(path: &Path, kind: &str) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::InvalidInput,
+        format!("{} is {kind}, not a regular file", path.display()),
+    )
+}
+
+/// `std::fs::read`, for regular files only.
+pub fn read(path: &Path) -> io::Result<Vec<u8>> {
+    match special_kind(path) {
+        Some(kind) => Err(refused(path, kind)),
+        None => std::fs::read(path),
+    }
+}
+
+/// `std::fs::read_to_string`, for regular files only.
+pub fn read_to_string(path: &Path) -> io::Result<String> {
+    match special_kind(path) {
+        Some(kind) => Err(refused(path, kind)),
+        None => std::fs::read_to_string(path),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn devices_and_fifos_are_refused_before_they_are_opened() {
+        let err = read(Path::new("/dev/zero")).unwrap_err();
+        assert!(err.to_string().contains("a character device"), "{err}");
+        let dir = std::env::temp_dir().join(format!("monitorc-fifo-{}", std::process::id()));
+        let c = std::ffi::CString::new(dir.as_os_str().as_encoded_bytes()).unwrap();
+        // SAFETY: a valid NUL-terminated path.
+        assert_eq!(unsafe { libc_mkfifo(c.as_ptr(), 0o600) }, 0);
+        let err = read_to_string(&dir).unwrap_err();
+        std::fs::remove_file(&dir).unwrap();
+        assert!(err.to_string().contains("a FIFO"), "{err}");
+        assert_eq!(special_kind(Path::new("/")), None);
+    }
+
+    extern "C" {
+        #[link_name = "mkfifo"]
+        fn libc_mkfifo(path: *const std::ffi::c_char, mode: u32) -> i32;
+    }
+}
