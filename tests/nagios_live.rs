@@ -7,7 +7,7 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 const NAGIOS: &str = "/usr/sbin/nagios4";
@@ -90,32 +90,7 @@ const COUNTS: &[(&str, &str)] = &[
 /// Compares one main configuration; returns the difference, if any.
 fn compare(label: &str, main: &Path) -> Option<String> {
     let n = nagios(main);
-    let run = common::monitorc_with_limit(
-        &[
-            "check",
-            &main.display().to_string(),
-            "--engine",
-            "nagios",
-            "--format",
-            "json",
-        ],
-        std::time::Duration::from_secs(60),
-    );
-    assert!(run.code == 0 || run.code == 1, "{label}: {}", run.stderr);
-    let json = common::json(&run);
-    let errors: Vec<String> = json["diagnostics"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|d| d["severity"] == "error")
-        .map(|d| {
-            format!(
-                "{} {}",
-                d["code"].as_str().unwrap(),
-                d["message"].as_str().unwrap()
-            )
-        })
-        .collect();
+    let (json, errors) = common::check_as(main, "nagios");
     if n.accepted != errors.is_empty() {
         let nagios_errors: Vec<&str> = n
             .output
@@ -148,37 +123,6 @@ fn compare(label: &str, main: &Path) -> Option<String> {
         }
     }
     (!diffs.is_empty()).then(|| format!("{label}: {}", diffs.join(", ")))
-}
-
-/// Every probe main config: `DIR/nagios.cfg` and `DIR/main-*.cfg`.
-fn probes(root: &Path) -> Vec<(String, PathBuf)> {
-    let mut out = Vec::new();
-    let mut dirs: Vec<PathBuf> = std::fs::read_dir(root)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.is_dir())
-        .collect();
-    dirs.sort();
-    for d in dirs {
-        let mut mains: Vec<PathBuf> = std::fs::read_dir(&d)
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .filter(|p| {
-                let n = p.file_name().unwrap().to_string_lossy();
-                n == "nagios.cfg" || (n.starts_with("main-") && n.ends_with(".cfg"))
-            })
-            .collect();
-        mains.sort();
-        for m in mains {
-            let label = format!(
-                "{}/{}",
-                d.file_name().unwrap().to_string_lossy(),
-                m.file_name().unwrap().to_string_lossy()
-            );
-            out.push((label, m));
-        }
-    }
-    out
 }
 
 /// What every fixture is checked with: Nagios refuses a configuration without a contact, a
@@ -220,19 +164,6 @@ fn nagios_and_monitorc_give_the_same_verdicts_and_counts() {
         eprintln!("SKIPPED: {NAGIOS} is not installed (Debian package nagios4-core)");
         return;
     }
-    let mut found: Vec<String> = Vec::new();
-    let mut labels: Vec<String> = Vec::new();
-    let probe_root = common::root().join("../shared/reference/dialect-probes");
-    if probe_root.is_dir() {
-        for (label, main) in probes(&probe_root) {
-            found.extend(compare(&label, &main));
-            labels.push(label);
-        }
-    } else {
-        eprintln!(
-            "SKIPPED (probes): ../shared/reference/dialect-probes is not beside the repository"
-        );
-    }
     let dir = tempfile::tempdir().unwrap();
     // Nagios may read the files as its own user once it has dropped root.
     std::fs::set_permissions(
@@ -240,62 +171,13 @@ fn nagios_and_monitorc_give_the_same_verdicts_and_counts() {
         std::os::unix::fs::PermissionsExt::from_mode(0o755),
     )
     .unwrap();
-    std::fs::write(dir.path().join("base.cfg"), BASE).unwrap();
-    // Every timeperiod line of the catalogue's I rows, one configuration each.
-    let cases = common::root().join("../shared/reference/dialect-probes/timeperiods/cases.txt");
-    if let Ok(text) = std::fs::read_to_string(&cases) {
-        for (n, line) in text
-            .lines()
-            .enumerate()
-            .filter(|(_, l)| !l.trim().is_empty())
-        {
-            let obj = dir.path().join(format!("timeperiod-{n}.cfg"));
-            std::fs::write(
-                &obj,
-                format!("define timeperiod {{\n    timeperiod_name  probe\n    alias  probe\n    {line}\n}}\n"),
-            )
-            .unwrap();
-            let main = dir.path().join(format!("timeperiod-{n}.main.cfg"));
-            std::fs::write(
-                &main,
-                format!("cfg_file=base.cfg\ncfg_file={}\n", obj.display()),
-            )
-            .unwrap();
-            let label = format!("timeperiods/cases.txt#{}", n + 1);
-            found.extend(compare(&label, &main));
-            labels.push(label);
-        }
+    let configs = common::live_configurations(dir.path(), BASE);
+    let mut found: Vec<String> = Vec::new();
+    for (label, main) in &configs {
+        found.extend(compare(label, main));
     }
-    let mut fixtures: Vec<PathBuf> = std::fs::read_dir(common::root().join("fixtures/resolve"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
-    fixtures.sort();
-    for f in fixtures {
-        let name = f.file_name().unwrap().to_string_lossy().into_owned();
-        let main = dir.path().join(format!("{name}.main.cfg"));
-        std::fs::write(
-            &main,
-            format!("cfg_file=base.cfg\ncfg_file={}\n", f.display()),
-        )
-        .unwrap();
-        let label = format!("fixtures/resolve/{name}");
-        found.extend(compare(&label, &main));
-        labels.push(label);
-    }
-    let mut problems = Vec::new();
-    for diff in &found {
-        let label = diff.split(':').next().unwrap();
-        if !KNOWN.iter().any(|(k, _)| *k == label) {
-            problems.push(format!("new difference: {diff}"));
-        }
-    }
-    for (k, why) in KNOWN {
-        let listed = labels.iter().any(|l| l == k);
-        if listed && !found.iter().any(|d| d.split(':').next() == Some(*k)) {
-            problems.push(format!("{k} agrees now: remove it from KNOWN ({why})"));
-        }
-    }
+    let labels: Vec<String> = configs.into_iter().map(|(l, _)| l).collect();
+    let problems = common::known_problems(&found, &labels, KNOWN);
     eprintln!(
         "nagios4 -v and monitorc --engine nagios: {} of {} configurations agree; {} known differences",
         labels.len() - found.len(),

@@ -88,3 +88,137 @@ pub fn codes(run: &Run) -> Vec<String> {
 pub fn rel(p: &Path) -> String {
     p.strip_prefix(root()).unwrap_or(p).display().to_string()
 }
+
+/// What a live differential test (`nagios_live`, `shinken_live`) compares, as (label, main
+/// config): every main config of the dialect probes beside the repository
+/// (`DIR/nagios.cfg`, `DIR/main-*.cfg`), one configuration per line of their timeperiod cases,
+/// and every resolve fixture. The latter two are written into `dir`, each loaded with `base`
+/// (what the engine needs besides the fixture, such as a contact, a host and a service).
+pub fn live_configurations(dir: &Path, base: &str) -> Vec<(String, PathBuf)> {
+    let mut out = Vec::new();
+    let probe_root = root().join("../shared/reference/dialect-probes");
+    if probe_root.is_dir() {
+        let mut dirs: Vec<PathBuf> = std::fs::read_dir(&probe_root)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.is_dir())
+            .collect();
+        dirs.sort();
+        for d in dirs {
+            let mut mains: Vec<PathBuf> = std::fs::read_dir(&d)
+                .unwrap()
+                .map(|e| e.unwrap().path())
+                .filter(|p| {
+                    let n = p.file_name().unwrap().to_string_lossy();
+                    n == "nagios.cfg" || (n.starts_with("main-") && n.ends_with(".cfg"))
+                })
+                .collect();
+            mains.sort();
+            for m in mains {
+                let label = format!(
+                    "{}/{}",
+                    d.file_name().unwrap().to_string_lossy(),
+                    m.file_name().unwrap().to_string_lossy()
+                );
+                out.push((label, m));
+            }
+        }
+    } else {
+        eprintln!(
+            "SKIPPED (probes): ../shared/reference/dialect-probes is not beside the repository"
+        );
+    }
+    std::fs::write(dir.join("base.cfg"), base).unwrap();
+    let main_with = |name: &str, file: &Path| {
+        let main = dir.join(format!("{name}.main.cfg"));
+        std::fs::write(
+            &main,
+            format!("cfg_file=base.cfg\ncfg_file={}\n", file.display()),
+        )
+        .unwrap();
+        main
+    };
+    // Every timeperiod line of the catalogue's I rows, one configuration each.
+    if let Ok(text) = std::fs::read_to_string(probe_root.join("timeperiods/cases.txt")) {
+        for (n, line) in text
+            .lines()
+            .enumerate()
+            .filter(|(_, l)| !l.trim().is_empty())
+        {
+            let obj = dir.join(format!("timeperiod-{n}.cfg"));
+            std::fs::write(
+                &obj,
+                format!("define timeperiod {{\n    timeperiod_name  probe\n    alias  probe\n    {line}\n}}\n"),
+            )
+            .unwrap();
+            let label = format!("timeperiods/cases.txt#{}", n + 1);
+            out.push((label, main_with(&format!("timeperiod-{n}"), &obj)));
+        }
+    }
+    let mut fixtures: Vec<PathBuf> = std::fs::read_dir(root().join("fixtures/resolve"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    fixtures.sort();
+    for f in fixtures {
+        let name = f.file_name().unwrap().to_string_lossy().into_owned();
+        out.push((format!("fixtures/resolve/{name}"), main_with(&name, &f)));
+    }
+    out
+}
+
+/// The problems of a differential run: a difference (`LABEL: …`) not in `known`, or a known
+/// one that no longer shows (the list must be exact, so a fix shows as a stale entry).
+pub fn known_problems(found: &[String], labels: &[String], known: &[(&str, &str)]) -> Vec<String> {
+    let label_of = |d: &str| d.split(": ").next().unwrap_or("").to_string();
+    let mut problems = Vec::new();
+    for diff in found {
+        if !known.iter().any(|(k, _)| *k == label_of(diff)) {
+            problems.push(format!("new difference: {diff}"));
+        }
+    }
+    for (k, why) in known {
+        let listed = labels.iter().any(|l| l == k);
+        if listed && !found.iter().any(|d| label_of(d) == *k) {
+            problems.push(format!("{k} agrees now: remove it from KNOWN ({why})"));
+        }
+    }
+    problems
+}
+
+/// `monitorc check MAIN --engine ENGINE --format json`: the document and its errors, each as
+/// `CODE message`.
+pub fn check_as(main: &Path, engine: &str) -> (serde_json::Value, Vec<String>) {
+    let run = monitorc_with_limit(
+        &[
+            "check",
+            &main.display().to_string(),
+            "--engine",
+            engine,
+            "--format",
+            "json",
+        ],
+        Duration::from_secs(60),
+    );
+    assert!(
+        run.code == 0 || run.code == 1,
+        "{}: {}",
+        main.display(),
+        run.stderr
+    );
+    let doc = json(&run);
+    let errors = doc["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["severity"] == "error")
+        .map(|d| {
+            format!(
+                "{} {}",
+                d["code"].as_str().unwrap(),
+                d["message"].as_str().unwrap()
+            )
+        })
+        .collect();
+    (doc, errors)
+}
