@@ -19,6 +19,10 @@ const KNOWN: &[(&str, &str)] = &[
         "D9: Nagios accepts a template loop silently (the resolved flag breaks it); monitorc keeps E0041 with the cycle",
     ),
     (
+        "fixtures/resolve/33-missing-template-via-child.cfg",
+        "#15: Nagios logs a template's missing template and passes when the objects using it are resolved first (an order it does not document); monitorc refuses it in every order (E0040)",
+    ),
+    (
         "misc/main-regexp.cfg",
         "C6: Nagios matches host names as regular expressions with use_regexp_matching=1; monitorc does not yet (E0050)",
     ),
