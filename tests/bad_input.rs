@@ -361,6 +361,25 @@ fn pipes_and_devices_are_refused_not_read() {
     assert!(got[0].2.contains("is a FIFO (named pipe)"), "{got:?}");
     assert_eq!((got[1].0.as_str(), got[1].1), ("E0004", 2));
     assert!(got[1].2.contains("is a character device"), "{got:?}");
+    // A file beyond the size cap is refused the same way.
+    let big = dir.path().join("big.cfg");
+    write(&big, "; padding\n".repeat(100));
+    let capped = dir.path().join("capped.cfg");
+    write(&capped, "cfg_file=big.cfg\n".to_string());
+    let run = common::monitorc_env(
+        &["check", &capped.display().to_string()],
+        &[("MONITORC_MAX_FILE_BYTES", "500")],
+        Duration::from_secs(30),
+    );
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stdout.contains("capped.cfg:1:10: error[E0004]:")
+            && run
+                .stdout
+                .contains("big.cfg` is 1000 bytes, more than the 500"),
+        "{}",
+        run.stdout
+    );
     for config in [fifo.display().to_string(), "/dev/zero".to_string()] {
         let run = monitorc_with_limit(&["check", &config], Duration::from_secs(30));
         assert_eq!(run.code, 2, "{config}: {}", run.stderr);

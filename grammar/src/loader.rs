@@ -226,7 +226,7 @@ fn add_root(root: &Path, pending: &mut Vec<Pending>, loaded: &mut Loaded) -> Res
                 root.to_path_buf(),
                 std::io::Error::new(
                     std::io::ErrorKind::InvalidInput,
-                    format!("it is {kind}, not a regular file"),
+                    format!("it is {}", monitorc_runtime::fs::describe(&kind)),
                 ),
             ));
         }
@@ -428,9 +428,9 @@ fn read_file(p: &Pending) -> Result<(String, Option<(usize, u8)>), Diagnostic> {
             } else if let Some(kind) = monitorc_runtime::fs::special_kind(&p.path) {
                 Diagnostic::new(
                     codes::FILE_UNREADABLE,
-                    format!("`{}` is {kind}, not a regular file", p.path.display()),
+                    format!("`{}` is {}", p.path.display(), monitorc_runtime::fs::describe(&kind)),
                 )
-                .help("configuration files are regular files: name the file itself (monitorc does not read pipes or devices, which would hang or never end)")
+                .help("configuration files are regular files of a sensible size: name the file itself (monitorc does not read pipes or devices, which would hang or never end)")
             } else if p.path.is_dir() {
                 Diagnostic::new(
                     codes::FILE_UNREADABLE,
