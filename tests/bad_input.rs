@@ -337,7 +337,7 @@ fn pipes_and_devices_are_refused_not_read() {
     let fifo = dir.path().join("fifo.cfg");
     mkfifo(&fifo);
     let main = dir.path().join("main.cfg");
-    write(&main, "cfg_file=fifo.cfg\ncfg_file=/dev/zero\n".to_string());
+    write(&main, "cfg_file=fifo.cfg\ncfg_file=/dev/zero\n");
     let run = monitorc_with_limit(
         &["check", &main.display().to_string(), "--format", "json"],
         Duration::from_secs(30),
@@ -365,7 +365,7 @@ fn pipes_and_devices_are_refused_not_read() {
     let big = dir.path().join("big.cfg");
     write(&big, "; padding\n".repeat(100));
     let capped = dir.path().join("capped.cfg");
-    write(&capped, "cfg_file=big.cfg\n".to_string());
+    write(&capped, "cfg_file=big.cfg\n");
     let run = common::monitorc_env(
         &["check", &capped.display().to_string()],
         &[("MONITORC_MAX_FILE_BYTES", "500")],
