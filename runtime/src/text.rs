@@ -13,22 +13,45 @@ use std::borrow::Cow;
 const BASE: u32 = 0x10_FF00;
 
 /// Decodes `bytes` as UTF-8, keeping each byte of an invalid sequence as its escape character.
-/// Returns the text and the offset in it of the first escape character, if any.
+/// A character of the escape range written literally in valid UTF-8 (U+10FF80 … U+10FFFF) is
+/// kept as the escapes of its four bytes, so that [`encode`] gives back exactly `bytes`.
+/// Returns the text and the offset in it of the first escape of an invalid byte, if any.
 pub fn decode(bytes: Vec<u8>) -> (String, Option<usize>) {
     let bytes = match String::from_utf8(bytes) {
-        Ok(text) => return (text, None),
+        Ok(text) if !has_escapes(&text) => return (text, None),
+        Ok(text) => text.into_bytes(),
         Err(e) => e.into_bytes(),
     };
     let mut text = String::with_capacity(bytes.len() + bytes.len() / 8);
     let mut first = None;
     for chunk in bytes.utf8_chunks() {
-        text.push_str(chunk.valid());
+        let valid = chunk.valid();
+        if has_escapes(valid) {
+            for c in valid.chars() {
+                match unescape(c) {
+                    Some(_) => {
+                        let mut buf = [0u8; 4];
+                        text.extend(c.encode_utf8(&mut buf).bytes().map(escape));
+                    }
+                    None => text.push(c),
+                }
+            }
+        } else {
+            text.push_str(valid);
+        }
         for &b in chunk.invalid() {
             first.get_or_insert(text.len());
             text.push(escape(b));
         }
     }
     (text, first)
+}
+
+/// Whether `text` may hold an escape character (each is encoded F4 8F BE/BF xx).
+fn has_escapes(text: &str) -> bool {
+    text.as_bytes()
+        .windows(2)
+        .any(|w| w[0] == 0xF4 && w[1] == 0x8F)
 }
 
 /// The character that stands for the invalid byte `b` (≥ 0x80).
@@ -46,8 +69,7 @@ pub fn unescape(c: char) -> Option<u8> {
 
 /// The bytes `text` was decoded from: escape characters become their bytes again.
 pub fn encode(text: &str) -> Cow<'_, [u8]> {
-    // Every escape character is encoded in UTF-8 as F4 8F BE/BF xx.
-    if !text.as_bytes().contains(&0xF4) {
+    if !has_escapes(text) {
         return Cow::Borrowed(text.as_bytes());
     }
     let mut out = Vec::with_capacity(text.len());
@@ -63,7 +85,7 @@ pub fn encode(text: &str) -> Cow<'_, [u8]> {
 
 /// `text` for a terminal: each escape character shown as the Latin-1 character of its byte.
 pub fn display(text: &str) -> Cow<'_, str> {
-    if !text.as_bytes().contains(&0xF4) {
+    if !has_escapes(text) {
         return Cow::Borrowed(text);
     }
     Cow::Owned(
@@ -92,6 +114,20 @@ mod tests {
         assert_eq!(t.chars().filter(|&c| unescape(c).is_some()).count(), 3);
         assert_eq!(&*encode(&t), &bytes[..]);
         assert_eq!(display(&t), "alias Café réseau ÿ\n");
+    }
+
+    #[test]
+    fn escape_characters_written_literally_round_trip() {
+        // Found by the grammar fuzz target: U+10FFE3 in valid UTF-8 must not become 0xE3.
+        let bytes = "a\u{10ffe3}b\u{10ff00}".as_bytes().to_vec();
+        let (t, first) = decode(bytes.clone());
+        assert_eq!(first, None, "valid UTF-8 has no invalid byte");
+        assert_eq!(&*encode(&t), &bytes[..]);
+        let mut latin = b"\xe9 ".to_vec();
+        latin.extend_from_slice(&bytes);
+        let (t, first) = decode(latin.clone());
+        assert_eq!(first, Some(0));
+        assert_eq!(&*encode(&t), &latin[..]);
     }
 
     #[test]
