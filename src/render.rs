@@ -59,7 +59,7 @@ pub fn short(checked: &Checked) -> String {
             "{}[{}]: {}",
             d.severity().as_str(),
             d.code.code,
-            d.message
+            monitorc_runtime::text::display(&d.message)
         )
         .unwrap();
     }
@@ -297,7 +297,8 @@ impl Report {
             }
         }
         Report {
-            message: d.message.clone(),
+            // A Latin-1 byte in a name shows as its character, not as its escape.
+            message: monitorc_runtime::text::display(&d.message).into_owned(),
             code: format!("{}({})", d.code.code, d.code.name),
             severity: match d.severity() {
                 Severity::Error => miette::Severity::Error,

@@ -129,39 +129,6 @@ fn compare(label: &str, main: &Path) -> Option<String> {
     (!diffs.is_empty()).then(|| format!("{label}: {}", diffs.join(", ")))
 }
 
-/// What every fixture is checked with: Nagios refuses a configuration without a contact, a
-/// host or a service, which the fixtures, each about one rule, leave out.
-const BASE: &str = "
-define timeperiod {
-    timeperiod_name  monitorc-live-24x7
-    alias            24x7
-    monday           00:00-24:00
-}
-define command {
-    command_name  monitorc-live-true
-    command_line  /bin/true
-}
-define contact {
-    contact_name                   monitorc-live-contact
-    host_notification_period       monitorc-live-24x7
-    service_notification_period    monitorc-live-24x7
-    host_notification_commands     monitorc-live-true
-    service_notification_commands  monitorc-live-true
-}
-define host {
-    host_name           monitorc-live-host
-    address             127.0.0.1
-    max_check_attempts  1
-    check_command       monitorc-live-true
-}
-define service {
-    host_name            monitorc-live-host
-    service_description  monitorc-live-service
-    max_check_attempts   1
-    check_command        monitorc-live-true
-}
-";
-
 #[test]
 fn nagios_and_monitorc_give_the_same_verdicts_and_counts() {
     if !Path::new(NAGIOS).exists() {
@@ -175,7 +142,7 @@ fn nagios_and_monitorc_give_the_same_verdicts_and_counts() {
         std::os::unix::fs::PermissionsExt::from_mode(0o755),
     )
     .unwrap();
-    let configs = common::live_configurations(dir.path(), BASE);
+    let configs = common::live_configurations(dir.path(), common::LIVE_BASE);
     let mut found: Vec<String> = Vec::new();
     for (label, main) in &configs {
         found.extend(compare(label, main));

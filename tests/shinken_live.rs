@@ -150,41 +150,6 @@ fn compare(py: &Path, src: &Path, label: &str, main: &Path) -> Option<String> {
     })
 }
 
-/// What every fixture is loaded with, as in `tests/nagios_live.rs`; Shinken 2.4 also wants a
-/// service's check and retry intervals.
-const BASE: &str = "
-define timeperiod {
-    timeperiod_name  monitorc-live-24x7
-    alias            24x7
-    monday           00:00-24:00
-}
-define command {
-    command_name  monitorc-live-true
-    command_line  /bin/true
-}
-define contact {
-    contact_name                   monitorc-live-contact
-    host_notification_period       monitorc-live-24x7
-    service_notification_period    monitorc-live-24x7
-    host_notification_commands     monitorc-live-true
-    service_notification_commands  monitorc-live-true
-}
-define host {
-    host_name           monitorc-live-host
-    address             127.0.0.1
-    max_check_attempts  1
-    check_command       monitorc-live-true
-}
-define service {
-    host_name            monitorc-live-host
-    service_description  monitorc-live-service
-    max_check_attempts   1
-    check_interval       5
-    retry_interval       1
-    check_command        monitorc-live-true
-}
-";
-
 #[test]
 fn shinken_and_monitorc_give_the_same_verdicts_and_counts() {
     let (Some(py), Some(src)) = (python(), shinken_src()) else {
@@ -194,7 +159,7 @@ fn shinken_and_monitorc_give_the_same_verdicts_and_counts() {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
-    let configs = common::live_configurations(dir.path(), BASE);
+    let configs = common::live_configurations(dir.path(), common::LIVE_BASE);
     let mut found: Vec<String> = Vec::new();
     for (label, main) in &configs {
         found.extend(compare(&py, &src, label, main));

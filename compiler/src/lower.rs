@@ -770,7 +770,7 @@ pub(crate) fn typed(
     // Where blanks separated entries (Nagios 4), the value is written back with commas, so
     // shards and `--emit nagios` read the same list as every engine would.
     if let Value::List(l) = &attr.value {
-        if sem.blank_separates && body.contains([' ', '\t']) && *l != split_list(body) {
+        if sem.blank_separates && body.split(',').any(|e| e.trim().contains([' ', '\t'])) {
             attr.raw = l.join(",");
         }
     }

@@ -222,3 +222,39 @@ pub fn check_as(main: &Path, engine: &str) -> (serde_json::Value, Vec<String>) {
         .collect();
     (doc, errors)
 }
+
+/// What every configuration of a live differential test is loaded with: Nagios refuses a
+/// configuration without a contact, a host or a service, which the fixtures, each about one
+/// rule, leave out; Shinken 2.4 also wants a service's check and retry intervals.
+pub const LIVE_BASE: &str = "
+define timeperiod {
+    timeperiod_name  monitorc-live-24x7
+    alias            24x7
+    monday           00:00-24:00
+}
+define command {
+    command_name  monitorc-live-true
+    command_line  /bin/true
+}
+define contact {
+    contact_name                   monitorc-live-contact
+    host_notification_period       monitorc-live-24x7
+    service_notification_period    monitorc-live-24x7
+    host_notification_commands     monitorc-live-true
+    service_notification_commands  monitorc-live-true
+}
+define host {
+    host_name           monitorc-live-host
+    address             127.0.0.1
+    max_check_attempts  1
+    check_command       monitorc-live-true
+}
+define service {
+    host_name            monitorc-live-host
+    service_description  monitorc-live-service
+    max_check_attempts   1
+    check_interval       5
+    retry_interval       1
+    check_command        monitorc-live-true
+}
+";
