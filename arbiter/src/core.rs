@@ -13,7 +13,7 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::sync::Arc;
 
 use monitorc_runtime::commands::{self, Target};
-use monitorc_runtime::shard::{to_ron, Liveness, SchedulerLink, ShardSet};
+use monitorc_runtime::shard::{digest, to_ron, Liveness, SchedulerLink, ShardSet};
 use serde::Serialize;
 
 /// At most this many command lines go in one request.
@@ -41,6 +41,32 @@ pub enum Action {
     },
 }
 
+/// How a request ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// The daemon answered 2xx.
+    Done,
+    /// The daemon answered, but not 2xx: for a forward, it probably does not hold the shard.
+    Refused,
+    /// No answer (refused connection, timeout, connection lost).
+    Failed,
+}
+
+/// What a ping found.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Ping {
+    /// No 200 within the timeout.
+    Failed,
+    /// 200 without a report (a daemon of the first protocol): what it holds is unknown.
+    Alive,
+    /// 200 with a report: an id that changes at each start of the daemon, and the digest
+    /// (blake3, hex) of the shard it holds, if any.
+    Holding {
+        running_id: String,
+        digest: Option<String>,
+    },
+}
+
 /// Where a daemon listens and how it is checked.
 #[derive(Clone, Debug)]
 pub struct Endpoint {
@@ -61,6 +87,19 @@ struct Daemon {
     alive: bool,
     failures: u32,
     holds: Option<String>,
+    /// The id of its last report (a change: the daemon restarted).
+    running_id: Option<String>,
+    /// A drop it has not acknowledged yet.
+    owed: Owed,
+}
+
+/// A `DELETE` a daemon owes the arbiter: kept until a 2xx, re-sent on each good ping,
+/// forgotten when the daemon is given a shard (a push replaces what it held).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Owed {
+    Nothing,
+    Drop,
+    Dropping(u64),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -81,6 +120,13 @@ struct Unit {
     load: Load,
     /// Schedulers: the shard file as written by `build`. Satellites: rebuilt from the links.
     body: Arc<str>,
+    /// The digest of `body`, as a daemon reports what it holds.
+    digest: String,
+    /// When the push that got the holder to `Loaded` was answered ([`Core::clock`]): a ping
+    /// sent before says nothing about that push.
+    loaded_by: u64,
+    /// A forward was refused: the holder may have lost the shard (checked at its next ping).
+    suspect: bool,
     /// Commands not yet delivered to a holder, with their sequence numbers.
     queue: VecDeque<(u64, String)>,
     next_seq: u64,
@@ -131,11 +177,27 @@ pub enum Change {
         unit: String,
         daemon: String,
     },
+    /// A daemon's ping says it lost the shard it had loaded (it restarted, or dropped it).
+    Lost {
+        unit: String,
+        daemon: String,
+    },
+    /// A daemon's running id changed: it restarted between two pings.
+    Restarted {
+        daemon: String,
+    },
     /// A reload removed a shard that still had commands waiting.
     Discarded {
         unit: String,
         commands: usize,
     },
+}
+
+impl Unit {
+    fn set_body(&mut self, body: String) {
+        self.digest = digest(body.as_bytes());
+        self.body = body.into();
+    }
 }
 
 pub struct Core {
@@ -145,6 +207,8 @@ pub struct Core {
     units: BTreeMap<String, Unit>,
     pending: BTreeMap<u64, Pending>,
     next_op: u64,
+    /// Requests answered so far.
+    answered: u64,
     changes: Vec<Change>,
     /// At start, the drops sent to the daemons that own no shard (spares), not answered yet:
     /// no shard is sent before they have all answered, so no shard ever has two holders,
@@ -212,6 +276,8 @@ impl Core {
             alive: true,
             failures: 0,
             holds: None,
+            running_id: None,
+            owed: Owed::Nothing,
         };
         let mut daemons = BTreeMap::new();
         for (name, s) in &set.manifest.schedulers {
@@ -249,7 +315,10 @@ impl Core {
                     spares,
                     holder: None,
                     load: Load::Needed,
+                    digest: digest(body.as_bytes()),
                     body,
+                    loaded_by: 0,
+                    suspect: false,
                     queue: VecDeque::new(),
                     next_seq: 1,
                     in_flight: None,
@@ -264,6 +333,7 @@ impl Core {
             units,
             pending: BTreeMap::new(),
             next_op: 1,
+            answered: 0,
             changes: Vec::new(),
             clearing: BTreeSet::new(),
             started: false,
@@ -299,11 +369,7 @@ impl Core {
             .cloned()
             .collect();
         for daemon in spares {
-            let p = Pending::Drop {
-                daemon: daemon.clone(),
-                release: None,
-            };
-            let op = self.request(&daemon, Action::Drop, p, &mut out);
+            let op = self.send_drop(&daemon, &mut out);
             self.clearing.insert(op);
         }
         if self.clearing.is_empty() {
@@ -329,13 +395,19 @@ impl Core {
         self.cover(out);
     }
 
-    /// A ping answered (`ok`) or failed (refused, timed out, not 200).
-    pub fn on_ping(&mut self, daemon: &str, ok: bool) -> Vec<Effect> {
+    /// How many requests have been answered: a ping records it when it is sent, so that its
+    /// answer is not taken as news about requests answered since.
+    pub fn clock(&self) -> u64 {
+        self.answered
+    }
+
+    /// A ping sent when [`Core::clock`] was `sent` has ended.
+    pub fn on_ping(&mut self, daemon: &str, ping: Ping, sent: u64) -> Vec<Effect> {
         let mut out = Vec::new();
         let Some(d) = self.daemons.get_mut(daemon) else {
             return out;
         };
-        if ok {
+        if ping != Ping::Failed {
             d.failures = 0;
             let came_back = !d.alive;
             d.alive = true;
@@ -344,12 +416,40 @@ impl Core {
                     daemon: daemon.to_string(),
                 });
             }
+            let reported = match &ping {
+                Ping::Holding { running_id, digest } => {
+                    if d.running_id.as_ref().is_some_and(|old| old != running_id) {
+                        self.changes.push(Change::Restarted {
+                            daemon: daemon.to_string(),
+                        });
+                    }
+                    d.running_id = Some(running_id.clone());
+                    Some(digest.clone())
+                }
+                _ => None,
+            };
             let holds = d.holds.clone();
             self.cover(&mut out);
             if let Some(unit) = holds {
                 let u = self.units.get_mut(&unit).expect("held units exist");
+                // Does the holder still have what it loaded? Its report says; without one, a
+                // refused forward says it may not.
+                let lost = u.load == Load::Loaded
+                    && u.loaded_by <= sent
+                    && match &reported {
+                        Some(held) => held.as_deref() != Some(u.digest.as_str()),
+                        None => u.suspect,
+                    };
                 u.blocked = false;
-                if u.load == Load::Needed {
+                u.suspect = false;
+                if lost {
+                    u.load = Load::Needed;
+                    self.changes.push(Change::Lost {
+                        unit: unit.clone(),
+                        daemon: daemon.to_string(),
+                    });
+                }
+                if self.units[&unit].load == Load::Needed {
                     self.push(&unit, &mut out);
                 } else {
                     self.flush(&unit, &mut out);
@@ -358,13 +458,19 @@ impl Core {
             if self.failback {
                 self.fail_back(daemon, &mut out);
             }
-            if came_back && self.daemons[daemon].holds.is_none() {
-                // It may still run what it held before it was declared dead.
-                let p = Pending::Drop {
-                    daemon: daemon.to_string(),
-                    release: None,
+            let d = &self.daemons[daemon];
+            if d.holds.is_none() {
+                // Back from the dead, it may still run what it held; and it says it holds a
+                // shard it was never given (or was told to drop).
+                let stray = matches!(&reported, Some(Some(_)));
+                let again = match d.owed {
+                    Owed::Dropping(_) => false,
+                    Owed::Drop => true,
+                    Owed::Nothing => came_back || stray,
                 };
-                self.request(daemon, Action::Drop, p, &mut out);
+                if again {
+                    self.send_drop(daemon, &mut out);
+                }
             }
         } else {
             d.failures = d.failures.saturating_add(1);
@@ -390,19 +496,45 @@ impl Core {
         out
     }
 
-    /// A request of [`Effect`] `op` succeeded (`ok`: the daemon answered 2xx) or failed.
-    pub fn on_done(&mut self, op: u64, ok: bool) -> Vec<Effect> {
+    /// Whether request `op` is still worth sending when its turn comes in its daemon's queue:
+    /// not a push superseded since (the unit went to another daemon, or a newer push), nor a
+    /// forward to a daemon that no longer holds the unit. A request not sent is reported as
+    /// [`Outcome::Failed`].
+    pub fn wanted(&self, op: u64) -> bool {
+        match self.pending.get(&op) {
+            Some(Pending::Push { unit }) => self
+                .units
+                .get(unit)
+                .is_some_and(|u| u.load == Load::Pushing(op)),
+            Some(Pending::Forward { unit, daemon, .. }) => {
+                (self.units.get(unit)).is_some_and(|u| u.holder.as_ref() == Some(daemon))
+            }
+            Some(Pending::Drop { .. }) => true,
+            None => false,
+        }
+    }
+
+    /// Request `op` of an [`Effect`] has ended.
+    pub fn on_done(&mut self, op: u64, outcome: Outcome) -> Vec<Effect> {
         let mut out = Vec::new();
+        self.answered += 1;
+        let ok = outcome == Outcome::Done;
+        let Some(p) = self.pending.remove(&op) else {
+            return out;
+        };
+        if let Pending::Drop { daemon, .. } = &p {
+            if let Some(d) = self.daemons.get_mut(daemon) {
+                if d.owed == Owed::Dropping(op) {
+                    d.owed = if ok { Owed::Nothing } else { Owed::Drop };
+                }
+            }
+        }
         if self.clearing.remove(&op) {
-            self.pending.remove(&op);
             if self.clearing.is_empty() && !self.started {
                 self.begin(&mut out);
             }
             return out;
         }
-        let Some(p) = self.pending.remove(&op) else {
-            return out;
-        };
         match p {
             Pending::Push { unit } => {
                 let u = self
@@ -414,6 +546,9 @@ impl Core {
                 }
                 if ok {
                     u.load = Load::Loaded;
+                    u.loaded_by = self.answered;
+                    u.blocked = false;
+                    u.suspect = false;
                     let holder = u.holder.clone().unwrap_or_default();
                     self.changes.push(Change::Loaded {
                         unit: unit.clone(),
@@ -464,8 +599,10 @@ impl Core {
                 if ok {
                     u.queue.drain(..count.min(u.queue.len()));
                 } else if u.holder.as_deref() == Some(daemon.as_str()) {
-                    // Retried on the holder's next good ping, or at once by a new holder.
+                    // Retried on the holder's next good ping, or at once by a new holder. A
+                    // refusal may mean the holder lost the shard: its ping tells.
                     u.blocked = true;
+                    u.suspect |= outcome == Outcome::Refused;
                 }
                 self.flush(&unit, &mut out);
             }
@@ -540,6 +677,7 @@ impl Core {
         next.clearing = std::mem::take(&mut self.clearing);
         // Requests in flight keep their numbers; those for shards that are gone are forgotten.
         next.next_op = self.next_op;
+        next.answered = self.answered;
         next.pending = std::mem::take(&mut self.pending)
             .into_iter()
             .filter_map(|(op, p)| match p {
@@ -559,6 +697,8 @@ impl Core {
                 Some(old) => {
                     d.alive = old.alive;
                     d.failures = old.failures;
+                    d.running_id.clone_from(&old.running_id);
+                    d.owed = old.owed;
                     if (&old.address, old.port, old.liveness) != (&d.address, d.port, d.liveness) {
                         restarted.push(key.clone());
                     }
@@ -589,21 +729,20 @@ impl Core {
             match keep {
                 Some(h) => {
                     u.holder = Some(h.clone());
+                    u.loaded_by = old.loaded_by;
+                    u.suspect = old.suspect;
                     if key.starts_with("scheduler/") && old.body != u.body {
                         u.load = Load::Needed;
                     } else {
                         u.load = old.load;
                         u.body = old.body;
+                        u.digest = old.digest;
                     }
                     next.daemons.get_mut(&h).expect("kept holders exist").holds = Some(key.clone());
                 }
                 None => {
                     if let Some(h) = old.holder.filter(|h| next.daemons.contains_key(h)) {
-                        let p = Pending::Drop {
-                            daemon: h.clone(),
-                            release: None,
-                        };
-                        next.request(&h, Action::Drop, p, &mut out);
+                        next.send_drop(&h, &mut out);
                     }
                 }
             }
@@ -612,11 +751,7 @@ impl Core {
         for (key, old) in std::mem::take(&mut self.units) {
             if let Some(h) = old.holder.filter(|h| next.daemons.contains_key(h)) {
                 if next.daemons[&h].holds.is_none() {
-                    let p = Pending::Drop {
-                        daemon: h.clone(),
-                        release: None,
-                    };
-                    next.request(&h, Action::Drop, p, &mut out);
+                    next.send_drop(&h, &mut out);
                 }
             }
             if !old.queue.is_empty() {
@@ -641,6 +776,12 @@ impl Core {
             }
             if u.holder.as_ref().is_some_and(|h| lost.contains(h)) {
                 u.load = Load::Needed;
+            }
+        }
+        // Drops in flight to daemons that moved will not answer: they are owed again.
+        for (key, d) in &mut next.daemons {
+            if lost.contains(key) && matches!(d.owed, Owed::Dropping(_)) {
+                d.owed = Owed::Drop;
             }
         }
         // Start-time drops to daemons that are gone or moved will not answer.
@@ -736,10 +877,25 @@ impl Core {
         op
     }
 
-    /// `daemon` becomes the holder of `unit` and is sent it.
+    /// Tells `daemon` to drop what it holds; owed until it answers 2xx.
+    fn send_drop(&mut self, daemon: &str, out: &mut Vec<Effect>) -> u64 {
+        let p = Pending::Drop {
+            daemon: daemon.to_string(),
+            release: None,
+        };
+        let op = self.request(daemon, Action::Drop, p, out);
+        if let Some(d) = self.daemons.get_mut(daemon) {
+            d.owed = Owed::Dropping(op);
+        }
+        op
+    }
+
+    /// `daemon` becomes the holder of `unit` and is sent it (which replaces whatever it held:
+    /// a drop it owed is forgotten).
     fn assign(&mut self, unit: &str, daemon: String, out: &mut Vec<Effect>) {
         if let Some(d) = self.daemons.get_mut(&daemon) {
             d.holds = Some(unit.to_string());
+            d.owed = Owed::Nothing;
         }
         let u = self
             .units
@@ -759,7 +915,7 @@ impl Core {
     fn push(&mut self, unit: &str, out: &mut Vec<Effect>) {
         if !unit.starts_with("scheduler/") {
             let body = self.satellite_body(unit);
-            self.units.get_mut(unit).expect("exists").body = body.into();
+            self.units.get_mut(unit).expect("exists").set_body(body);
         }
         self.send_shard(unit, out);
     }
@@ -931,7 +1087,7 @@ impl Core {
             }
             let body = self.satellite_body(&unit);
             if *body != *u.body {
-                self.units.get_mut(&unit).expect("listed").body = body.into();
+                self.units.get_mut(&unit).expect("listed").set_body(body);
                 self.send_shard(&unit, out);
             }
         }
@@ -956,11 +1112,19 @@ mod tests {
     const P1: &str = "scheduler/scheduler-paris-1";
     const SPARE: &str = "scheduler/scheduler-paris-spare";
 
+    fn outcome(ok: bool) -> Outcome {
+        if ok {
+            Outcome::Done
+        } else {
+            Outcome::Failed
+        }
+    }
+
     /// Answers every effect with `ok`, and the effects those produce, until none is left.
     fn settle(core: &mut Core, mut effects: Vec<Effect>, ok: bool) -> Vec<Effect> {
         let mut all = Vec::new();
         while let Some(e) = effects.pop() {
-            effects.extend(core.on_done(e.op, ok));
+            effects.extend(core.on_done(e.op, outcome(ok)));
             all.push(e);
         }
         all
@@ -988,7 +1152,7 @@ mod tests {
             (SPARE, &Action::Drop)
         );
         // Answered (here: unreachable, which is as good): the owners get their shards.
-        let effects = core.on_done(clearing[0].op, false);
+        let effects = core.on_done(clearing[0].op, outcome(false));
         assert_eq!(pushes_to(&effects, P1), [P1]);
         assert_eq!(
             pushes_to(&effects, "poller/poller-paris"),
@@ -1010,13 +1174,13 @@ mod tests {
         let mut core = example();
         let e = core.start();
         settle(&mut core, e, true);
-        assert!(core.on_ping(P1, false).is_empty());
-        assert!(core.on_ping(P1, false).is_empty());
+        assert!(core.on_ping(P1, Ping::Failed, core.clock()).is_empty());
+        assert!(core.on_ping(P1, Ping::Failed, core.clock()).is_empty());
         // A good ping resets the count.
-        core.on_ping(P1, true);
-        assert!(core.on_ping(P1, false).is_empty());
-        assert!(core.on_ping(P1, false).is_empty());
-        let effects = core.on_ping(P1, false);
+        core.on_ping(P1, Ping::Alive, core.clock());
+        assert!(core.on_ping(P1, Ping::Failed, core.clock()).is_empty());
+        assert!(core.on_ping(P1, Ping::Failed, core.clock()).is_empty());
+        let effects = core.on_ping(P1, Ping::Failed, core.clock());
         assert_eq!(pushes_to(&effects, SPARE), [P1]);
         // Satellites linked to paris-1 get new links.
         assert_eq!(
@@ -1037,10 +1201,10 @@ mod tests {
         assert_eq!(effects.len(), 1);
         assert!(settle(&mut core, effects, false).len() == 1);
         assert_eq!(core.status().pending_commands, 1);
-        core.on_ping(P1, false);
-        core.on_ping(P1, false);
+        core.on_ping(P1, Ping::Failed, core.clock());
+        core.on_ping(P1, Ping::Failed, core.clock());
         // Dead: the spare is sent the shard; once loaded, the queued line.
-        let effects = core.on_ping(P1, false);
+        let effects = core.on_ping(P1, Ping::Failed, core.clock());
         let all = settle(&mut core, effects, true);
         let forwards: Vec<&Effect> = all
             .iter()
@@ -1069,17 +1233,17 @@ mod tests {
     fn a_stale_result_does_not_change_the_new_holder() {
         let mut core = example();
         let clearing = core.start();
-        let e = core.on_done(clearing[0].op, true);
+        let e = core.on_done(clearing[0].op, outcome(true));
         let first_push = e
             .iter()
             .find(|e| e.daemon == P1 && matches!(e.action, Action::Push { .. }))
             .unwrap()
             .op;
         for _ in 0..3 {
-            core.on_ping(P1, false);
+            core.on_ping(P1, Ping::Failed, core.clock());
         }
         // paris-1 answers its old push after being declared dead: ignored.
-        assert!(core.on_done(first_push, true).is_empty());
+        assert!(core.on_done(first_push, outcome(true)).is_empty());
         let s = core.status();
         let shard = s.shards.iter().find(|s| s.shard == P1).unwrap();
         assert_eq!(shard.holder.as_deref(), Some(SPARE));
@@ -1108,10 +1272,10 @@ mod tests {
         let mut core = example();
         let e = core.start();
         settle(&mut core, e, true);
-        core.on_ping(P1, false);
-        core.on_ping(P1, false);
+        core.on_ping(P1, Ping::Failed, core.clock());
+        core.on_ping(P1, Ping::Failed, core.clock());
         // Dead: the spare is being sent the shard; a command waits for it.
-        let takeover = core.on_ping(P1, false);
+        let takeover = core.on_ping(P1, Ping::Failed, core.clock());
         let (_, effects) = core.submit("ACKNOWLEDGE_HOST_PROBLEM;paris-core-sw;1;1;0;a;b");
         assert!(effects.is_empty());
         let (effects, _, _) = core.reload(example_set());
@@ -1137,7 +1301,7 @@ mod tests {
         settle(&mut core, e, true);
         let tokyo = "scheduler/scheduler-tokyo";
         for _ in 0..3 {
-            core.on_ping(tokyo, false);
+            core.on_ping(tokyo, Ping::Failed, core.clock());
         }
         let s = core.status();
         let hosts: Vec<String> = core
@@ -1150,11 +1314,163 @@ mod tests {
             .collect();
         assert!(!hosts.is_empty());
         assert_eq!(s.uncovered[tokyo], hosts);
-        let effects = core.on_ping(tokyo, true);
+        let effects = core.on_ping(tokyo, Ping::Alive, core.clock());
         assert_eq!(pushes_to(&effects, tokyo), [tokyo]);
         // Given its shard back, it is not told to drop it.
         assert!(!effects
             .iter()
             .any(|e| e.daemon == tokyo && e.action == Action::Drop));
+    }
+
+    fn drops_to(effects: &[Effect], daemon: &str) -> usize {
+        effects
+            .iter()
+            .filter(|e| e.daemon == daemon && e.action == Action::Drop)
+            .count()
+    }
+
+    fn holding(run: &str, digest: Option<&str>) -> Ping {
+        Ping::Holding {
+            running_id: run.into(),
+            digest: digest.map(str::to_string),
+        }
+    }
+
+    /// Issue #16, first hole: a daemon that restarts between two pings answers every ping;
+    /// its report says it holds nothing, so it is sent its shard again.
+    #[test]
+    fn a_daemon_that_restarted_between_pings_gets_its_shard_again() {
+        let mut core = example();
+        let e = core.start();
+        settle(&mut core, e, true);
+        let digest = core.units[P1].digest.clone();
+        let e = core.on_ping(P1, holding("run-1", Some(&digest)), core.clock());
+        assert!(e.is_empty(), "{e:?}");
+        core.take_changes();
+        let e = core.on_ping(P1, holding("run-2", None), core.clock());
+        assert_eq!(pushes_to(&e, P1), [P1]);
+        assert_eq!(
+            core.take_changes(),
+            [
+                Change::Restarted { daemon: P1.into() },
+                Change::Lost {
+                    unit: P1.into(),
+                    daemon: P1.into()
+                }
+            ]
+        );
+        // While the push is under way, nor is a ping answered since taken as news.
+        let sent = core.clock();
+        let all = settle(&mut core, e, true);
+        assert_eq!(all.len(), 1);
+        assert!(core.on_ping(P1, holding("run-2", None), sent).is_empty());
+        assert!(core
+            .on_ping(P1, holding("run-2", Some(&digest)), core.clock())
+            .is_empty());
+        // A satellite too: its shard is rebuilt from the links.
+        let poller = "poller/poller-paris";
+        let e = core.on_ping(poller, holding("p", None), core.clock());
+        assert_eq!(pushes_to(&e, poller), [poller]);
+    }
+
+    /// Without a report, a refused forward is the sign: the shard goes again at the next ping,
+    /// then the line. With a report that matches, only the line goes again.
+    #[test]
+    fn a_refused_forward_sends_the_shard_again_unless_the_report_says_it_is_held() {
+        let mut core = example();
+        let e = core.start();
+        settle(&mut core, e, true);
+        let line = "ACKNOWLEDGE_HOST_PROBLEM;paris-core-sw;1;1;0;admin;down";
+        let (_, e) = core.submit(line);
+        assert!(core.on_done(e[0].op, Outcome::Refused).is_empty());
+        let e = core.on_ping(P1, Ping::Alive, core.clock());
+        assert_eq!(pushes_to(&e, P1), [P1]);
+        let all = settle(&mut core, e, true);
+        assert!(all.iter().any(|e| matches!(
+            &e.action,
+            Action::Forward { first_seq: 1, lines, .. } if lines == &[line.to_string()]
+        )));
+        assert_eq!(core.status().pending_commands, 0);
+        // A daemon that reports holding it: the refusal was something else.
+        let digest = core.units[P1].digest.clone();
+        let (_, e) = core.submit(line);
+        assert!(core.on_done(e[0].op, Outcome::Refused).is_empty());
+        let e = core.on_ping(P1, holding("r", Some(&digest)), core.clock());
+        assert!(pushes_to(&e, P1).is_empty());
+        assert!(matches!(e[0].action, Action::Forward { first_seq: 2, .. }));
+        // A forward that got no answer proves nothing: no push either.
+        assert!(core.on_done(e[0].op, Outcome::Failed).is_empty());
+        let e = core.on_ping(P1, Ping::Alive, core.clock());
+        assert!(pushes_to(&e, P1).is_empty());
+        assert_eq!(e.len(), 1);
+    }
+
+    /// Issue #16, second hole: a dead daemon that answers again is told to drop its shard; a
+    /// failed drop is sent again at each good ping until one is acknowledged.
+    #[test]
+    fn a_failed_drop_is_sent_again_until_acknowledged() {
+        let mut core = example();
+        let e = core.start();
+        settle(&mut core, e, true);
+        for _ in 0..3 {
+            let e = core.on_ping(P1, Ping::Failed, core.clock());
+            settle(&mut core, e, true);
+        }
+        let e = core.on_ping(P1, Ping::Alive, core.clock());
+        assert_eq!(drops_to(&e, P1), 1);
+        // While it is under way, no second one.
+        assert!(core.on_ping(P1, Ping::Alive, core.clock()).is_empty());
+        settle(&mut core, e, false);
+        for _ in 0..2 {
+            let e = core.on_ping(P1, Ping::Alive, core.clock());
+            assert_eq!(drops_to(&e, P1), 1, "{e:?}");
+            settle(&mut core, e, false);
+        }
+        let e = core.on_ping(P1, Ping::Alive, core.clock());
+        settle(&mut core, e, true);
+        assert!(core.on_ping(P1, Ping::Alive, core.clock()).is_empty());
+        // A report of a shard it was never given (or told to drop) is a drop owed too.
+        let e = core.on_ping(P1, holding("x", Some("0123")), core.clock());
+        assert_eq!(drops_to(&e, P1), 1);
+        settle(&mut core, e, true);
+        assert!(core
+            .on_ping(P1, holding("x", None), core.clock())
+            .is_empty());
+        // The spare kept the shard throughout.
+        let s = core.status();
+        let shard = s.shards.iter().find(|s| s.shard == P1).unwrap();
+        assert_eq!(shard.holder.as_deref(), Some(SPARE));
+    }
+
+    /// A spare that did not answer the drop sent at start is sent it again once it answers.
+    #[test]
+    fn a_start_drop_that_failed_is_owed() {
+        let mut core = example();
+        let e = core.start();
+        settle(&mut core, e, false);
+        let e = core.on_ping(SPARE, Ping::Alive, core.clock());
+        assert_eq!(drops_to(&e, SPARE), 1);
+        settle(&mut core, e, true);
+        assert!(core.on_ping(SPARE, Ping::Alive, core.clock()).is_empty());
+    }
+
+    /// A push queued behind a request that hangs is not sent once the unit has gone to
+    /// another daemon: the dead daemon would load it late, a second holder.
+    #[test]
+    fn a_superseded_push_is_not_sent() {
+        let mut core = example();
+        let clearing = core.start();
+        let e = core.on_done(clearing[0].op, Outcome::Done);
+        let push = e
+            .iter()
+            .find(|e| e.daemon == P1 && matches!(e.action, Action::Push { .. }))
+            .unwrap()
+            .op;
+        assert!(core.wanted(push));
+        for _ in 0..3 {
+            core.on_ping(P1, Ping::Failed, core.clock());
+        }
+        assert!(!core.wanted(push));
+        assert!(core.on_done(push, Outcome::Failed).is_empty());
     }
 }

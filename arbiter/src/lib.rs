@@ -9,7 +9,8 @@
 //! loop per daemon, and the arbiter's own HTTP API.
 //!
 //! Protocol with the daemons (each at the address and port of its definition):
-//! `GET /v1/ping` (200 when alive), `PUT /v1/shard` (body: the shard file, RON), `DELETE
+//! `GET /v1/ping` (200 when alive, with a JSON report `{"running_id": …, "digest": …}` of what
+//! it holds, or a bare 200 for "unknown"), `PUT /v1/shard` (body: the shard file, RON), `DELETE
 //! /v1/shard`, `POST /v1/commands` (body: command lines; headers `x-monitorc-shard` and
 //! `x-monitorc-sequence`, the number of the first line within the shard, so a daemon can
 //! ignore lines it already has). The arbiter serves `POST /v1/commands`, `GET /v1/status`
@@ -32,7 +33,7 @@ use tokio::sync::mpsc;
 use tokio::task::AbortHandle;
 use tracing::{debug, error, info, warn};
 
-use crate::core::{Action, Change, Core, Effect, Endpoint, LineResult, Status};
+use crate::core::{Action, Change, Core, Effect, Endpoint, LineResult, Outcome, Ping, Status};
 use monitorc_runtime::shard::ShardSet;
 
 /// The largest batch of command lines the arbiter takes in one request.
@@ -115,6 +116,10 @@ fn log(changes: &[Change]) {
             Change::Uncovered { unit, hosts } => {
                 warn!(shard = %unit, hosts = hosts, "no live spare: hosts unmonitored")
             }
+            Change::Lost { unit, daemon } => {
+                warn!(shard = %unit, daemon = %daemon, "daemon no longer holds its shard: sending it again")
+            }
+            Change::Restarted { daemon } => info!(daemon = %daemon, "daemon restarted"),
             Change::Discarded { unit, commands } => {
                 warn!(shard = %unit, commands, "shard removed by the reload: its waiting commands are dropped")
             }
@@ -134,8 +139,8 @@ fn timeout(e: &Endpoint) -> Duration {
     Duration::from_secs(u64::from(e.liveness.timeout.max(1)))
 }
 
-/// Sends one request; true when the daemon answered 2xx.
-async fn perform(client: &reqwest::Client, e: &Endpoint, action: &Action) -> bool {
+/// Sends one request.
+async fn perform(client: &reqwest::Client, e: &Endpoint, action: &Action) -> Outcome {
     let url = format!(
         "{}/v1/{}",
         base_url(e),
@@ -168,25 +173,44 @@ async fn perform(client: &reqwest::Client, e: &Endpoint, action: &Action) -> boo
     match request.send().await {
         Ok(r) if r.status().is_success() => {
             debug!(daemon = %e.key, url = %url, "request done");
-            true
+            Outcome::Done
         }
         Ok(r) => {
             warn!(daemon = %e.key, url = %url, status = r.status().as_u16(), "request refused");
-            false
+            Outcome::Refused
         }
         Err(err) => {
             warn!(daemon = %e.key, url = %url, error = %err, "request failed");
-            false
+            Outcome::Failed
         }
     }
 }
 
-async fn ping(client: &reqwest::Client, e: &Endpoint) -> bool {
+/// The report a daemon may give in its ping answer.
+#[derive(serde::Deserialize)]
+struct Report {
+    running_id: String,
+    digest: Option<String>,
+}
+
+async fn ping(client: &reqwest::Client, e: &Endpoint) -> Ping {
     let url = format!("{}/v1/ping", base_url(e));
-    matches!(
-        client.get(&url).timeout(timeout(e)).send().await,
-        Ok(r) if r.status() == reqwest::StatusCode::OK
-    )
+    let answer = async {
+        let r = client.get(&url).timeout(timeout(e)).send().await?;
+        if r.status() != reqwest::StatusCode::OK {
+            return Ok(Ping::Failed);
+        }
+        let body = r.bytes().await?;
+        Ok::<_, reqwest::Error>(match serde_json::from_slice::<Report>(&body) {
+            Ok(r) => Ping::Holding {
+                running_id: r.running_id,
+                digest: r.digest,
+            },
+            // A bare 200 (or any other body): alive, holding who knows what.
+            Err(_) => Ping::Alive,
+        })
+    };
+    answer.await.unwrap_or(Ping::Failed)
 }
 
 /// The request queue and the ping loop of one daemon.
@@ -200,8 +224,14 @@ fn spawn_daemon(
     let (ctx2, client2, e2) = (ctx.clone(), client.clone(), e.clone());
     let queue = tokio::spawn(async move {
         while let Some(effect) = rx.recv().await {
-            let ok = perform(&client2, &e2, &effect.action).await;
-            ctx2.step(|core| (core.on_done(effect.op, ok), ()));
+            let wanted = ctx2.core.lock().expect("not poisoned").wanted(effect.op);
+            let outcome = if wanted {
+                perform(&client2, &e2, &effect.action).await
+            } else {
+                debug!(daemon = %e2.key, op = effect.op, "request superseded: not sent");
+                Outcome::Failed
+            };
+            ctx2.step(|core| (core.on_done(effect.op, outcome), ()));
         }
     });
     let (ctx2, client2) = (ctx.clone(), client.clone());
@@ -211,8 +241,9 @@ fn spawn_daemon(
         ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             ticks.tick().await;
-            let ok = ping(&client2, &e).await;
-            ctx2.step(|core| (core.on_ping(&e.key, ok), ()));
+            let sent = ctx2.core.lock().expect("not poisoned").clock();
+            let ping = ping(&client2, &e).await;
+            ctx2.step(|core| (core.on_ping(&e.key, ping, sent), ()));
         }
     });
     (tx, [queue.abort_handle(), pings.abort_handle()])

@@ -1,6 +1,6 @@
 //! Scaling of the shapes hostile input uses (#13): a chain of host templates each `use`-ing the
-//! previous one, one host whose `use` lists every template, and a `hostgroup_members` chain,
-//! at 1k, 10k and 100k links. Each is a whole `check` (load, lower, resolve, expand, place):
+//! previous one, the same closed into a loop, one host whose `use` lists every template, and a
+//! `hostgroup_members` chain, at 1k, 10k and 100k links. Each is a whole `check` (load, lower, resolve, expand, place):
 //! the work must grow linearly with the chain.
 
 use std::path::{Path, PathBuf};
@@ -23,6 +23,15 @@ fn template_chain(n: usize) -> String {
         n - 1
     ));
     t
+}
+
+/// The chain closed: `t0` uses the last template (a loop, reported once).
+fn template_loop(n: usize) -> String {
+    template_chain(n).replacen(
+        "    name  t0\n",
+        &format!("    name  t0\n    use  t{}\n", n - 1),
+        1,
+    )
 }
 
 fn wide_use(n: usize) -> String {
@@ -70,6 +79,7 @@ fn chains(c: &mut Criterion) {
     for n in [1_000, 10_000, 100_000] {
         for (shape, text) in [
             ("template_chain", template_chain(n)),
+            ("template_loop", template_loop(n)),
             ("wide_use", wide_use(n)),
             ("hostgroup_chain", group_chain(n)),
         ] {
@@ -78,6 +88,10 @@ fn chains(c: &mut Criterion) {
                 b.iter(|| {
                     let checked = monitorc_compiler::check(&path).unwrap();
                     assert_eq!(checked.summary.get("hosts"), 1);
+                    let loops = (checked.diagnostics.iter())
+                        .filter(|d| d.code.code == "E0041")
+                        .count();
+                    assert_eq!(loops, usize::from(shape == "template_loop"));
                 })
             });
         }

@@ -512,26 +512,29 @@ impl<'a> TemplateIndex<'a> {
                 order.extend(members);
                 continue;
             }
-            report_loop(ir, &members, uses, diags);
+            let inside: HashSet<usize> = members.iter().copied().collect();
+            report_loop(ir, &members, &inside, uses, diags);
             // Inside a loop: depth first from the smallest member, post-order, so the `use`
             // that closes the loop (a back edge) finds its target unresolved and is ignored.
-            let mut done = Vec::new();
-            let mut stack = vec![(members[0], 0usize)];
-            let mut on_path = vec![members[0]];
-            while let Some((t, next)) = stack.pop() {
-                let inner: Vec<usize> = uses[t]
+            // Each member is entered once: linear in the loop's length.
+            let inner = |t: usize| -> std::vec::IntoIter<usize> {
+                let v: Vec<usize> = uses[t]
                     .iter()
                     .copied()
-                    .filter(|u| members.contains(u))
+                    .filter(|u| inside.contains(u))
                     .collect();
-                if let Some(&u) = inner.get(next) {
-                    stack.push((t, next + 1));
-                    if !on_path.contains(&u) && !done.contains(&u) {
-                        on_path.push(u);
-                        stack.push((u, 0));
+                v.into_iter()
+            };
+            let mut done = Vec::new();
+            let mut seen: HashSet<usize> = HashSet::from([members[0]]);
+            let mut stack = vec![(members[0], inner(members[0]))];
+            while let Some((t, mut next)) = stack.pop() {
+                if let Some(u) = next.next() {
+                    stack.push((t, next));
+                    if seen.insert(u) {
+                        stack.push((u, inner(u)));
                     }
                 } else {
-                    on_path.retain(|&x| x != t);
                     done.push(t);
                 }
             }
@@ -541,7 +544,13 @@ impl<'a> TemplateIndex<'a> {
     }
 }
 
-fn report_loop(ir: &Ir, members: &[usize], uses: &[Vec<usize>], diags: &mut Vec<Diagnostic>) {
+fn report_loop(
+    ir: &Ir,
+    members: &[usize],
+    inside: &HashSet<usize>,
+    uses: &[Vec<usize>],
+    diags: &mut Vec<Diagnostic>,
+) {
     let start = members[0];
     let obj = &ir.objects[start];
     let kw = obj.kind.keyword();
@@ -549,17 +558,17 @@ fn report_loop(ir: &Ir, members: &[usize], uses: &[Vec<usize>], diags: &mut Vec<
     let span = obj.get("use").map(|a| a.value_span).unwrap_or(obj.header);
     // Walk the cycle from the smallest member, always taking the first `use` inside the loop.
     let mut path = vec![start];
+    let mut on_path: HashSet<usize> = HashSet::from([start]);
     let mut cur = start;
     loop {
         let next = *uses[cur]
             .iter()
-            .find(|u| members.contains(u))
+            .find(|u| inside.contains(u))
             .expect("a loop member uses another");
-        if next == start || path.contains(&next) {
-            path.push(next);
+        path.push(next);
+        if !on_path.insert(next) {
             break;
         }
-        path.push(next);
         cur = next;
     }
     let chain: Vec<String> = path.iter().map(|&i| format!("`{}`", name(i))).collect();
