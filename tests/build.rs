@@ -6,6 +6,7 @@
 mod common;
 
 use std::collections::BTreeMap;
+use std::io::Write as _;
 use std::path::Path;
 use std::time::Duration;
 
@@ -285,7 +286,14 @@ fn emitted_nagios_configurations_pass_nagios4() {
         }
         let nagios_dir = out.join("nagios");
         for entry in std::fs::read_dir(&nagios_dir).unwrap() {
-            let main = entry.unwrap().path().join("nagios.cfg");
+            let dir = entry.unwrap().path();
+            // The operator's resource file (shards carry none).
+            std::fs::write(
+                dir.join("resource.cfg"),
+                "$USER1$=/usr/lib/nagios/plugins\n",
+            )
+            .unwrap();
+            let main = dir.join("nagios.cfg");
             let v = std::process::Command::new("/usr/sbin/nagios4")
                 .arg("-v")
                 .arg(&main)
@@ -474,4 +482,157 @@ fn latin1_values_are_written_back_byte_for_byte() {
         .unwrap();
     // RON writes the escape character as an escape: the shard stays ASCII there.
     assert!(shard.contains(r"Caf\u{10ffe9}"), "{shard}");
+}
+
+/// `--emit nagios` runs as written: two shards' engines started side by side (their own query
+/// sockets and command FIFOs), every check run with `$USER1$` from the operator's resource
+/// file, an external command taken through the FIFO. Loopback hosts and `/bin/true` only.
+#[test]
+fn emitted_nagios_configurations_run_side_by_side() {
+    if !Path::new("/usr/sbin/nagios4").exists() {
+        eprintln!("SKIPPED: nagios4-core is not installed; run `apt-get install nagios4-core`");
+        return;
+    }
+    use std::os::unix::fs::PermissionsExt;
+    let tmp = tempfile::tempdir().unwrap();
+    let mut cfg = String::from(
+        "define command {\n  command_name  ok\n  command_line  $USER1$/true\n}\n\
+         define timeperiod {\n  timeperiod_name  always\n  alias  always\n  sunday  00:00-24:00\n  \
+         monday  00:00-24:00\n  tuesday  00:00-24:00\n  wednesday  00:00-24:00\n  thursday  00:00-24:00\n  \
+         friday  00:00-24:00\n  saturday  00:00-24:00\n}\n\
+         define contact {\n  contact_name  nobody\n  alias  nobody\n  host_notification_period  always\n  \
+         service_notification_period  always\n  host_notification_commands  ok\n  \
+         service_notification_commands  ok\n}\n\
+         define scheduler {\n  scheduler_name  a\n  address  127.0.0.1\n  port  1\n}\n\
+         define scheduler {\n  scheduler_name  b\n  address  127.0.0.1\n  port  2\n}\n",
+    );
+    for i in 0..6 {
+        cfg.push_str(&format!(
+            "define host {{\n  host_name  h{i}\n  address  127.0.0.1\n  check_command  ok\n  \
+             max_check_attempts  1\n  check_period  always\n  contacts  nobody\n}}\n\
+             define service {{\n  host_name  h{i}\n  service_description  svc\n  check_command  ok\n  \
+             max_check_attempts  1\n  check_interval  1\n  retry_interval  1\n  check_period  always\n  \
+             contacts  nobody\n}}\n"
+        ));
+    }
+    let src = tmp.path().join("main.cfg");
+    std::fs::write(&src, cfg).unwrap();
+    let out = tmp.path().join("set");
+    let run = common::monitorc(&[
+        "build",
+        &src.display().to_string(),
+        "-o",
+        &out.display().to_string(),
+        "--emit",
+        "nagios",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let dirs: Vec<std::path::PathBuf> = ["a", "b"]
+        .iter()
+        .map(|s| out.join("nagios").join(s))
+        .collect();
+    for dir in &dirs {
+        let example = std::fs::read_to_string(dir.join("resource.cfg.example")).unwrap();
+        assert!(example.contains("#$USER1$="), "{example}");
+        std::fs::write(dir.join("resource.cfg"), "$USER1$=/bin\n").unwrap();
+        // Seconds instead of minutes, so the checks run within the test.
+        let mut main = std::fs::read_to_string(dir.join("nagios.cfg")).unwrap();
+        main.push_str("interval_length=1\nstatus_update_interval=1\ncheck_workers=1\n");
+        std::fs::write(dir.join("nagios.cfg"), main).unwrap();
+    }
+    // Run as root, Nagios drops to the `nagios` user: its directories must be writable.
+    for d in walk(&out)
+        .iter()
+        .filter_map(|f| f.parent().map(Path::to_path_buf))
+        .chain([tmp.path().to_path_buf(), out.clone()])
+    {
+        std::fs::set_permissions(&d, std::fs::Permissions::from_mode(0o1777)).unwrap();
+    }
+    struct Engine(std::process::Child);
+    impl Drop for Engine {
+        fn drop(&mut self) {
+            unsafe { libc::kill(self.0.id() as i32, libc::SIGTERM) };
+            let _ = self.0.wait();
+        }
+    }
+    let engines: Vec<Engine> = dirs
+        .iter()
+        .map(|d| {
+            Engine(
+                std::process::Command::new("/usr/sbin/nagios4")
+                    .arg(d.join("nagios.cfg"))
+                    .stdout(std::process::Stdio::null())
+                    .spawn()
+                    .unwrap(),
+            )
+        })
+        .collect();
+    // Every host and service of each shard checked, and OK: `$USER1$/true` was found.
+    let status = |d: &Path| std::fs::read_to_string(d.join("status.dat")).unwrap_or_default();
+    let checked_ok = |text: &str| -> usize {
+        text.split("status {")
+            .filter(|b| b.contains("has_been_checked=1") && b.contains("current_state=0"))
+            .count()
+    };
+    let start = std::time::Instant::now();
+    let hosts: Vec<usize> = dirs
+        .iter()
+        .map(|d| {
+            std::fs::read_to_string(d.join("objects.cfg"))
+                .unwrap()
+                .matches("define host {")
+                .count()
+        })
+        .collect();
+    assert_eq!(hosts.iter().sum::<usize>(), 6, "{hosts:?}");
+    loop {
+        let done = dirs.iter().zip(&hosts).all(|(d, &h)| {
+            let t = status(d);
+            t.matches("hoststatus {").count() == h && checked_ok(&t) == 2 * h
+        });
+        if done {
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "not every check ran OK within 60 s: {}",
+            dirs.iter()
+                .map(|d| status(d))
+                .collect::<Vec<_>>()
+                .join("\n----\n")
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    // An external command through each engine's own FIFO.
+    for (d, e) in dirs.iter().zip(&engines) {
+        assert!(e.0.id() > 0);
+        let host = std::fs::read_to_string(d.join("objects.cfg"))
+            .unwrap()
+            .lines()
+            .find_map(|l| l.trim().strip_prefix("host_name\t").map(str::to_string))
+            .unwrap();
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs();
+        let line = format!("[{now}] ADD_HOST_COMMENT;{host};1;monitorc;through the fifo\n");
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open(d.join("nagios.cmd"))
+            .unwrap()
+            .write_all(line.as_bytes())
+            .unwrap();
+    }
+    let start = std::time::Instant::now();
+    while !dirs
+        .iter()
+        .all(|d| status(d).contains("comment_data=through the fifo"))
+    {
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "the comments were not taken"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    drop(engines);
 }

@@ -11,7 +11,6 @@ pub mod explain;
 pub mod hostexpr;
 pub mod ir;
 pub mod lower;
-pub mod nagios;
 pub mod place;
 pub mod resolve;
 pub mod schema;

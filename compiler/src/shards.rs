@@ -20,15 +20,9 @@ use crate::resolve::ResolvedObject;
 use crate::schema::ObjectKind;
 use crate::Checked;
 
-/// Attributes that shape resolution but mean nothing once resolved.
-/// What a dependency definition says of when it applies, kept in the shard.
-pub(crate) const DEPENDENCY_KEYS: &[&str] = &[
-    "dependency_period",
-    "execution_failure_criteria",
-    "inherits_parent",
-    "notification_failure_criteria",
-];
+use monitorc_runtime::shard::DEPENDENCY_KEYS;
 
+/// Attributes that shape resolution but mean nothing once resolved.
 const NOT_EMITTED: &[&str] = &[
     "use",
     "name",
@@ -125,7 +119,7 @@ pub fn emit(c: &Checked, nagios: bool) -> BTreeMap<String, String> {
         .map(|&s| {
             let shard = scheduler_shard(c, s);
             let extra = if nagios && !d[s].spare {
-                crate::nagios::render(&shard)
+                monitorc_runtime::nagios::render(&shard)
             } else {
                 BTreeMap::new()
             };

@@ -8,6 +8,7 @@ pub mod commands;
 mod commands_data;
 pub mod failover;
 pub mod fs;
+pub mod nagios;
 pub mod plan;
 pub mod shard;
 pub mod text;

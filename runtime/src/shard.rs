@@ -216,6 +216,14 @@ pub fn to_ron<T: Serialize>(value: &T) -> String {
     s
 }
 
+/// What a dependency definition says of when it applies, kept in the shard.
+pub const DEPENDENCY_KEYS: &[&str] = &[
+    "dependency_period",
+    "execution_failure_criteria",
+    "inherits_parent",
+    "notification_failure_criteria",
+];
+
 pub fn digest(bytes: &[u8]) -> String {
     blake3::hash(bytes).to_hex().to_string()
 }

@@ -1,12 +1,13 @@
-//! `build --emit nagios`: a scheduler shard rendered as a standalone Nagios 4 configuration
-//! (`nagios.cfg` plus `objects.cfg`), so a shard can run on a real Nagios/Naemon engine and
-//! `nagios4 -v` proves it self-contained. Attributes Nagios does not know (Shinken's realm,
-//! tags, business impact, …) are left out; services are written fully resolved.
+//! A scheduler shard as a Nagios 4 configuration: [`objects`] renders its objects (from the
+//! shard alone), [`main_config`] the main file that runs them (from whoever runs it: `build
+//! --emit nagios` or a node). Attributes Nagios does not know (Shinken's realm, tags, business
+//! impact, …) are left out; services are written fully resolved. This lives in `runtime` so a
+//! node renders what it is pushed without the compiler.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use monitorc_runtime::shard::{Attributes, SchedulerShard};
+use crate::shard::{Attributes, SchedulerShard, DEPENDENCY_KEYS};
 
 const HOST: &[&str] = &[
     "host_name",
@@ -163,7 +164,7 @@ fn dependency(
     if a.is_empty() {
         a.insert("notification_failure_criteria".into(), default.into());
     }
-    block(out, kind, &a, crate::shards::DEPENDENCY_KEYS, extra);
+    block(out, kind, &a, DEPENDENCY_KEYS, extra);
 }
 
 /// The hosts of (host, description) pairs, by description.
@@ -175,8 +176,132 @@ fn by_description(list: &[(String, String)]) -> BTreeMap<&str, Vec<&str>> {
     m
 }
 
-/// The files of one scheduler's Nagios directory: relative path → content.
+/// The main configuration of one engine. Every path is relative to the directory of the main
+/// file (Nagios makes them absolute from there) or absolute.
+#[derive(Clone, Debug)]
+pub struct Main {
+    /// The objects file ([`objects`]).
+    pub objects: String,
+    /// The file of `$USERn$` macros. Shards carry no secrets: the operator supplies it.
+    pub resource_file: String,
+    /// Seconds between two writes of `status.dat`.
+    pub status_update_interval: u32,
+    /// Check worker processes (Nagios' default is one per CPU).
+    pub check_workers: u32,
+    /// More `key=value` lines, written last (a later line wins): `interval_length=1` in
+    /// tests, `nagios_user` when running as root…
+    pub extra: Vec<(String, String)>,
+}
+
+impl Main {
+    /// The settings of `build --emit nagios`: objects in `objects.cfg`, the resource file
+    /// `resource.cfg` next to it.
+    pub fn standalone() -> Main {
+        Main {
+            objects: "objects.cfg".into(),
+            resource_file: "resource.cfg".into(),
+            status_update_interval: 10,
+            check_workers: 2,
+            extra: Vec::new(),
+        }
+    }
+}
+
+/// The main file: its own query socket, command FIFO, status, retention, log and check-result
+/// paths inside its directory (two engines on one machine never share one), external
+/// commands read, state retained every minute, the first checks spread over five minutes,
+/// no update check (it would call out to nagios.org).
+pub fn main_config(m: &Main) -> String {
+    let mut o = String::from(
+        "# Nagios 4 main configuration of one monitorc shard, written by monitorc.\n\
+         # Relative paths are relative to this file's directory.\n",
+    );
+    let lines: [(&str, String); 27] = [
+        ("cfg_file", m.objects.clone()),
+        ("resource_file", m.resource_file.clone()),
+        ("log_file", "nagios.log".into()),
+        ("log_rotation_method", "d".into()),
+        ("log_archive_path", "archives".into()),
+        ("use_syslog", "0".into()),
+        ("object_cache_file", "objects.cache".into()),
+        ("precached_object_file", "objects.precache".into()),
+        ("status_file", "status.dat".into()),
+        (
+            "status_update_interval",
+            m.status_update_interval.to_string(),
+        ),
+        ("temp_file", "nagios.tmp".into()),
+        ("temp_path", ".".into()),
+        ("check_result_path", "checkresults".into()),
+        ("lock_file", "nagios.lock".into()),
+        ("query_socket", "nagios.qh".into()),
+        ("command_file", "nagios.cmd".into()),
+        ("check_external_commands", "1".into()),
+        ("log_external_commands", "1".into()),
+        ("state_retention_file", "retention.dat".into()),
+        ("retain_state_information", "1".into()),
+        ("retention_update_interval", "1".into()),
+        ("use_retained_program_state", "1".into()),
+        ("use_retained_scheduling_info", "1".into()),
+        ("max_service_check_spread", "5".into()),
+        ("max_host_check_spread", "5".into()),
+        ("check_for_updates", "0".into()),
+        ("check_workers", m.check_workers.to_string()),
+    ];
+    for (k, v) in lines {
+        writeln!(o, "{k}={v}").unwrap();
+    }
+    o.push_str("illegal_macro_output_chars=`~$&|'\"<>\n");
+    for (k, v) in &m.extra {
+        writeln!(o, "{k}={v}").unwrap();
+    }
+    o
+}
+
+/// The files of one scheduler's directory for `build --emit nagios`: relative path → content.
+/// `resource.cfg` is not among them: the operator puts theirs there (see
+/// `resource.cfg.example`, which lists the macros the commands use).
 pub fn render(shard: &SchedulerShard) -> BTreeMap<String, String> {
+    let objects = objects(shard);
+    let example = resource_example(shard);
+    BTreeMap::from([
+        ("nagios.cfg".to_string(), main_config(&Main::standalone())),
+        ("objects.cfg".to_string(), objects),
+        ("resource.cfg.example".to_string(), example),
+        ("checkresults/.keep".to_string(), String::new()),
+        ("archives/.keep".to_string(), String::new()),
+    ])
+}
+
+/// The `$USERn$` macros the shard's commands use, one line each, without values.
+fn resource_example(shard: &SchedulerShard) -> String {
+    let mut used: BTreeMap<u32, usize> = BTreeMap::new();
+    for a in shard.commands.values() {
+        let line = a.get("command_line").map_or("", String::as_str);
+        let mut rest = line;
+        while let Some(i) = rest.find("$USER") {
+            rest = &rest[i + 5..];
+            let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+            if rest[digits.len()..].starts_with('$') {
+                if let Ok(n) = digits.parse() {
+                    *used.entry(n).or_default() += 1;
+                }
+            }
+        }
+    }
+    let mut o = String::from(
+        "# The resource macros this shard's commands use. Shards carry no secrets: copy your\n\
+         # resource file to resource.cfg in this directory (or point resource_file= at it).\n",
+    );
+    for (n, count) in used {
+        let s = if count == 1 { "" } else { "s" };
+        writeln!(o, "#$USER{n}$=…\t(used by {count} command{s})").unwrap();
+    }
+    o
+}
+
+/// The objects of one scheduler shard.
+pub fn objects(shard: &SchedulerShard) -> String {
     let mut o = String::new();
     writeln!(
         o,
@@ -327,14 +452,5 @@ pub fn render(shard: &SchedulerShard) -> BTreeMap<String, String> {
         };
         block(&mut o, kind, a, ESCALATION, &[]);
     }
-    let main = "# Standalone Nagios configuration of one monitorc shard; paths are relative to this directory.\n\
-log_file=nagios.log\ncfg_file=objects.cfg\nobject_cache_file=objects.cache\nprecached_object_file=objects.precache\n\
-status_file=status.dat\ntemp_file=nagios.tmp\ncheck_result_path=checkresults\nlock_file=nagios.lock\n\
-state_retention_file=retention.dat\ncommand_file=nagios.cmd\nillegal_macro_output_chars=`~$&|'\"<>\n"
-        .to_string();
-    BTreeMap::from([
-        ("nagios.cfg".to_string(), main),
-        ("objects.cfg".to_string(), o),
-        ("checkresults/.keep".to_string(), String::new()),
-    ])
+    o
 }
