@@ -131,6 +131,30 @@ enum Command {
         #[arg(long)]
         failback: bool,
     },
+    /// Run the shard the arbiter pushes on a real engine (Nagios 4), supervised.
+    ///
+    /// Serves the daemon protocol (`PUT`/`DELETE /v1/shard`, `POST /v1/commands`,
+    /// `GET /v1/ping`) on --listen; keeps everything under --state (one node per directory).
+    Node {
+        /// Address to serve on (a daemon's `address`/`port` in the configuration).
+        #[arg(long)]
+        listen: String,
+        /// The node's directory: generations, the engine's files, the command journal.
+        #[arg(long)]
+        state: PathBuf,
+        /// The `$USERn$` macros for the engine (shards carry no secrets).
+        #[arg(long)]
+        resource_file: Option<PathBuf>,
+        /// The engine's binary.
+        #[arg(long, default_value = "/usr/sbin/nagios4")]
+        engine_bin: PathBuf,
+        /// One more main-config line for the engine, KEY=VALUE (repeatable).
+        #[arg(long = "engine-set", value_name = "KEY=VALUE")]
+        engine_set: Vec<String>,
+        /// Seconds between two writes of the engine's status file.
+        #[arg(long, default_value_t = 10)]
+        status_interval: u32,
+    },
     /// Show one host or service with every resolved attribute and where it came from.
     ///
     /// Usage: `explain [CONFIG] host NAME` or `explain [CONFIG] service HOST DESCRIPTION`.
@@ -235,7 +259,7 @@ fn main() -> ExitCode {
     // A closed output (`monitorc plan CONFIG | head`) ends the process quietly, as with other
     // Unix tools, instead of a panic in `println!` (#13). Not for the arbiter: its sockets
     // must see EPIPE as an error, not die of it.
-    if !matches!(cli.command, Command::Arbiter { .. }) {
+    if !matches!(cli.command, Command::Arbiter { .. } | Command::Node { .. }) {
         // SAFETY: no other thread exists yet; SIG_DFL is a valid disposition.
         unsafe {
             libc::signal(libc::SIGPIPE, libc::SIG_DFL);
@@ -262,6 +286,33 @@ fn main() -> ExitCode {
             listen,
             failback,
         } => arbiter(dir, listen, failback),
+        Command::Node {
+            listen,
+            state,
+            resource_file,
+            engine_bin,
+            engine_set,
+            status_interval,
+        } => {
+            let mut set = Vec::new();
+            for kv in engine_set {
+                match kv.split_once('=') {
+                    Some((k, v)) => set.push((k.trim().to_string(), v.trim().to_string())),
+                    None => {
+                        eprintln!("monitorc: error: --engine-set takes KEY=VALUE, not `{kv}`");
+                        return ExitCode::from(2);
+                    }
+                }
+            }
+            let opts = monitorc_node::Options {
+                state,
+                engine_bin,
+                resource_file,
+                engine_set: set,
+                status_interval,
+            };
+            node(listen, opts)
+        }
         Command::Build {
             config,
             output,
@@ -720,11 +771,8 @@ fn failover(dir: PathBuf, dead: Vec<String>) -> ExitCode {
     }
 }
 
-fn arbiter(dir: PathBuf, listen: String, failback: bool) -> ExitCode {
-    let set = match open_set(&dir) {
-        Ok(s) => s,
-        Err(c) => return c,
-    };
+/// The tracing subscriber of the long-running commands (MONITORC_LOG sets the level).
+fn init_log() {
     let filter = tracing_subscriber::EnvFilter::try_from_env("MONITORC_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     tracing_subscriber::fmt()
@@ -733,6 +781,45 @@ fn arbiter(dir: PathBuf, listen: String, failback: bool) -> ExitCode {
         .with_target(false)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
+}
+
+fn node(listen: String, opts: monitorc_node::Options) -> ExitCode {
+    init_log();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("monitorc: error: cannot start the async runtime: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let result = runtime.block_on(async {
+        let listener = tokio::net::TcpListener::bind(&listen)
+            .await
+            .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
+        monitorc_node::run(listener, opts, monitorc_arbiter::signals())
+            .await
+            .map_err(|e| e.to_string())
+    });
+    runtime.shutdown_timeout(std::time::Duration::from_millis(500));
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("monitorc: error: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn arbiter(dir: PathBuf, listen: String, failback: bool) -> ExitCode {
+    let set = match open_set(&dir) {
+        Ok(s) => s,
+        Err(c) => return c,
+    };
+    init_log();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

@@ -13,7 +13,8 @@
 //! it holds, or a bare 200 for "unknown"), `PUT /v1/shard` (body: the shard file, RON), `DELETE
 //! /v1/shard`, `POST /v1/commands` (body: command lines; headers `x-monitorc-shard` and
 //! `x-monitorc-sequence`, the number of the first line within the shard, so a daemon can
-//! ignore lines it already has). The arbiter serves `POST /v1/commands`, `GET /v1/status`
+//! ignore lines it already has; every request carries `x-monitorc-epoch`, which changes with
+//! each run of the arbiter, whose numbers then start at 1 again). The arbiter serves `POST /v1/commands`, `GET /v1/status`
 //! and `GET /v1/ping`.
 
 pub mod core;
@@ -139,6 +140,18 @@ fn timeout(e: &Endpoint) -> Duration {
     Duration::from_secs(u64::from(e.liveness.timeout.max(1)))
 }
 
+/// This run of the arbiter: sequence numbers start at 1 again in each, so a daemon that
+/// de-duplicates by number resets when it changes (header `x-monitorc-epoch`).
+fn epoch() -> &'static str {
+    static EPOCH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    EPOCH.get_or_init(|| {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default();
+        format!("{}.{:09}.{}", now.as_secs(), now.subsec_nanos(), std::process::id())
+    })
+}
+
 /// Sends one request.
 async fn perform(client: &reqwest::Client, e: &Endpoint, action: &Action) -> Outcome {
     let url = format!(
@@ -170,7 +183,7 @@ async fn perform(client: &reqwest::Client, e: &Endpoint, action: &Action) -> Out
                 .body(body)
         }
     };
-    match request.send().await {
+    match request.header("x-monitorc-epoch", epoch()).send().await {
         Ok(r) if r.status().is_success() => {
             debug!(daemon = %e.key, url = %url, "request done");
             Outcome::Done

@@ -1,0 +1,937 @@
+//! `monitorc node`: runs the shard the arbiter pushes on a real engine (Nagios 4), under
+//! supervision. One node per state directory; it speaks the arbiter's daemon protocol:
+//!
+//! - `PUT /v1/shard`: the same digest as held answers at once. Otherwise a scheduler shard is
+//!   rendered into a new generation, validated with `nagios4 -v` on an isolated copy (a
+//!   refused shard answers 422 with Nagios' errors and the running engine is untouched), the
+//!   `current` link is switched atomically, the engine reloaded (`SIGHUP`) or started, and the
+//!   node waits until `status.dat` shows the engine loaded it; if it does not, the previous
+//!   generation is put back and the answer is 500. A satellite shard is only held.
+//! - `DELETE /v1/shard`: the engine is stopped, its retention file kept aside in `archive/`.
+//! - `POST /v1/commands`: 409 for a shard not held; lines de-duplicated by the arbiter's
+//!   sequence numbers (reset when its `x-monitorc-epoch` changes), written to the journal and
+//!   fsynced before the answer, then fed to the engine's command FIFO in order, never blocking
+//!   on a FIFO without a reader; commands that stop the engine or read files are dropped with
+//!   a log line.
+//! - `GET /v1/ping`: 200 with a JSON report (running id, shard and digest held, engine state,
+//!   command counters), 503 once the engine has failed (crash budget spent), so the arbiter
+//!   fails over.
+//!
+//! Supervision: the engine runs in its own process group and dies with the node; a crash is
+//! restarted on the same generation (at most three times in five minutes).
+//!
+//! Files under the state directory: `node.lock` (one node per directory), `node.json` (what is
+//! held), `gens/<N>/` (`shard.ron`, `objects.cfg`, `verify/` for validation), `current` →
+//! `gens/<N>`, `engine/` (the main config and Nagios' runtime files, stable across
+//! generations), `journal/` (command lines taken), `archive/` (retention of dropped shards).
+
+use std::collections::VecDeque;
+use std::io::Write as _;
+use std::os::unix::fs::OpenOptionsExt as _;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::routing::{get, post, put};
+use axum::{Json, Router};
+use monitorc_runtime::nagios::{self, Main};
+use monitorc_runtime::shard::{digest, SatelliteShard, SchedulerShard};
+use serde::{Deserialize, Serialize};
+use tokio::net::TcpListener;
+use tokio::sync::{watch, Notify};
+use tracing::{error, info, warn};
+
+/// How long a start or reload may take before it counts as failed (inside the arbiter's
+/// two-minute push timeout, with validation).
+const LOAD_BUDGET: Duration = Duration::from_secs(60);
+/// Crash restarts allowed within [`CRASH_WINDOW`] before the engine is declared failed.
+const CRASH_BUDGET: usize = 3;
+const CRASH_WINDOW: Duration = Duration::from_secs(300);
+/// Lines taken but not yet fed beyond which commands are refused (503): the arbiter keeps them.
+const BACKLOG_LIMIT: usize = 100_000;
+/// External commands never fed to the engine: they stop it, restart it behind the node's back
+/// or read files on its host.
+const DROPPED: &[&str] = &[
+    "SHUTDOWN_PROGRAM",
+    "SHUTDOWN_PROCESS",
+    "RESTART_PROGRAM",
+    "RESTART_PROCESS",
+    "PROCESS_FILE",
+    "READ_STATE_INFORMATION",
+];
+
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// The node's directory (created if missing).
+    pub state: PathBuf,
+    /// The engine's binary.
+    pub engine_bin: PathBuf,
+    /// The `$USERn$` macros (shards carry no secrets). Without it the engine gets an empty one.
+    pub resource_file: Option<PathBuf>,
+    /// More main-config lines, e.g. `interval_length=1` in tests.
+    pub engine_set: Vec<(String, String)>,
+    /// Seconds between two writes of `status.dat`.
+    pub status_interval: u32,
+}
+
+/// What the node holds, as `node.json` keeps it across restarts.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+struct Held {
+    /// `scheduler/NAME`, or `KIND/NAME` for a satellite.
+    shard: String,
+    digest: String,
+    /// The generation under `gens/` (schedulers).
+    generation: u64,
+    scheduler: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+enum EngineState {
+    Idle,
+    Starting,
+    Reloading,
+    Running,
+    Failed,
+}
+
+/// What a ping reports; never locked across an await.
+#[derive(Debug)]
+struct View {
+    held: Option<Held>,
+    state: EngineState,
+    pid: Option<u32>,
+    reloads: u64,
+    restarts: u64,
+    last_error: Option<String>,
+}
+
+/// Command lines taken for the shard held.
+#[derive(Debug, Default)]
+struct Journal {
+    epoch: Option<String>,
+    /// The highest sequence number taken.
+    high: u64,
+    /// Lines fed to the engine so far.
+    fed: u64,
+    dropped: u64,
+    /// Taken, not yet fed.
+    pending: VecDeque<(u64, String)>,
+}
+
+/// The running engine, owned by whoever holds the control lock.
+struct Engine {
+    pid: u32,
+    /// Set by the supervisor when the process exits.
+    exited: watch::Receiver<bool>,
+    /// The exit was asked for (stop, restart): not a crash.
+    stopping: Arc<std::sync::atomic::AtomicBool>,
+}
+
+struct Node {
+    opts: Options,
+    running_id: String,
+    view: Mutex<View>,
+    journal: Mutex<Journal>,
+    feed: Notify,
+    /// PUT, DELETE and crash restarts, one at a time.
+    control: tokio::sync::Mutex<Option<Engine>>,
+    crashes: Mutex<VecDeque<Instant>>,
+    /// The pids of engines that exited on their own, for the supervisor.
+    crash_tx: tokio::sync::mpsc::UnboundedSender<u32>,
+}
+
+fn now_secs() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+fn sync_write(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let tmp = path.with_extension("tmp");
+    let mut f = std::fs::File::create(&tmp)?;
+    f.write_all(bytes)?;
+    f.sync_all()?;
+    std::fs::rename(&tmp, path)
+}
+
+impl Node {
+    fn dir(&self, rel: &str) -> PathBuf {
+        self.opts.state.join(rel)
+    }
+
+    fn resource_file(&self) -> PathBuf {
+        match &self.opts.resource_file {
+            Some(p) => std::path::absolute(p).unwrap_or_else(|_| p.clone()),
+            None => self.dir("engine/resource.cfg"),
+        }
+    }
+
+    fn main(&self, objects: String) -> Main {
+        Main {
+            objects,
+            resource_file: self.resource_file().display().to_string(),
+            status_update_interval: self.opts.status_interval,
+            check_workers: 2,
+            extra: self.opts.engine_set.clone(),
+        }
+    }
+
+    fn set_state(&self, state: EngineState, pid: Option<u32>) {
+        let mut v = self.view.lock().expect("not poisoned");
+        v.state = state;
+        v.pid = pid;
+    }
+
+    fn fail(&self, why: String) {
+        error!(error = %why, "engine failed");
+        let mut v = self.view.lock().expect("not poisoned");
+        v.state = EngineState::Failed;
+        v.last_error = Some(why);
+    }
+
+    fn held(&self) -> Option<Held> {
+        self.view.lock().expect("not poisoned").held.clone()
+    }
+
+    fn save_held(&self, held: Option<Held>) -> std::io::Result<()> {
+        let text = serde_json::to_string_pretty(&held).expect("serialisable");
+        sync_write(&self.dir("node.json"), text.as_bytes())?;
+        self.view.lock().expect("not poisoned").held = held;
+        Ok(())
+    }
+
+    /// Renders generation `n` and validates it with `nagios4 -v` on its own copy of the
+    /// runtime paths. `Err` holds Nagios' errors.
+    async fn prepare(&self, n: u64, body: &str, shard: &SchedulerShard) -> Result<(), String> {
+        let gen = self.dir(&format!("gens/{n}"));
+        let verify = gen.join("verify");
+        std::fs::create_dir_all(verify.join("checkresults")).map_err(|e| e.to_string())?;
+        std::fs::write(gen.join("shard.ron"), body).map_err(|e| e.to_string())?;
+        let objects = nagios::objects(shard);
+        std::fs::write(
+            gen.join("objects.cfg"),
+            monitorc_runtime::text::encode(&objects),
+        )
+        .map_err(|e| e.to_string())?;
+        let main = nagios::main_config(&self.main("../objects.cfg".into()));
+        std::fs::write(verify.join("verify.cfg"), main).map_err(|e| e.to_string())?;
+        let run = tokio::process::Command::new(&self.opts.engine_bin)
+            .arg("-v")
+            .arg(verify.join("verify.cfg"))
+            .kill_on_drop(true)
+            .output();
+        let out = match tokio::time::timeout(Duration::from_secs(30), run).await {
+            Ok(Ok(out)) => out,
+            Ok(Err(e)) => {
+                return Err(format!(
+                    "cannot run {}: {e}",
+                    self.opts.engine_bin.display()
+                ))
+            }
+            Err(_) => return Err("the engine's check took over 30 s".into()),
+        };
+        let text = String::from_utf8_lossy(&out.stdout);
+        let errors: Vec<&str> = text
+            .lines()
+            .filter(|l| l.trim_start().starts_with("Error"))
+            .collect();
+        if out.status.success() && errors.is_empty() {
+            return Ok(());
+        }
+        let mut why: Vec<&str> = errors;
+        if why.is_empty() {
+            why = text.lines().rev().take(10).collect();
+            why.reverse();
+        }
+        Err(why.join("\n"))
+    }
+
+    /// Points `current` at generation `n` (atomically) and keeps only `n` and the generation
+    /// before it.
+    fn switch(&self, n: u64) -> std::io::Result<()> {
+        let tmp = self.dir("current.tmp");
+        let _ = std::fs::remove_file(&tmp);
+        std::os::unix::fs::symlink(format!("gens/{n}"), &tmp)?;
+        std::fs::rename(&tmp, self.dir("current"))?;
+        if let Ok(entries) = std::fs::read_dir(self.dir("gens")) {
+            for e in entries.flatten() {
+                let keep = e
+                    .file_name()
+                    .to_str()
+                    .and_then(|s| s.parse::<u64>().ok())
+                    .is_some_and(|g| g + 1 >= n);
+                if !keep {
+                    let _ = std::fs::remove_dir_all(e.path());
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes the engine's main config (once: its path never changes, so a reload always
+    /// reads it, and through it `current/`).
+    fn engine_config(&self) -> std::io::Result<PathBuf> {
+        let dir = self.dir("engine");
+        std::fs::create_dir_all(dir.join("checkresults"))?;
+        std::fs::create_dir_all(dir.join("archives"))?;
+        if self.opts.resource_file.is_none() && !dir.join("resource.cfg").exists() {
+            std::fs::write(dir.join("resource.cfg"), "")?;
+        }
+        let objects = self.dir("current/objects.cfg").display().to_string();
+        let path = dir.join("nagios.cfg");
+        std::fs::write(&path, nagios::main_config(&self.main(objects)))?;
+        // A regular file where the FIFO goes (a shell redirect made it) stops the engine.
+        let fifo = dir.join("nagios.cmd");
+        if std::fs::symlink_metadata(&fifo).is_ok_and(|m| m.file_type().is_file()) {
+            std::fs::remove_file(&fifo)?;
+        }
+        Ok(path)
+    }
+
+    /// Starts the engine on `current` and waits until it has loaded it.
+    async fn start(self: &Arc<Self>, slot: &mut Option<Engine>) -> Result<(), String> {
+        let config = self.engine_config().map_err(|e| e.to_string())?;
+        let since = now_secs();
+        let out =
+            std::fs::File::create(self.dir("engine/engine.out")).map_err(|e| e.to_string())?;
+        let mut cmd = tokio::process::Command::new(&self.opts.engine_bin);
+        cmd.arg(&config)
+            .stdin(std::process::Stdio::null())
+            .stdout(out.try_clone().map_err(|e| e.to_string())?)
+            .stderr(out)
+            .process_group(0);
+        // SAFETY: prctl is async-signal-safe; it only asks for SIGTERM when the node dies.
+        unsafe {
+            cmd.pre_exec(|| {
+                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM);
+                Ok(())
+            });
+        }
+        self.set_state(EngineState::Starting, None);
+        let mut child = cmd
+            .spawn()
+            .map_err(|e| format!("cannot start {}: {e}", self.opts.engine_bin.display()))?;
+        let pid = child.id().unwrap_or(0);
+        let (tx, rx) = watch::channel(false);
+        let stopping = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let (crashes, stop) = (self.crash_tx.clone(), stopping.clone());
+        tokio::spawn(async move {
+            let status = child.wait().await;
+            let _ = tx.send(true);
+            if !stop.load(std::sync::atomic::Ordering::SeqCst) {
+                warn!(pid, status = ?status, "engine exited unexpectedly");
+                let _ = crashes.send(pid);
+            }
+        });
+        *slot = Some(Engine {
+            pid,
+            exited: rx,
+            stopping,
+        });
+        info!(pid, "engine started");
+        self.await_loaded(slot, since.saturating_sub(1)).await?;
+        self.set_state(EngineState::Running, Some(pid));
+        self.feed.notify_one();
+        Ok(())
+    }
+
+    /// Waits until `status.dat` shows our engine with a `program_start` after `after`.
+    async fn await_loaded(&self, slot: &mut Option<Engine>, after: u64) -> Result<(), String> {
+        let Some(engine) = slot.as_mut() else {
+            return Err("no engine".into());
+        };
+        let start = Instant::now();
+        loop {
+            if *engine.exited.borrow() {
+                let out =
+                    std::fs::read_to_string(self.dir("engine/engine.out")).unwrap_or_default();
+                let tail: Vec<&str> = out.lines().rev().take(8).collect();
+                let tail: Vec<&str> = tail.into_iter().rev().collect();
+                *slot = None;
+                return Err(format!(
+                    "the engine exited while loading: {}",
+                    tail.join(" | ")
+                ));
+            }
+            if let Some((pid, started)) = program_status(&self.dir("engine/status.dat")) {
+                if pid == engine.pid && started > after {
+                    return Ok(());
+                }
+            }
+            if start.elapsed() > LOAD_BUDGET {
+                return Err(format!(
+                    "the engine did not load within {} s",
+                    LOAD_BUDGET.as_secs()
+                ));
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Reloads the running engine (`SIGHUP`) and waits until it has loaded `current`.
+    async fn reload(&self, slot: &mut Option<Engine>) -> Result<(), String> {
+        let Some(engine) = slot.as_ref() else {
+            return Err("no engine".into());
+        };
+        let pid = engine.pid;
+        let before = program_status(&self.dir("engine/status.dat"))
+            .filter(|(p, _)| *p == pid)
+            .map_or(0, |(_, started)| started);
+        self.set_state(EngineState::Reloading, Some(pid));
+        // SAFETY: signalling our own child.
+        unsafe { libc::kill(pid as i32, libc::SIGHUP) };
+        self.await_loaded(slot, before).await?;
+        self.view.lock().expect("not poisoned").reloads += 1;
+        self.set_state(EngineState::Running, Some(pid));
+        self.feed.notify_one();
+        Ok(())
+    }
+
+    /// Stops the engine (SIGTERM, then SIGKILL to its group after 10 s) and keeps its
+    /// retention file in `archive/` under the shard's name.
+    async fn stop(&self, slot: &mut Option<Engine>, shard: Option<&str>) {
+        if let Some(mut engine) = slot.take() {
+            engine
+                .stopping
+                .store(true, std::sync::atomic::Ordering::SeqCst);
+            // SAFETY: signalling our own child and its group.
+            unsafe { libc::kill(engine.pid as i32, libc::SIGTERM) };
+            let exited = engine.exited.wait_for(|e| *e);
+            if tokio::time::timeout(Duration::from_secs(10), exited)
+                .await
+                .is_err()
+            {
+                warn!(
+                    pid = engine.pid,
+                    "engine ignored SIGTERM: killing its group"
+                );
+                unsafe { libc::kill(-(engine.pid as i32), libc::SIGKILL) };
+                let _ = engine.exited.wait_for(|e| *e).await;
+            }
+            info!(pid = engine.pid, "engine stopped");
+        }
+        let retention = self.dir("engine/retention.dat");
+        if let (Some(shard), true) = (shard, retention.exists()) {
+            let archive = self.dir("archive");
+            let _ = std::fs::create_dir_all(&archive);
+            let name = format!("{}.{}.dat", shard.replace('/', "_"), now_secs());
+            if let Err(e) = std::fs::rename(&retention, archive.join(name)) {
+                warn!(error = %e, "cannot archive the retention file");
+            }
+        }
+        self.set_state(EngineState::Idle, None);
+    }
+
+    /// The engine exited on its own: restart it on the same generation, within the budget.
+    async fn crashed(self: Arc<Self>, pid: u32) {
+        let mut slot = self.control.lock().await;
+        if slot.as_ref().map(|e| e.pid) != Some(pid) {
+            return; // already replaced
+        }
+        *slot = None;
+        let within = {
+            let mut c = self.crashes.lock().expect("not poisoned");
+            c.push_back(Instant::now());
+            while c.front().is_some_and(|t| t.elapsed() > CRASH_WINDOW) {
+                c.pop_front();
+            }
+            c.len() <= CRASH_BUDGET
+        };
+        if !within {
+            self.fail(format!(
+                "the engine crashed more than {CRASH_BUDGET} times in {} s",
+                CRASH_WINDOW.as_secs()
+            ));
+            return;
+        }
+        self.view.lock().expect("not poisoned").restarts += 1;
+        self.set_state(EngineState::Starting, None);
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        if let Err(e) = self.start(&mut slot).await {
+            self.fail(e);
+        }
+    }
+}
+
+/// `nagios_pid` and `program_start` of `status.dat` (read from its beginning only).
+fn program_status(path: &Path) -> Option<(u32, u64)> {
+    use std::io::Read as _;
+    let mut head = vec![0u8; 16 * 1024];
+    let n = std::fs::File::open(path).ok()?.read(&mut head).ok()?;
+    let text = String::from_utf8_lossy(&head[..n]);
+    let block = text.split("programstatus {").nth(1)?;
+    let value = |key: &str| {
+        block
+            .lines()
+            .find_map(|l| l.trim().strip_prefix(key)?.strip_prefix('='))
+            .and_then(|v| v.trim().parse::<u64>().ok())
+    };
+    Some((value("nagios_pid")? as u32, value("program_start")?))
+}
+
+enum Parsed {
+    Scheduler(Box<SchedulerShard>),
+    Satellite(String),
+}
+
+fn parse(body: &str) -> Result<Parsed, String> {
+    if let Ok(s) = ron::from_str::<SchedulerShard>(body) {
+        check_version(s.format_version)?;
+        return Ok(Parsed::Scheduler(Box::new(s)));
+    }
+    match ron::from_str::<SatelliteShard>(body) {
+        Ok(s) => {
+            check_version(s.format_version)?;
+            Ok(Parsed::Satellite(format!("{}/{}", s.kind, s.name)))
+        }
+        Err(e) => Err(format!("not a shard: {e}")),
+    }
+}
+
+fn check_version(v: u32) -> Result<(), String> {
+    if v == monitorc_runtime::FORMAT_VERSION {
+        Ok(())
+    } else {
+        Err(format!(
+            "shard format version {v}; this node reads version {}",
+            monitorc_runtime::FORMAT_VERSION
+        ))
+    }
+}
+
+type Answer = (StatusCode, String);
+
+async fn put_shard(State(node): State<Arc<Node>>, body: String) -> Answer {
+    let parsed = match parse(&body) {
+        Ok(p) => p,
+        Err(e) => return (StatusCode::BAD_REQUEST, e + "\n"),
+    };
+    let digest = digest(body.as_bytes());
+    let mut slot = node.control.lock().await;
+    let held = node.held();
+    let failed = node.view.lock().expect("not poisoned").state == EngineState::Failed;
+    if held.as_ref().is_some_and(|h| h.digest == digest) && !failed {
+        return (StatusCode::OK, "already held\n".into());
+    }
+    let old_shard = held.as_ref().map(|h| h.shard.clone());
+    let shard_key = match &parsed {
+        Parsed::Scheduler(s) => format!("scheduler/{}", s.name),
+        Parsed::Satellite(k) => k.clone(),
+    };
+    let same_shard = old_shard.as_deref() == Some(shard_key.as_str());
+    let Parsed::Scheduler(shard) = parsed else {
+        // A satellite shard is only held: no engine runs for it.
+        node.stop(&mut slot, old_shard.as_deref()).await;
+        return commit(&node, shard_key, digest, 0, false, same_shard);
+    };
+    let n = held.as_ref().map_or(0, |h| h.generation) + 1;
+    if let Err(why) = node.prepare(n, &body, &shard).await {
+        warn!(shard = %shard_key, generation = n, "shard refused by the engine's check");
+        let _ = std::fs::remove_dir_all(node.dir(&format!("gens/{n}")));
+        return (StatusCode::UNPROCESSABLE_ENTITY, why + "\n");
+    }
+    if let Err(e) = node.switch(n) {
+        return (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("cannot switch generations: {e}\n"),
+        );
+    }
+    let outcome = if same_shard && slot.is_some() {
+        node.reload(&mut slot).await
+    } else {
+        node.stop(&mut slot, old_shard.as_deref()).await;
+        node.start(&mut slot).await
+    };
+    if let Err(why) = outcome {
+        // Back to what ran before, if anything did.
+        error!(shard = %shard_key, generation = n, error = %why, "the engine did not load the new generation");
+        match held.as_ref().filter(|h| h.scheduler) {
+            Some(h) => {
+                let _ = node.switch(h.generation);
+                node.stop(&mut slot, None).await;
+                if let Err(e) = node.start(&mut slot).await {
+                    node.fail(e);
+                }
+            }
+            None => node.stop(&mut slot, None).await,
+        }
+        let _ = std::fs::remove_dir_all(node.dir(&format!("gens/{n}")));
+        return (StatusCode::INTERNAL_SERVER_ERROR, why + "\n");
+    }
+    info!(shard = %shard_key, generation = n, "shard loaded");
+    commit(&node, shard_key, digest, n, true, same_shard)
+}
+
+/// Records what is held; a new shard starts a new journal.
+fn commit(
+    node: &Node,
+    shard: String,
+    digest: String,
+    generation: u64,
+    scheduler: bool,
+    same_shard: bool,
+) -> Answer {
+    if !same_shard {
+        *node.journal.lock().expect("not poisoned") = Journal::default();
+    }
+    let held = Held {
+        shard,
+        digest,
+        generation,
+        scheduler,
+    };
+    match node.save_held(Some(held)) {
+        Ok(()) => (StatusCode::OK, "loaded\n".into()),
+        Err(e) => (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("cannot record the shard: {e}\n"),
+        ),
+    }
+}
+
+async fn delete_shard(State(node): State<Arc<Node>>) -> Answer {
+    let mut slot = node.control.lock().await;
+    let held = node.held();
+    node.stop(&mut slot, held.as_ref().map(|h| h.shard.as_str()))
+        .await;
+    *node.journal.lock().expect("not poisoned") = Journal::default();
+    node.view.lock().expect("not poisoned").last_error = None;
+    match node.save_held(None) {
+        Ok(()) => (StatusCode::OK, "dropped\n".into()),
+        Err(e) => (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("cannot record the drop: {e}\n"),
+        ),
+    }
+}
+
+#[derive(Serialize)]
+struct Taken {
+    taken: usize,
+    duplicates: usize,
+}
+
+async fn post_commands(
+    State(node): State<Arc<Node>>,
+    headers: HeaderMap,
+    body: String,
+) -> Result<Json<Taken>, Answer> {
+    let header = |k: &str| {
+        headers
+            .get(k)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
+    };
+    let shard = header("x-monitorc-shard").unwrap_or_default();
+    let first: u64 = header("x-monitorc-sequence")
+        .and_then(|s| s.parse().ok())
+        .ok_or((
+            StatusCode::BAD_REQUEST,
+            "x-monitorc-sequence is missing\n".into(),
+        ))?;
+    let (held, state) = {
+        let v = node.view.lock().expect("not poisoned");
+        (v.held.clone(), v.state)
+    };
+    if held.as_ref().map(|h| h.shard.as_str()) != Some(shard.as_str()) {
+        return Err((
+            StatusCode::CONFLICT,
+            format!("this node does not hold {shard}\n"),
+        ));
+    }
+    if matches!(state, EngineState::Idle | EngineState::Failed) {
+        return Err((StatusCode::SERVICE_UNAVAILABLE, "no engine runs\n".into()));
+    }
+    let epoch = header("x-monitorc-epoch");
+    let mut j = node.journal.lock().expect("not poisoned");
+    if j.pending.len() >= BACKLOG_LIMIT {
+        return Err((
+            StatusCode::SERVICE_UNAVAILABLE,
+            "too many lines waiting for the engine\n".into(),
+        ));
+    }
+    if epoch.is_some() && epoch != j.epoch {
+        // A new arbiter run numbers from 1 again.
+        j.epoch = epoch;
+        j.high = first.saturating_sub(1);
+    }
+    let mut taken = Vec::new();
+    let mut duplicates = 0;
+    for (i, line) in body.lines().enumerate() {
+        let seq = first + i as u64;
+        if seq <= j.high || line.trim().is_empty() {
+            duplicates += usize::from(seq <= j.high);
+            continue;
+        }
+        taken.push((seq, line.to_string()));
+    }
+    if let Some(&(first_taken, _)) = taken.first() {
+        if first_taken > j.high + 1 && j.high > 0 {
+            warn!(shard = %shard, after = j.high, next = first_taken, "a gap in the arbiter's numbers");
+        }
+    }
+    // Durable before the answer.
+    let journal = node.dir(&format!("journal/{}.log", shard.replace('/', "_")));
+    let written = (|| -> std::io::Result<()> {
+        std::fs::create_dir_all(journal.parent().expect("has a parent"))?;
+        let mut f = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&journal)?;
+        let mut text = String::new();
+        for (seq, line) in &taken {
+            text.push_str(&format!("{seq}\t{line}\n"));
+        }
+        f.write_all(text.as_bytes())?;
+        f.sync_data()
+    })();
+    if let Err(e) = written {
+        return Err((
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("cannot journal the lines: {e}\n"),
+        ));
+    }
+    let n = taken.len();
+    if let Some(&(last, _)) = taken.last() {
+        j.high = last;
+    }
+    j.pending.extend(taken);
+    drop(j);
+    node.feed.notify_one();
+    Ok(Json(Taken {
+        taken: n,
+        duplicates,
+    }))
+}
+
+/// Feeds taken lines to the engine's FIFO, in order: a timestamp added where missing,
+/// dangerous commands dropped, never blocking (no reader: wait; full: retry).
+async fn feeder(node: Arc<Node>) {
+    let fifo = node.dir("engine/nagios.cmd");
+    loop {
+        let ready = {
+            let state = node.view.lock().expect("not poisoned").state;
+            state == EngineState::Running
+        };
+        let next = if ready {
+            node.journal
+                .lock()
+                .expect("not poisoned")
+                .pending
+                .front()
+                .cloned()
+        } else {
+            None
+        };
+        let Some((_, line)) = next else {
+            let _ = tokio::time::timeout(Duration::from_millis(500), node.feed.notified()).await;
+            continue;
+        };
+        let name = line
+            .trim_start()
+            .trim_start_matches(|c: char| c == '[' || c.is_ascii_digit() || c == ']')
+            .trim_start()
+            .split(';')
+            .next()
+            .unwrap_or("")
+            .to_string();
+        if DROPPED.contains(&name.as_str()) {
+            warn!(command = %name, "command dropped: the node does not let it stop the engine or read files");
+            let mut j = node.journal.lock().expect("not poisoned");
+            j.pending.pop_front();
+            j.dropped += 1;
+            continue;
+        }
+        let text = if line.trim_start().starts_with('[') {
+            format!("{}\n", line.trim_start())
+        } else {
+            format!("[{}] {line}\n", now_secs())
+        };
+        let fifo2 = fifo.clone();
+        let written = tokio::task::spawn_blocking(move || -> std::io::Result<()> {
+            let mut f = std::fs::OpenOptions::new()
+                .write(true)
+                .custom_flags(libc::O_NONBLOCK)
+                .open(&fifo2)?;
+            f.write_all(text.as_bytes())
+        })
+        .await
+        .unwrap_or_else(|e| Err(std::io::Error::other(e)));
+        match written {
+            Ok(()) => {
+                let mut j = node.journal.lock().expect("not poisoned");
+                j.pending.pop_front();
+                j.fed += 1;
+            }
+            Err(_) => {
+                // No reader yet (ENXIO), or full (EAGAIN): try again shortly.
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct Report {
+    running_id: String,
+    shard: Option<String>,
+    digest: Option<String>,
+    generation: Option<u64>,
+    engine: EngineReport,
+    commands: CommandReport,
+    last_error: Option<String>,
+}
+
+#[derive(Serialize)]
+struct EngineReport {
+    state: EngineState,
+    pid: Option<u32>,
+    reloads: u64,
+    restarts: u64,
+}
+
+#[derive(Serialize)]
+struct CommandReport {
+    epoch: Option<String>,
+    high: u64,
+    fed: u64,
+    dropped: u64,
+    waiting: usize,
+}
+
+async fn ping(State(node): State<Arc<Node>>) -> (StatusCode, Json<Report>) {
+    let (held, engine, last_error) = {
+        let v = node.view.lock().expect("not poisoned");
+        let e = EngineReport {
+            state: v.state,
+            pid: v.pid,
+            reloads: v.reloads,
+            restarts: v.restarts,
+        };
+        (v.held.clone(), e, v.last_error.clone())
+    };
+    let commands = {
+        let j = node.journal.lock().expect("not poisoned");
+        CommandReport {
+            epoch: j.epoch.clone(),
+            high: j.high,
+            fed: j.fed,
+            dropped: j.dropped,
+            waiting: j.pending.len(),
+        }
+    };
+    let code = if engine.state == EngineState::Failed {
+        StatusCode::SERVICE_UNAVAILABLE
+    } else {
+        StatusCode::OK
+    };
+    let report = Report {
+        running_id: node.running_id.clone(),
+        shard: held.as_ref().map(|h| h.shard.clone()),
+        digest: held.as_ref().map(|h| h.digest.clone()),
+        generation: held.as_ref().filter(|h| h.scheduler).map(|h| h.generation),
+        engine,
+        commands,
+        last_error,
+    };
+    (code, Json(report))
+}
+
+/// Takes the state directory's lock for the life of the process (one node per directory).
+fn lock(dir: &Path) -> std::io::Result<std::fs::File> {
+    use std::os::fd::AsRawFd as _;
+    std::fs::create_dir_all(dir)?;
+    let f = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(dir.join("node.lock"))?;
+    // SAFETY: flock on a descriptor we own.
+    if unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } != 0 {
+        return Err(std::io::Error::other(format!(
+            "another node runs on {}",
+            dir.display()
+        )));
+    }
+    Ok(f)
+}
+
+/// Runs the node on `listener` until `shutdown` completes; the engine is stopped then.
+pub async fn run(
+    listener: TcpListener,
+    opts: Options,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let _lock = lock(&opts.state)?;
+    let held: Option<Held> = std::fs::read_to_string(opts.state.join("node.json"))
+        .ok()
+        .and_then(|t| serde_json::from_str(&t).ok())
+        .flatten();
+    let running_id = format!("{}.{}", now_secs(), std::process::id());
+    let (crash_tx, mut crash_rx) = tokio::sync::mpsc::unbounded_channel();
+    if opts.resource_file.is_none() {
+        warn!("no --resource-file: the engine's $USERn$ macros are empty");
+    }
+    let node = Arc::new(Node {
+        opts,
+        running_id,
+        view: Mutex::new(View {
+            held: held.clone(),
+            state: EngineState::Idle,
+            pid: None,
+            reloads: 0,
+            restarts: 0,
+            last_error: None,
+        }),
+        journal: Mutex::new(Journal::default()),
+        feed: Notify::new(),
+        control: tokio::sync::Mutex::new(None),
+        crashes: Mutex::new(VecDeque::new()),
+        crash_tx,
+    });
+    let supervisor = {
+        let node = node.clone();
+        tokio::spawn(async move {
+            while let Some(pid) = crash_rx.recv().await {
+                node.clone().crashed(pid).await;
+            }
+        })
+    };
+    // What the last run held is run again, while pings are answered (a large shard takes
+    // seconds to load; a push that came first wins).
+    if let Some(h) = held.filter(|h| h.scheduler) {
+        let node = node.clone();
+        node.set_state(EngineState::Starting, None);
+        tokio::spawn(async move {
+            let mut slot = node.control.lock().await;
+            if slot.is_none() && node.held().as_ref() == Some(&h) {
+                info!(shard = %h.shard, generation = h.generation, "restoring the shard held");
+                if let Err(e) = node.start(&mut slot).await {
+                    node.fail(e);
+                }
+            }
+        });
+    }
+    let feeding = tokio::spawn(feeder(node.clone()));
+    let app = Router::new()
+        .route("/v1/ping", get(ping))
+        .route("/v1/shard", put(put_shard).delete(delete_shard))
+        .route("/v1/commands", post(post_commands))
+        .layer(axum::extract::DefaultBodyLimit::max(512 << 20))
+        .with_state(node.clone());
+    info!(listen = %listener.local_addr()?, state = %node.opts.state.display(), "node started");
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await?;
+    feeding.abort();
+    supervisor.abort();
+    let mut slot = node.control.lock().await;
+    // The retention file stays in place: the next run restores it.
+    node.stop(&mut slot, None).await;
+    info!("node stopped");
+    Ok(())
+}

@@ -1,0 +1,351 @@
+//! `monitorc node` on a real Nagios 4 (#12): a shard pushed, validated, started and loaded;
+//! the same shard again without a reload; a shard Nagios refuses answered 422 with the engine
+//! untouched; a changed shard reloaded; another shard (a spare's takeover) started fresh;
+//! commands de-duplicated, fed through the FIFO, dangerous ones dropped; a killed engine
+//! restarted; a drop stops it and keeps its retention; a node restarted restores its shard.
+//! Loopback hosts and `/bin/true` only.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use monitorc_runtime::shard::digest;
+
+const NAGIOS: &str = "/usr/sbin/nagios4";
+
+/// Two schedulers, `a` and `b`, with three loopback hosts each, checked by `$USER1$/true`.
+fn build_set(dir: &Path) -> PathBuf {
+    let mut cfg = String::from(
+        "define command {\n  command_name  ok\n  command_line  $USER1$/true\n}\n\
+         define timeperiod {\n  timeperiod_name  always\n  alias  always\n  sunday  00:00-24:00\n  \
+         monday  00:00-24:00\n  tuesday  00:00-24:00\n  wednesday  00:00-24:00\n  thursday  00:00-24:00\n  \
+         friday  00:00-24:00\n  saturday  00:00-24:00\n}\n\
+         define contact {\n  contact_name  nobody\n  alias  nobody\n  host_notification_period  always\n  \
+         service_notification_period  always\n  host_notification_commands  ok\n  \
+         service_notification_commands  ok\n}\n\
+         define scheduler {\n  scheduler_name  a\n  address  127.0.0.1\n  port  1\n}\n\
+         define scheduler {\n  scheduler_name  b\n  address  127.0.0.1\n  port  2\n}\n",
+    );
+    for i in 0..6 {
+        cfg.push_str(&format!(
+            "define host {{\n  host_name  h{i}\n  address  127.0.0.1\n  check_command  ok\n  \
+             max_check_attempts  1\n  check_period  always\n  contacts  nobody\n}}\n\
+             define service {{\n  host_name  h{i}\n  service_description  svc\n  check_command  ok\n  \
+             max_check_attempts  1\n  check_interval  1\n  retry_interval  1\n  check_period  always\n  \
+             contacts  nobody\n}}\n"
+        ));
+    }
+    let src = dir.join("main.cfg");
+    std::fs::write(&src, cfg).unwrap();
+    let out = dir.join("set");
+    let run = common::monitorc(&[
+        "build",
+        &src.display().to_string(),
+        "-o",
+        &out.display().to_string(),
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    out
+}
+
+struct NodeProcess {
+    child: std::process::Child,
+    url: String,
+    log: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl Drop for NodeProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start_node(state: &Path, resource: &Path) -> NodeProcess {
+    use std::io::BufRead as _;
+    let mut args = vec![
+        "node".to_string(),
+        "--listen".into(),
+        "127.0.0.1:0".into(),
+        "--state".into(),
+        state.display().to_string(),
+        "--resource-file".into(),
+        resource.display().to_string(),
+        "--status-interval".into(),
+        "1".into(),
+        "--engine-set".into(),
+        "interval_length=1".into(),
+        "--engine-set".into(),
+        "check_workers=1".into(),
+    ];
+    // Run as root, Nagios would drop to the `nagios` user, who cannot enter a private
+    // temporary directory; a real node runs as its own user.
+    if unsafe { libc::geteuid() } == 0 {
+        for kv in ["nagios_user=root", "nagios_group=root"] {
+            args.extend(["--engine-set".to_string(), kv.to_string()]);
+        }
+    }
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_monitorc"))
+        .args(&args)
+        .env("NO_COLOR", "1")
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let err = std::io::BufReader::new(child.stderr.take().unwrap());
+    let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let log2 = log.clone();
+    std::thread::spawn(move || {
+        for l in err.lines().map_while(Result::ok) {
+            log2.lock().unwrap().push(l);
+        }
+    });
+    let start = Instant::now();
+    let addr = loop {
+        let found = log.lock().unwrap().iter().find_map(|l| {
+            let rest = l.split("listen=").nth(1)?;
+            rest.split_whitespace().next().map(str::to_string)
+        });
+        if let Some(a) = found {
+            break a;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "the node did not start: {:?}",
+            log.lock().unwrap()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    NodeProcess {
+        child,
+        url: format!("http://{addr}"),
+        log,
+    }
+}
+
+fn client() -> reqwest::blocking::Client {
+    reqwest::blocking::Client::builder()
+        .no_proxy()
+        .timeout(Duration::from_secs(120))
+        .build()
+        .unwrap()
+}
+
+fn ping(n: &NodeProcess) -> (u16, serde_json::Value) {
+    let r = client().get(format!("{}/v1/ping", n.url)).send().unwrap();
+    (r.status().as_u16(), r.json().unwrap())
+}
+
+fn put(n: &NodeProcess, body: &str) -> (u16, String) {
+    let r = client()
+        .put(format!("{}/v1/shard", n.url))
+        .body(body.to_string())
+        .send()
+        .unwrap();
+    (r.status().as_u16(), r.text().unwrap())
+}
+
+fn post(n: &NodeProcess, shard: &str, seq: u64, lines: &str) -> (u16, String) {
+    let r = client()
+        .post(format!("{}/v1/commands", n.url))
+        .header("x-monitorc-shard", shard)
+        .header("x-monitorc-sequence", seq.to_string())
+        .body(lines.to_string())
+        .send()
+        .unwrap();
+    (r.status().as_u16(), r.text().unwrap())
+}
+
+fn until(what: &str, secs: u64, mut cond: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !cond() {
+        assert!(
+            start.elapsed() < Duration::from_secs(secs),
+            "timed out after {secs} s waiting until {what}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn status_dat(state: &Path) -> String {
+    std::fs::read_to_string(state.join("engine/status.dat")).unwrap_or_default()
+}
+
+#[test]
+fn a_node_runs_its_shard_on_nagios() {
+    if !Path::new(NAGIOS).exists() {
+        eprintln!("SKIPPED: nagios4-core is not installed; run `apt-get install nagios4-core`");
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let set = build_set(tmp.path());
+    let a = std::fs::read_to_string(set.join("schedulers/a.ron")).unwrap();
+    let b = std::fs::read_to_string(set.join("schedulers/b.ron")).unwrap();
+    let resource = tmp.path().join("resource.cfg");
+    std::fs::write(&resource, "$USER1$=/bin\n").unwrap();
+    let state = tmp.path().join("node");
+    let node = start_node(&state, &resource);
+    let (code, idle) = ping(&node);
+    assert_eq!(
+        (code, &idle["shard"]),
+        (200, &serde_json::Value::Null),
+        "{idle}"
+    );
+
+    // A shard: validated, started, loaded; its checks run with the resource file's $USER1$.
+    let (code, text) = put(&node, &a);
+    assert_eq!(code, 200, "{text}");
+    let (_, p) = ping(&node);
+    assert_eq!(p["shard"], "scheduler/a");
+    assert_eq!(p["digest"], digest(a.as_bytes()));
+    assert_eq!(p["engine"]["state"], "running", "{p}");
+    let pid = p["engine"]["pid"].as_u64().unwrap();
+    until("every check of a ran OK", 30, || {
+        let s = status_dat(&state);
+        s.matches("has_been_checked=1").count() >= 6
+            && !s.contains("current_state=1")
+            && !s.contains("current_state=2")
+    });
+
+    // The same shard again: answered at once, no reload.
+    let t = Instant::now();
+    assert_eq!(put(&node, &a), (200, "already held\n".to_string()));
+    assert!(t.elapsed() < Duration::from_secs(1));
+    assert_eq!(ping(&node).1["engine"]["reloads"], 0);
+
+    // A shard Nagios refuses (a host's command is missing): 422 with its errors, the engine
+    // untouched.
+    let broken = a.replacen("\"ok\": {", "\"renamed\": {", 1);
+    assert_ne!(broken, a);
+    let (code, text) = put(&node, &broken);
+    assert_eq!(code, 422, "{text}");
+    assert!(text.contains("Error"), "{text}");
+    let (_, p) = ping(&node);
+    assert_eq!(p["digest"], digest(a.as_bytes()));
+    assert_eq!(p["engine"]["pid"], pid);
+
+    // A changed shard: reloaded in place (same process).
+    let changed = a.replacen(
+        "\"max_check_attempts\": \"1\"",
+        "\"max_check_attempts\": \"2\"",
+        1,
+    );
+    assert_ne!(changed, a);
+    let (code, text) = put(&node, &changed);
+    assert_eq!(code, 200, "{text}");
+    let (_, p) = ping(&node);
+    assert_eq!(
+        (p["engine"]["reloads"].as_u64(), p["engine"]["pid"].as_u64()),
+        (Some(1), Some(pid))
+    );
+    assert_eq!(p["generation"], 2);
+
+    // Another shard (a spare taking over): the engine is started afresh on it.
+    let (code, text) = put(&node, &b);
+    assert_eq!(code, 200, "{text}");
+    let (_, p) = ping(&node);
+    assert_eq!(p["shard"], "scheduler/b");
+    let pid_b = p["engine"]["pid"].as_u64().unwrap();
+    assert_ne!(pid_b, pid);
+    let archived = std::fs::read_dir(state.join("archive")).unwrap().count();
+    assert_eq!(archived, 1, "a's retention is kept aside");
+
+    // Commands: de-duplicated by number, fed through the FIFO with a timestamp added;
+    // SHUTDOWN_PROGRAM is taken but never fed.
+    let host_b = b
+        .lines()
+        .find_map(|l| {
+            l.trim()
+                .strip_prefix("\"h")
+                .map(|r| format!("h{}", &r[..1]))
+        })
+        .unwrap();
+    let line = format!("ADD_HOST_COMMENT;{host_b};1;node;fed through the fifo");
+    let (code, text) = post(&node, "scheduler/b", 1, &line);
+    assert_eq!(
+        (code, text.as_str()),
+        (200, r#"{"taken":1,"duplicates":0}"#)
+    );
+    let (code, text) = post(
+        &node,
+        "scheduler/b",
+        1,
+        &format!("{line}\nSHUTDOWN_PROGRAM"),
+    );
+    assert_eq!(
+        (code, text.as_str()),
+        (200, r#"{"taken":1,"duplicates":1}"#)
+    );
+    let (code, _) = post(&node, "scheduler/a", 3, &line);
+    assert_eq!(code, 409, "a shard it does not hold");
+    until("the comment is in the engine", 20, || {
+        status_dat(&state).contains("comment_data=fed through the fifo")
+    });
+    until("both lines are fed or dropped", 10, || {
+        let c = &ping(&node).1["commands"];
+        c["fed"] == 1 && c["dropped"] == 1 && c["high"] == 2
+    });
+    std::thread::sleep(Duration::from_secs(2));
+    assert_eq!(
+        ping(&node).1["engine"]["pid"].as_u64(),
+        Some(pid_b),
+        "still running"
+    );
+    assert_eq!(
+        status_dat(&state)
+            .matches("comment_data=fed through the fifo")
+            .count(),
+        1,
+        "the repeated line was not fed twice"
+    );
+    let journal = std::fs::read_to_string(state.join("journal/scheduler_b.log")).unwrap();
+    assert_eq!(journal.lines().count(), 2, "{journal}");
+
+    // A crash: restarted on the same generation.
+    unsafe { libc::kill(pid_b as i32, libc::SIGKILL) };
+    until("the engine is restarted", 20, || {
+        let (_, p) = ping(&node);
+        p["engine"]["restarts"] == 1 && p["engine"]["state"] == "running"
+    });
+    let (_, p) = ping(&node);
+    assert_ne!(p["engine"]["pid"].as_u64(), Some(pid_b));
+    let pid_restarted = p["engine"]["pid"].as_u64().unwrap();
+
+    // A node restarted restores what it held.
+    unsafe { libc::kill(node.child.id() as i32, libc::SIGTERM) };
+    let mut node = node;
+    until("the node stops", 15, || {
+        node.child.try_wait().unwrap().is_some()
+    });
+    assert!(
+        unsafe { libc::kill(pid_restarted as i32, 0) } != 0,
+        "the engine stops with the node"
+    );
+    drop(node);
+    let node = start_node(&state, &resource);
+    assert_eq!(ping(&node).1["shard"], "scheduler/b");
+    until("the restored engine runs", 20, || {
+        ping(&node).1["engine"]["state"] == "running"
+    });
+    let (_, p) = ping(&node);
+
+    // A drop: the engine stops, its retention is kept aside.
+    let pid = p["engine"]["pid"].as_u64().unwrap();
+    let r = client()
+        .delete(format!("{}/v1/shard", node.url))
+        .send()
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    let (_, p) = ping(&node);
+    assert_eq!(
+        (p["shard"].is_null(), p["engine"]["state"].as_str()),
+        (true, Some("idle"))
+    );
+    until(
+        "the engine is gone",
+        10,
+        || unsafe { libc::kill(pid as i32, 0) } != 0,
+    );
+    assert_eq!(std::fs::read_dir(state.join("archive")).unwrap().count(), 2);
+    eprintln!("{}", node.log.lock().unwrap().join("\n"));
+}
