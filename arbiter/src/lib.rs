@@ -148,7 +148,12 @@ fn epoch() -> &'static str {
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .unwrap_or_default();
-        format!("{}.{:09}.{}", now.as_secs(), now.subsec_nanos(), std::process::id())
+        format!(
+            "{}.{:09}.{}",
+            now.as_secs(),
+            now.subsec_nanos(),
+            std::process::id()
+        )
     })
 }
 

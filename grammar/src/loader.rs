@@ -258,14 +258,40 @@ fn follow(mut pending: Vec<Pending>, loaded: &mut Loaded) {
                 Err(d) => loaded.diagnostics.push(d),
             }
         }
+        // A file with a NUL byte is no text file: it is reported at that byte, not parsed.
         let parsed: Vec<(SyntaxTree, Vec<Diagnostic>)> = ok
             .par_iter()
             .enumerate()
-            .map(|(i, (_, text, _))| tree::parse(FileId(first_id + i as u32), text))
+            .map(|(i, (_, text, _))| {
+                let id = FileId(first_id + i as u32);
+                match text.find('\0') {
+                    Some(_) => tree::parse(id, ""),
+                    None => tree::parse(id, text),
+                }
+            })
             .collect();
         for ((p, text, not_utf8), (tree, diags)) in ok.into_iter().zip(parsed) {
+            let nul = text.find('\0');
             let id = loaded.sources.add(SourceFile::new(p.path.clone(), text));
-            if let Some((at, byte)) = not_utf8 {
+            if let Some(pos) = nul {
+                let mut d = Diagnostic::new(
+                    codes::FILE_HAS_NUL,
+                    format!(
+                        "`{}` contains a NUL byte; it is not a text file",
+                        p.path.display()
+                    ),
+                )
+                .at(Span::new(id, pos, pos + 1))
+                .label("a NUL byte")
+                .help(
+                    "configuration files are text; remove binary files from included directories",
+                );
+                if let Some(s) = p.directive {
+                    d = d.secondary(s, "included here");
+                }
+                loaded.diagnostics.push(d);
+            }
+            if let (Some((at, byte)), None) = (not_utf8, nul) {
                 loaded.not_utf8.push(NotUtf8 {
                     at: Span::new(id, at, at + 4),
                     byte,
@@ -408,7 +434,10 @@ fn io_reason(e: &walkdir::Error) -> String {
         .unwrap_or_else(|| e.to_string())
 }
 
-fn read_file(p: &Pending) -> Result<(String, Option<(usize, u8)>), Diagnostic> {
+/// A file's text (invalid bytes kept as escape characters) and its first invalid byte.
+type Read = (String, Option<(usize, u8)>);
+
+fn read_file(p: &Pending) -> Result<Read, Diagnostic> {
     let at = |d: Diagnostic| match p.directive {
         Some(s) => d.at(s).label("included here"),
         None => d.in_file(&p.path),
@@ -447,18 +476,6 @@ fn read_file(p: &Pending) -> Result<(String, Option<(usize, u8)>), Diagnostic> {
             return Err(at(d));
         }
     };
-    if let Some(pos) = bytes.iter().position(|&b| b == 0) {
-        return Err(at(Diagnostic::new(
-            codes::FILE_HAS_NUL,
-            format!(
-                "`{}` contains a NUL byte at offset {pos}; it is not a text file",
-                p.path.display()
-            ),
-        )
-        .help(
-            "configuration files are text; remove binary files from included directories",
-        )));
-    }
     // Nagios and Shinken read bytes; whether a file that is not UTF-8 is accepted depends on
     // the engine, known only once everything is loaded: keep its bytes (see
     // `monitorc_runtime::text`) and say where the first invalid one is.
