@@ -16,6 +16,14 @@ const NAGIOS: &str = "/usr/sbin/nagios4";
 
 /// Two schedulers, `a` and `b`, with three loopback hosts each, checked by `$USER1$/true`.
 fn build_set(dir: &Path) -> PathBuf {
+    build_set_with(
+        dir,
+        "define scheduler {\n  scheduler_name  a\n  address  127.0.0.1\n  port  1\n}\n\
+         define scheduler {\n  scheduler_name  b\n  address  127.0.0.1\n  port  2\n}\n",
+    )
+}
+
+fn build_set_with(dir: &Path, daemons: &str) -> PathBuf {
     let mut cfg = String::from(
         "define command {\n  command_name  ok\n  command_line  $USER1$/true\n}\n\
          define timeperiod {\n  timeperiod_name  always\n  alias  always\n  sunday  00:00-24:00\n  \
@@ -23,16 +31,15 @@ fn build_set(dir: &Path) -> PathBuf {
          friday  00:00-24:00\n  saturday  00:00-24:00\n}\n\
          define contact {\n  contact_name  nobody\n  alias  nobody\n  host_notification_period  always\n  \
          service_notification_period  always\n  host_notification_commands  ok\n  \
-         service_notification_commands  ok\n}\n\
-         define scheduler {\n  scheduler_name  a\n  address  127.0.0.1\n  port  1\n}\n\
-         define scheduler {\n  scheduler_name  b\n  address  127.0.0.1\n  port  2\n}\n",
+         service_notification_commands  ok\n}\n",
     );
+    cfg.push_str(daemons);
     for i in 0..6 {
         cfg.push_str(&format!(
             "define host {{\n  host_name  h{i}\n  address  127.0.0.1\n  check_command  ok\n  \
-             max_check_attempts  1\n  check_period  always\n  contacts  nobody\n}}\n\
+             max_check_attempts  1\n  check_interval  60\n  check_period  always\n  contacts  nobody\n}}\n\
              define service {{\n  host_name  h{i}\n  service_description  svc\n  check_command  ok\n  \
-             max_check_attempts  1\n  check_interval  1\n  retry_interval  1\n  check_period  always\n  \
+             max_check_attempts  1\n  check_interval  60\n  retry_interval  60\n  check_period  always\n  \
              contacts  nobody\n}}\n"
         ));
     }
@@ -63,11 +70,15 @@ impl Drop for NodeProcess {
 }
 
 fn start_node(state: &Path, resource: &Path) -> NodeProcess {
+    start_node_on(state, resource, "127.0.0.1:0")
+}
+
+fn start_node_on(state: &Path, resource: &Path, listen: &str) -> NodeProcess {
     use std::io::BufRead as _;
     let mut args = vec![
         "node".to_string(),
         "--listen".into(),
-        "127.0.0.1:0".into(),
+        listen.into(),
         "--state".into(),
         state.display().to_string(),
         "--resource-file".into(),
@@ -78,6 +89,11 @@ fn start_node(state: &Path, resource: &Path) -> NodeProcess {
         "interval_length=1".into(),
         "--engine-set".into(),
         "check_workers=1".into(),
+        // Every first check at once (then one a minute, so a passive result stays visible).
+        "--engine-set".into(),
+        "service_inter_check_delay_method=n".into(),
+        "--engine-set".into(),
+        "host_inter_check_delay_method=n".into(),
     ];
     // Run as root, Nagios would drop to the `nagios` user, who cannot enter a private
     // temporary directory; a real node runs as its own user.
@@ -348,4 +364,155 @@ fn a_node_runs_its_shard_on_nagios() {
     );
     assert_eq!(std::fs::read_dir(state.join("archive")).unwrap().count(), 2);
     eprintln!("{}", node.log.lock().unwrap().join("\n"));
+}
+
+/// A port free now (a node is started on it right after).
+fn free_port() -> u16 {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    l.local_addr().unwrap().port()
+}
+
+/// The hosts whose status the engine of a node's state directory writes.
+fn engine_hosts(state: &Path) -> Vec<String> {
+    let mut hosts: Vec<String> = status_dat(state)
+        .split("hoststatus {")
+        .skip(1)
+        .filter_map(|b| {
+            b.lines()
+                .find_map(|l| l.trim().strip_prefix("host_name=").map(str::to_string))
+        })
+        .collect();
+    hosts.sort();
+    hosts
+}
+
+/// The arbiter and three real nodes (schedulers `a` and `b`, spare `sp`): each engine runs
+/// exactly its shard's hosts; a passive result posted to the arbiter reaches the owning
+/// engine; a node killed, its spare's engine runs exactly the dead shard's hosts and takes
+/// the results posted after the kill.
+#[test]
+fn the_arbiter_fails_over_between_real_nodes() {
+    if !Path::new(NAGIOS).exists() {
+        eprintln!("SKIPPED: nagios4-core is not installed; run `apt-get install nagios4-core`");
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let names = ["a", "b", "sp"];
+    let ports: Vec<u16> = names.iter().map(|_| free_port()).collect();
+    let mut daemons = String::new();
+    for (name, port) in names.iter().zip(&ports) {
+        daemons.push_str(&format!(
+            "define scheduler {{\n  scheduler_name  {name}\n  address  127.0.0.1\n  port  {port}\n  \
+             spare  {}\n  check_interval  1\n  timeout  2\n  max_check_attempts  2\n}}\n",
+            u8::from(*name == "sp")
+        ));
+    }
+    let set_dir = build_set_with(tmp.path(), &daemons);
+    let set = monitorc_runtime::shard::ShardSet::open(&set_dir).unwrap();
+    let hosts_of = |s: &str| -> Vec<String> {
+        let mut h: Vec<String> = (set.manifest.hosts.iter())
+            .filter(|(_, x)| x.as_str() == s)
+            .map(|(h, _)| h.clone())
+            .collect();
+        h.sort();
+        h
+    };
+    let resource = tmp.path().join("resource.cfg");
+    std::fs::write(&resource, "$USER1$=/bin\n").unwrap();
+    let states: Vec<PathBuf> = names
+        .iter()
+        .map(|n| tmp.path().join(format!("node-{n}")))
+        .collect();
+    let mut nodes: Vec<Option<NodeProcess>> = states
+        .iter()
+        .zip(&ports)
+        .map(|(s, p)| Some(start_node_on(s, &resource, &format!("127.0.0.1:{p}"))))
+        .collect();
+    let arbiter = std::process::Command::new(env!("CARGO_BIN_EXE_monitorc"))
+        .args([
+            "arbiter",
+            &set_dir.display().to_string(),
+            "--listen",
+            "127.0.0.1:0",
+        ])
+        .env("NO_COLOR", "1")
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut arbiter = NodeProcess {
+        child: arbiter,
+        url: String::new(),
+        log: Default::default(),
+    };
+    {
+        use std::io::BufRead as _;
+        let err = std::io::BufReader::new(arbiter.child.stderr.take().unwrap());
+        let log = arbiter.log.clone();
+        std::thread::spawn(move || {
+            for l in err.lines().map_while(Result::ok) {
+                log.lock().unwrap().push(l);
+            }
+        });
+        until("the arbiter listens", 10, || {
+            arbiter
+                .log
+                .lock()
+                .unwrap()
+                .iter()
+                .any(|l| l.contains("listen="))
+        });
+        let addr = (arbiter.log.lock().unwrap().iter())
+            .find_map(|l| {
+                l.split("listen=")
+                    .nth(1)?
+                    .split_whitespace()
+                    .next()
+                    .map(str::to_string)
+            })
+            .unwrap();
+        arbiter.url = format!("http://{addr}");
+    }
+    // Each engine runs exactly its shard's hosts; the spare runs none.
+    for (i, n) in ["a", "b"].iter().enumerate() {
+        until(&format!("{n}'s engine runs its hosts"), 30, || {
+            engine_hosts(&states[i]) == hosts_of(n)
+        });
+    }
+    assert!(engine_hosts(&states[2]).is_empty());
+    let post = |line: &str| {
+        let r = client()
+            .post(format!("{}/v1/commands", arbiter.url))
+            .body(line.to_string())
+            .send()
+            .unwrap();
+        assert!(r.status().is_success());
+        r.text().unwrap()
+    };
+    let host = hosts_of("a")[0].clone();
+    let result = |text: &str| format!("PROCESS_SERVICE_CHECK_RESULT;{host};svc;2;{text}");
+    let answer = post(&result("CRITICAL - posted to the arbiter"));
+    assert!(answer.contains("scheduler/a"), "{answer}");
+    until("the result is in a's engine", 20, || {
+        status_dat(&states[0]).contains("plugin_output=CRITICAL - posted to the arbiter")
+    });
+    // Node a dies (its engine with it): the spare takes a's shard.
+    let killed = Instant::now();
+    nodes[0].take();
+    post(&result("CRITICAL - posted after the kill"));
+    until("the spare's engine runs a's hosts", 30, || {
+        engine_hosts(&states[2]) == hosts_of("a")
+    });
+    let took = killed.elapsed();
+    until(
+        "the result posted after the kill is in the spare's engine",
+        20,
+        || status_dat(&states[2]).contains("plugin_output=CRITICAL - posted after the kill"),
+    );
+    assert_eq!(engine_hosts(&states[1]), hosts_of("b"), "b is not touched");
+    eprintln!(
+        "spare running the dead shard {:.1} s after the kill\n{}",
+        took.as_secs_f64(),
+        arbiter.log.lock().unwrap().join("\n")
+    );
+    drop(nodes);
 }
