@@ -74,9 +74,14 @@ fn start_node(state: &Path, resource: &Path) -> NodeProcess {
 }
 
 fn start_node_on(state: &Path, resource: &Path, listen: &str) -> NodeProcess {
+    start_node_with(state, resource, listen, NAGIOS)
+}
+
+fn start_node_with(state: &Path, resource: &Path, listen: &str, engine: &str) -> NodeProcess {
     use std::io::BufRead as _;
     let mut args = vec![
-        "node".to_string(),
+        "--engine-bin".to_string(),
+        engine.to_string(),
         "--listen".into(),
         listen.into(),
         "--state".into(),
@@ -103,6 +108,7 @@ fn start_node_on(state: &Path, resource: &Path, listen: &str) -> NodeProcess {
         }
     }
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_monitorc"))
+        .arg("node")
         .args(&args)
         .env("NO_COLOR", "1")
         .stderr(std::process::Stdio::piped())
@@ -515,4 +521,41 @@ fn the_arbiter_fails_over_between_real_nodes() {
         arbiter.log.lock().unwrap().join("\n")
     );
     drop(nodes);
+}
+
+/// What is wrong with the node's own setup is told apart from a shard Nagios refuses: no
+/// engine binary is a 500 (the node's trouble), a missing resource file a 422 with Nagios'
+/// words; a body that is no shard a 400. Nothing is held after any of them.
+#[test]
+fn a_node_says_what_keeps_it_from_running_a_shard() {
+    if !Path::new(NAGIOS).exists() {
+        eprintln!("SKIPPED: nagios4-core is not installed; run `apt-get install nagios4-core`");
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let set = build_set(tmp.path());
+    let a = std::fs::read_to_string(set.join("schedulers/a.ron")).unwrap();
+    let resource = tmp.path().join("resource.cfg");
+    std::fs::write(&resource, "$USER1$=/bin\n").unwrap();
+    let node = start_node_with(
+        &tmp.path().join("n1"),
+        &resource,
+        "127.0.0.1:0",
+        "/nonexistent/nagios4",
+    );
+    let (code, text) = put(&node, &a);
+    assert_eq!(code, 500, "{text}");
+    assert!(text.contains("cannot run /nonexistent/nagios4"), "{text}");
+    assert!(ping(&node).1["shard"].is_null());
+    let (code, text) = put(&node, &a[..a.len() / 2]);
+    assert_eq!(code, 400, "{text}");
+    let node = start_node(&tmp.path().join("n2"), &tmp.path().join("missing.cfg"));
+    let (code, text) = put(&node, &a);
+    assert_eq!(code, 422, "{text}");
+    assert!(text.contains("resource file"), "{text}");
+    let (_, p) = ping(&node);
+    assert_eq!(
+        (p["shard"].is_null(), p["engine"]["state"].as_str()),
+        (true, Some("idle"))
+    );
 }

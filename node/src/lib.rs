@@ -205,20 +205,24 @@ impl Node {
     }
 
     /// Renders generation `n` and validates it with `nagios4 -v` on its own copy of the
-    /// runtime paths. `Err` holds Nagios' errors.
-    async fn prepare(&self, n: u64, body: &str, shard: &SchedulerShard) -> Result<(), String> {
+    /// runtime paths. `Err` holds Nagios' errors (422: the shard is refused), or what kept the
+    /// node from checking it (500: the node's own trouble, such as no engine binary).
+    async fn prepare(&self, n: u64, body: &str, shard: &SchedulerShard) -> Result<(), Answer> {
+        let trouble = |e: String| (StatusCode::INTERNAL_SERVER_ERROR, e);
         let gen = self.dir(&format!("gens/{n}"));
         let verify = gen.join("verify");
-        std::fs::create_dir_all(verify.join("checkresults")).map_err(|e| e.to_string())?;
-        std::fs::write(gen.join("shard.ron"), body).map_err(|e| e.to_string())?;
-        let objects = nagios::objects(shard);
-        std::fs::write(
-            gen.join("objects.cfg"),
-            monitorc_runtime::text::encode(&objects),
-        )
-        .map_err(|e| e.to_string())?;
-        let main = nagios::main_config(&self.main("../objects.cfg".into()));
-        std::fs::write(verify.join("verify.cfg"), main).map_err(|e| e.to_string())?;
+        let written = (|| -> std::io::Result<()> {
+            std::fs::create_dir_all(verify.join("checkresults"))?;
+            std::fs::write(gen.join("shard.ron"), body)?;
+            let objects = nagios::objects(shard);
+            std::fs::write(
+                gen.join("objects.cfg"),
+                monitorc_runtime::text::encode(&objects),
+            )?;
+            let main = nagios::main_config(&self.main("../objects.cfg".into()));
+            std::fs::write(verify.join("verify.cfg"), main)
+        })();
+        written.map_err(|e| trouble(format!("cannot write generation {n}: {e}")))?;
         let run = tokio::process::Command::new(&self.opts.engine_bin)
             .arg("-v")
             .arg(verify.join("verify.cfg"))
@@ -227,12 +231,10 @@ impl Node {
         let out = match tokio::time::timeout(Duration::from_secs(30), run).await {
             Ok(Ok(out)) => out,
             Ok(Err(e)) => {
-                return Err(format!(
-                    "cannot run {}: {e}",
-                    self.opts.engine_bin.display()
-                ))
+                let bin = self.opts.engine_bin.display();
+                return Err(trouble(format!("cannot run {bin}: {e}")));
             }
-            Err(_) => return Err("the engine's check took over 30 s".into()),
+            Err(_) => return Err(trouble("the engine's check took over 30 s".into())),
         };
         let text = String::from_utf8_lossy(&out.stdout);
         let errors: Vec<&str> = text
@@ -247,11 +249,11 @@ impl Node {
             why = text.lines().rev().take(10).collect();
             why.reverse();
         }
-        Err(why.join("\n"))
+        Err((StatusCode::UNPROCESSABLE_ENTITY, why.join("\n")))
     }
 
-    /// Points `current` at generation `n` (atomically) and keeps only `n` and the generation
-    /// before it.
+    /// Points `current` at generation `n` (atomically) and keeps only `n` and `n - 1` (the
+    /// one to roll back to).
     fn switch(&self, n: u64) -> std::io::Result<()> {
         let tmp = self.dir("current.tmp");
         let _ = std::fs::remove_file(&tmp);
@@ -263,7 +265,7 @@ impl Node {
                     .file_name()
                     .to_str()
                     .and_then(|s| s.parse::<u64>().ok())
-                    .is_some_and(|g| g + 1 >= n);
+                    .is_some_and(|g| g == n || g + 1 == n);
                 if !keep {
                     let _ = std::fs::remove_dir_all(e.path());
                 }
@@ -529,10 +531,10 @@ async fn put_shard(State(node): State<Arc<Node>>, body: String) -> Answer {
         return commit(&node, shard_key, digest, 0, false, same_shard);
     };
     let n = held.as_ref().map_or(0, |h| h.generation) + 1;
-    if let Err(why) = node.prepare(n, &body, &shard).await {
-        warn!(shard = %shard_key, generation = n, "shard refused by the engine's check");
+    if let Err((code, why)) = node.prepare(n, &body, &shard).await {
+        warn!(shard = %shard_key, generation = n, error = %why, "shard not taken");
         let _ = std::fs::remove_dir_all(node.dir(&format!("gens/{n}")));
-        return (StatusCode::UNPROCESSABLE_ENTITY, why + "\n");
+        return (code, why + "\n");
     }
     if let Err(e) = node.switch(n) {
         return (
