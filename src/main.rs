@@ -130,6 +130,9 @@ enum Command {
         /// Give a shard back to its owner when the owner answers again (the spare drops it).
         #[arg(long)]
         failback: bool,
+        /// Keep the command journal here: lines the arbiter answered for survive its restart.
+        #[arg(long)]
+        state: Option<PathBuf>,
     },
     /// Run the shard the arbiter pushes on a real engine (Nagios 4), supervised.
     ///
@@ -285,7 +288,8 @@ fn main() -> ExitCode {
             dir,
             listen,
             failback,
-        } => arbiter(dir, listen, failback),
+            state,
+        } => arbiter(dir, listen, failback, state),
         Command::Node {
             listen,
             state,
@@ -814,7 +818,7 @@ fn node(listen: String, opts: monitorc_node::Options) -> ExitCode {
     }
 }
 
-fn arbiter(dir: PathBuf, listen: String, failback: bool) -> ExitCode {
+fn arbiter(dir: PathBuf, listen: String, failback: bool, state: Option<PathBuf>) -> ExitCode {
     let set = match open_set(&dir) {
         Ok(s) => s,
         Err(c) => return c,
@@ -838,6 +842,7 @@ fn arbiter(dir: PathBuf, listen: String, failback: bool) -> ExitCode {
         let options = monitorc_arbiter::Options {
             failback,
             dir: Some(dir.clone()),
+            state,
         };
         monitorc_arbiter::run(set, listener, options, monitorc_arbiter::signals())
             .await

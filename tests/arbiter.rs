@@ -236,6 +236,7 @@ async fn cluster(never_started: &[&str], failback: bool) -> Cluster {
         monitorc_arbiter::Options {
             failback,
             dir: Some(out.clone()),
+            state: None,
         },
         async move {
             let _ = rx.await;

@@ -23,6 +23,7 @@ mod common;
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -114,6 +115,8 @@ struct FakeState {
     period: Option<u64>,
     /// Regression test: refuse this many drops (503, nothing dropped).
     refuse_drops: u32,
+    /// The arbiter's run (`x-monitorc-epoch`): its numbers start again in a new one.
+    epoch: Option<String>,
     // Records.
     /// (order, ms, answered 200 in time) on arrival
     pings: Vec<(u64, u64, bool)>,
@@ -310,6 +313,15 @@ async fn fake_commands(
             // Not holding that shard (restarted, or told to drop it): refused.
             return StatusCode::CONFLICT;
         }
+        let epoch = headers
+            .get("x-monitorc-epoch")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        if epoch != st.epoch {
+            st.epoch = epoch;
+            st.have.clear();
+            st.period = None;
+        }
         for (i, line) in body.lines().enumerate() {
             let seq = first + i as u64;
             if st.have.get(&shard).is_some_and(|&h| seq <= h) {
@@ -346,6 +358,7 @@ async fn fake(env: &Arc<Env>, name: &str, reports: bool, seed: u64) -> Fake {
         have: BTreeMap::new(),
         period: None,
         refuse_drops: 0,
+        epoch: None,
         pings: Vec::new(),
         puts: Vec::new(),
         holds: Vec::new(),
@@ -382,10 +395,16 @@ struct Cluster {
     base: AtomicU64,
     /// The fakes' clock (ms) when every fault was ended.
     healed: AtomicU64,
+    set_dir: PathBuf,
     _dir: tempfile::TempDir,
 }
 
 async fn cluster(seed: u64) -> Cluster {
+    cluster_with(seed, None).await
+}
+
+/// With `state`, the arbiter keeps its journal there (`--state`).
+async fn cluster_with(seed: u64, state: Option<&std::path::Path>) -> Cluster {
     let env = Arc::new(Env {
         start: Instant::now(),
         order: AtomicU64::new(1),
@@ -435,13 +454,42 @@ async fn cluster(seed: u64) -> Cluster {
     .unwrap();
     assert_eq!(run.code, 0, "{}", run.stderr);
     let set = ShardSet::open(&out).unwrap();
+    let (child, log, url) = arbiter(&out, state).await;
+    Cluster {
+        env,
+        fakes,
+        set,
+        url,
+        client: reqwest::Client::builder()
+            .no_proxy()
+            .timeout(Duration::from_secs(5))
+            .build()
+            .unwrap(),
+        child,
+        log,
+        base: AtomicU64::new(0),
+        healed: AtomicU64::new(u64::MAX),
+        set_dir: out,
+        _dir: dir,
+    }
+}
+
+/// Starts `monitorc arbiter` on the set in `dir`; returns it, its log and its URL.
+async fn arbiter(
+    dir: &std::path::Path,
+    state: Option<&std::path::Path>,
+) -> (tokio::process::Child, Arc<Mutex<Vec<String>>>, String) {
+    let mut args = vec![
+        "arbiter".to_string(),
+        dir.display().to_string(),
+        "--listen".into(),
+        "127.0.0.1:0".into(),
+    ];
+    if let Some(state) = state {
+        args.extend(["--state".to_string(), state.display().to_string()]);
+    }
     let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_monitorc"))
-        .args([
-            "arbiter",
-            &out.display().to_string(),
-            "--listen",
-            "127.0.0.1:0",
-        ])
+        .args(&args)
         .env("NO_COLOR", "1")
         .stderr(std::process::Stdio::piped())
         .kill_on_drop(true)
@@ -472,22 +520,7 @@ async fn cluster(seed: u64) -> Cluster {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let url = format!("http://{}", listen().unwrap());
-    Cluster {
-        env,
-        fakes,
-        set,
-        url,
-        client: reqwest::Client::builder()
-            .no_proxy()
-            .timeout(Duration::from_secs(5))
-            .build()
-            .unwrap(),
-        child,
-        log,
-        base: AtomicU64::new(0),
-        healed: AtomicU64::new(u64::MAX),
-        _dir: dir,
-    }
+    (child, log, url)
 }
 
 impl Cluster {
@@ -1111,4 +1144,57 @@ async fn a_drop_that_fails_is_sent_again() {
     // Each refused drop costs one ping interval.
     assert!(back.elapsed() >= Duration::from_millis(2 * CHECK_INTERVAL_MS - 200));
     c.settled(5).await.unwrap();
+}
+
+/// Issue #12: with `--state`, what the arbiter answered for survives its death. Lines taken
+/// before, lines waiting for dead schedulers when it is killed: after a restart on the same
+/// state, each reaches a holder exactly once (the run id and the numbers are kept, so a line
+/// whose answer was lost is recognised).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lines_answered_for_survive_a_restart_of_the_arbiter() {
+    let state = tempfile::tempdir().unwrap();
+    let mut c = cluster_with(3, Some(state.path())).await;
+    c.settled(10).await.unwrap();
+    let line = |n: usize| {
+        format!(
+            "[1700000000] ADD_HOST_COMMENT;h{:02};1;test;line {n}",
+            n % HOSTS
+        )
+    };
+    let before: Vec<String> = (0..20).map(line).collect();
+    c.post(&before).await.unwrap();
+    c.settled(10).await.unwrap();
+    // Every scheduler stops answering; lines wait; the arbiter is killed.
+    for (name, f) in &c.fakes {
+        if name.starts_with('s') {
+            f.set_mode(Mode::Down);
+        }
+    }
+    let during: Vec<String> = (20..60).map(line).collect();
+    for chunk in during.chunks(10) {
+        c.post(chunk).await.unwrap();
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    c.child.kill().await.unwrap();
+    for (_, f) in &c.fakes {
+        f.set_mode(Mode::Normal);
+    }
+    let (child, log, url) = arbiter(&c.set_dir, Some(state.path())).await;
+    (c.child, c.log, c.url) = (child, log, url);
+    c.settled(15).await.unwrap();
+    let mut taken: BTreeMap<String, usize> = BTreeMap::new();
+    for (_, f) in &c.fakes {
+        for t in &f.state.lock().unwrap().taken {
+            *taken.entry(t.line.clone()).or_default() += 1;
+        }
+    }
+    for l in before.iter().chain(&during) {
+        assert_eq!(taken.get(l), Some(&1), "{l}: {taken:?}");
+    }
+    assert_eq!(taken.len(), 60);
+    let log = c.log_tail(100);
+    assert!(
+        log.contains("lines accepted by an earlier run wait again"),
+        "{log}"
+    );
 }

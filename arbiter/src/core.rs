@@ -186,6 +186,11 @@ pub enum Change {
     Restarted {
         daemon: String,
     },
+    /// A holder took a unit's lines up to `through` (for the arbiter's journal).
+    Delivered {
+        unit: String,
+        through: u64,
+    },
     /// A reload removed a shard that still had commands waiting.
     Discarded {
         unit: String,
@@ -233,6 +238,9 @@ pub struct LineResult {
     /// RELOAD_CONFIG / RESTART_PROGRAM: the arbiter reloads its shard set.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub reload: bool,
+    /// The sequence number the line got in each target (for the arbiter's journal).
+    #[serde(skip)]
+    pub seqs: Vec<u64>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -597,7 +605,14 @@ impl Core {
                     .expect("pending requests name existing units (a reload drops the others)");
                 u.in_flight = None;
                 if ok {
-                    u.queue.drain(..count.min(u.queue.len()));
+                    let taken: Vec<(u64, String)> =
+                        u.queue.drain(..count.min(u.queue.len())).collect();
+                    if let Some((through, _)) = taken.last() {
+                        self.changes.push(Change::Delivered {
+                            unit: unit.clone(),
+                            through: *through,
+                        });
+                    }
                 } else if u.holder.as_deref() == Some(daemon.as_str()) {
                     // Retried on the holder's next good ping, or at once by a new holder. A
                     // refusal may mean the holder lost the shard: its ping tells.
@@ -627,6 +642,7 @@ impl Core {
                 holders: Vec::new(),
                 error: None,
                 reload: false,
+                seqs: Vec::new(),
             };
             match routed {
                 Err(e) => r.error = Some(e.to_string()),
@@ -649,6 +665,7 @@ impl Core {
                             continue;
                         };
                         u.queue.push_back((u.next_seq, line.to_string()));
+                        r.seqs.push(u.next_seq);
                         u.next_seq += 1;
                         r.holders.push(u.holder.clone());
                         r.targets.push(key.clone());
@@ -1091,6 +1108,25 @@ impl Core {
                 self.send_shard(&unit, out);
             }
         }
+    }
+
+    /// At start, what an earlier run of the arbiter had accepted and not delivered: the lines
+    /// of `unit` wait again with their numbers, and new lines are numbered from `next_seq`.
+    /// False when the set has no such unit any more.
+    pub fn restore(&mut self, unit: &str, next_seq: u64, lines: Vec<(u64, String)>) -> bool {
+        let Some(u) = self.units.get_mut(unit) else {
+            return false;
+        };
+        u.next_seq = u.next_seq.max(next_seq);
+        u.queue.extend(lines);
+        true
+    }
+
+    /// Every unit's next sequence number and waiting lines (to compact the journal).
+    pub fn queues(&self) -> Vec<(String, u64, Vec<(u64, String)>)> {
+        (self.units.iter())
+            .map(|(k, u)| (k.clone(), u.next_seq, u.queue.iter().cloned().collect()))
+            .collect()
     }
 
     /// How many shards and daemons, for the log at start.

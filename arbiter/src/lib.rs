@@ -50,10 +50,100 @@ pub struct Options {
     /// Where the set was read from: RELOAD_CONFIG, RESTART_PROGRAM and SIGHUP read it again.
     /// Without it, a reload fails (logged, and shown in `/v1/status`).
     pub dir: Option<PathBuf>,
+    /// Where the arbiter keeps its command journal and run id, so that a line it answered for
+    /// survives a restart. Without it, lines waiting for a holder are lost with the process.
+    pub state: Option<PathBuf>,
+}
+
+/// The command journal (`--state DIR`, file `commands.log`), one record per line:
+/// `L unit seq line` for each line accepted (fsynced before the answer), `A unit seq` when a
+/// holder took the unit's lines up to `seq`, `N unit seq` for a unit's next number (written
+/// when the file is compacted: at start, and when it grows past [`JOURNAL_COMPACT`] with
+/// nothing waiting). Fields are separated by tabs.
+struct Journal {
+    path: PathBuf,
+    file: std::fs::File,
+    len: u64,
+}
+
+/// A journal larger than this is rewritten (with nothing but the numbers) once no line waits.
+const JOURNAL_COMPACT: u64 = 16 << 20;
+
+type Restored = BTreeMap<String, (u64, Vec<(u64, String)>)>;
+
+impl Journal {
+    /// Reads what an earlier run left: per unit, its next number and the lines not taken.
+    fn read(path: &std::path::Path) -> Restored {
+        let text = std::fs::read_to_string(path).unwrap_or_default();
+        let mut units: BTreeMap<String, (u64, BTreeMap<u64, String>, u64)> = BTreeMap::new();
+        for record in text.lines() {
+            let mut f = record.splitn(4, '\t');
+            let (Some(kind), Some(unit), Some(seq)) = (f.next(), f.next(), f.next()) else {
+                continue; // a record cut short by a crash
+            };
+            let Ok(seq) = seq.parse::<u64>() else {
+                continue;
+            };
+            let u = units.entry(unit.to_string()).or_default();
+            match (kind, f.next()) {
+                ("L", Some(line)) => {
+                    u.0 = u.0.max(seq + 1);
+                    u.1.insert(seq, line.to_string());
+                }
+                ("A", None) => u.2 = u.2.max(seq),
+                ("N", None) => u.0 = u.0.max(seq),
+                _ => {}
+            }
+        }
+        units
+            .into_iter()
+            .map(|(unit, (next, lines, acked))| {
+                let waiting = lines.into_iter().filter(|(s, _)| *s > acked).collect();
+                (unit, (next, waiting))
+            })
+            .collect()
+    }
+
+    /// Replaces the file with the numbers and waiting lines given.
+    fn rewrite(
+        path: &std::path::Path,
+        queues: &[(String, u64, Vec<(u64, String)>)],
+    ) -> std::io::Result<Journal> {
+        use std::io::Write as _;
+        let mut text = String::new();
+        for (unit, next, lines) in queues {
+            text.push_str(&format!("N\t{unit}\t{next}\n"));
+            for (seq, line) in lines {
+                text.push_str(&format!("L\t{unit}\t{seq}\t{line}\n"));
+            }
+        }
+        let tmp = path.with_extension("tmp");
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(text.as_bytes())?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)?;
+        let file = std::fs::OpenOptions::new().append(true).open(path)?;
+        Ok(Journal {
+            path: path.to_path_buf(),
+            file,
+            len: text.len() as u64,
+        })
+    }
+
+    fn append(&mut self, text: &str, sync: bool) -> std::io::Result<()> {
+        use std::io::Write as _;
+        self.file.write_all(text.as_bytes())?;
+        self.len += text.len() as u64;
+        if sync {
+            self.file.sync_data()?;
+        }
+        Ok(())
+    }
 }
 
 struct Ctx {
     core: Mutex<Core>,
+    journal: Option<Mutex<Journal>>,
     /// Each daemon's request queue, by `kind/name`.
     queues: Mutex<BTreeMap<String, mpsc::UnboundedSender<Effect>>>,
     control: mpsc::UnboundedSender<Control>,
@@ -80,11 +170,38 @@ impl Ctx {
                 .lock()
                 .expect("the core never panics while locked");
             let (effects, t) = f(&mut core);
-            (effects, core.take_changes(), t)
+            let changes = core.take_changes();
+            self.journal_deliveries(&core, &changes);
+            (effects, changes, t)
         };
         log(&changes);
         self.send(effects);
         t
+    }
+
+    /// Records the lines holders took; compacts the journal once it is large and nothing
+    /// waits. (Losing such a record only sends lines again, with their numbers.)
+    fn journal_deliveries(&self, core: &Core, changes: &[Change]) {
+        let Some(journal) = &self.journal else { return };
+        let mut text = String::new();
+        for c in changes {
+            if let Change::Delivered { unit, through } = c {
+                text.push_str(&format!("A\t{unit}\t{through}\n"));
+            }
+        }
+        if text.is_empty() {
+            return;
+        }
+        let mut j = journal.lock().expect("not poisoned");
+        if let Err(e) = j.append(&text, false) {
+            error!(error = %e, "cannot write the command journal");
+        }
+        if j.len > JOURNAL_COMPACT && core.status().pending_commands == 0 {
+            match Journal::rewrite(&j.path, &core.queues()) {
+                Ok(fresh) => *j = fresh,
+                Err(e) => error!(error = %e, "cannot compact the command journal"),
+            }
+        }
     }
 
     fn send(&self, effects: Vec<Effect>) {
@@ -121,6 +238,9 @@ fn log(changes: &[Change]) {
                 warn!(shard = %unit, daemon = %daemon, "daemon no longer holds its shard: sending it again")
             }
             Change::Restarted { daemon } => info!(daemon = %daemon, "daemon restarted"),
+            Change::Delivered { unit, through } => {
+                debug!(shard = %unit, through, "lines delivered")
+            }
             Change::Discarded { unit, commands } => {
                 warn!(shard = %unit, commands, "shard removed by the reload: its waiting commands are dropped")
             }
@@ -142,19 +262,57 @@ fn timeout(e: &Endpoint) -> Duration {
 
 /// This run of the arbiter: sequence numbers start at 1 again in each, so a daemon that
 /// de-duplicates by number resets when it changes (header `x-monitorc-epoch`).
+/// With `--state`, the id is kept there and stays the same across restarts: the lines the
+/// journal brings back keep their numbers, which daemons have seen.
 fn epoch() -> &'static str {
-    static EPOCH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    EPOCH.get_or_init(|| {
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap_or_default();
-        format!(
-            "{}.{:09}.{}",
-            now.as_secs(),
-            now.subsec_nanos(),
-            std::process::id()
-        )
-    })
+    EPOCH.get_or_init(new_epoch)
+}
+
+static EPOCH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
+fn new_epoch() -> String {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    format!(
+        "{}.{:09}.{}",
+        now.as_secs(),
+        now.subsec_nanos(),
+        std::process::id()
+    )
+}
+
+/// Opens the state directory: the run id (created once) and the journal, whose waiting lines
+/// go back into the core.
+fn open_state(dir: &std::path::Path, core: &mut Core) -> std::io::Result<Journal> {
+    std::fs::create_dir_all(dir)?;
+    let epoch_file = dir.join("epoch");
+    let epoch = match std::fs::read_to_string(&epoch_file) {
+        Ok(e) if !e.trim().is_empty() => e.trim().to_string(),
+        _ => {
+            let e = new_epoch();
+            std::fs::write(&epoch_file, &e)?;
+            e
+        }
+    };
+    let _ = EPOCH.set(epoch);
+    let path = dir.join("commands.log");
+    let mut waiting = 0;
+    for (unit, (next, lines)) in Journal::read(&path) {
+        let n = lines.len();
+        if core.restore(&unit, next, lines) {
+            waiting += n;
+        } else if n > 0 {
+            warn!(shard = %unit, commands = n, "the journal holds lines for a shard the set no longer has: dropped");
+        }
+    }
+    if waiting > 0 {
+        info!(
+            commands = waiting,
+            "lines accepted by an earlier run wait again"
+        );
+    }
+    Journal::rewrite(&path, &core.queues())
 }
 
 /// Sends one request.
@@ -274,7 +432,13 @@ pub async fn run(
     options: Options,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let core = Core::new(set, options.failback);
+    let mut core = Core::new(set, options.failback);
+    let journal = match &options.state {
+        Some(dir) => Some(Mutex::new(open_state(dir, &mut core).map_err(|e| {
+            std::io::Error::other(format!("state directory {}: {e}", dir.display()))
+        })?)),
+        None => None,
+    };
     let endpoints = core.endpoints();
     let (shards, daemons) = core.size();
     let client = reqwest::Client::builder()
@@ -286,6 +450,7 @@ pub async fn run(
     let (control, mut controls) = mpsc::unbounded_channel();
     let ctx = Arc::new(Ctx {
         core: Mutex::new(core),
+        journal,
         queues: Mutex::new(BTreeMap::new()),
         control,
         reloads: Mutex::new(ReloadStatus::default()),
@@ -441,15 +606,37 @@ async fn status(State(ctx): State<Arc<Ctx>>) -> Json<FullStatus> {
     Json(FullStatus { core, reloads })
 }
 
-async fn commands(State(ctx): State<Arc<Ctx>>, body: String) -> Json<Vec<LineResult>> {
+async fn commands(
+    State(ctx): State<Arc<Ctx>>,
+    body: String,
+) -> Result<Json<Vec<LineResult>>, (axum::http::StatusCode, String)> {
     let results = ctx.step(|core| {
         let (results, effects) = core.submit(&body);
         (effects, results)
     });
+    // Durable before the answer.
+    if let Some(journal) = &ctx.journal {
+        let mut text = String::new();
+        for r in &results {
+            for (unit, seq) in r.targets.iter().zip(&r.seqs) {
+                text.push_str(&format!("L\t{unit}\t{seq}\t{}\n", r.line));
+            }
+        }
+        if !text.is_empty() {
+            let written = journal.lock().expect("not poisoned").append(&text, true);
+            if let Err(e) = written {
+                error!(error = %e, "cannot write the command journal");
+                return Err((
+                    axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+                    format!("the lines are queued but not journalled: {e}\n"),
+                ));
+            }
+        }
+    }
     if results.iter().any(|r| r.reload) {
         let _ = ctx.control.send(Control::Reload);
     }
-    Json(results)
+    Ok(Json(results))
 }
 
 /// Completes on SIGINT or SIGTERM, whichever comes first. The handlers are installed when
