@@ -117,6 +117,8 @@ struct FakeState {
     refuse_drops: u32,
     /// The arbiter's run (`x-monitorc-epoch`): its numbers start again in a new one.
     epoch: Option<String>,
+    /// Refuse pushes with 422 and this answer (as a node does with Nagios' errors).
+    refuse_puts: Option<String>,
     // Records.
     /// (order, ms, answered 200 in time) on arrival
     pings: Vec<(u64, u64, bool)>,
@@ -240,14 +242,14 @@ async fn lose_answer(mode: Mode) {
     }
 }
 
-async fn fake_put(State((s, env)): State<Shared>, body: String) -> StatusCode {
+async fn fake_put(State((s, env)): State<Shared>, body: String) -> (StatusCode, String) {
     let (order, ms) = (env.next(), env.ms());
     let name = if let Ok(shard) = ron::from_str::<SchedulerShard>(&body) {
         shard.name
     } else if let Ok(shard) = ron::from_str::<SatelliteShard>(&body) {
         format!("{}/{}", shard.kind, shard.name)
     } else {
-        return StatusCode::BAD_REQUEST;
+        return (StatusCode::BAD_REQUEST, String::new());
     };
     let name = if name.contains('/') {
         name
@@ -256,10 +258,13 @@ async fn fake_put(State((s, env)): State<Shared>, body: String) -> StatusCode {
     };
     let mode = match gate(&s).await {
         Ok(mode) => mode,
-        Err(code) => return code,
+        Err(code) => return (code, String::new()),
     };
     {
         let mut st = s.lock().unwrap();
+        if let Some(answer) = st.refuse_puts.clone() {
+            return (StatusCode::UNPROCESSABLE_ENTITY, answer);
+        }
         st.puts.push((order, ms, name.clone()));
         st.held = Some((name.clone(), digest(body.as_bytes())));
         st.period = None;
@@ -267,9 +272,9 @@ async fn fake_put(State((s, env)): State<Shared>, body: String) -> StatusCode {
         st.holds.push((now, Some(name)));
     }
     if mode == Mode::LoseAnswers {
-        return StatusCode::SERVICE_UNAVAILABLE;
+        return (StatusCode::SERVICE_UNAVAILABLE, String::new());
     }
-    StatusCode::OK
+    (StatusCode::OK, String::new())
 }
 
 async fn fake_delete(State((s, env)): State<Shared>) -> StatusCode {
@@ -359,6 +364,7 @@ async fn fake(env: &Arc<Env>, name: &str, reports: bool, seed: u64) -> Fake {
         period: None,
         refuse_drops: 0,
         epoch: None,
+        refuse_puts: None,
         pings: Vec::new(),
         puts: Vec::new(),
         holds: Vec::new(),
@@ -1197,4 +1203,32 @@ async fn lines_answered_for_survive_a_restart_of_the_arbiter() {
         log.contains("lines accepted by an earlier run wait again"),
         "{log}"
     );
+}
+
+/// A push the daemon refuses is logged with the start of its answer and shown in
+/// `/v1/status` until the daemon takes one (a node answers Nagios' errors).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_push_is_logged_and_shown_with_its_answer() {
+    let c = cluster(4).await;
+    c.settled(10).await.unwrap();
+    let s1 = c.fake("s1");
+    let answer = "Error: Service check command 'nope' specified in service 'svc' not defined";
+    s1.state.lock().unwrap().refuse_puts = Some(answer.into());
+    s1.restart(&c.env);
+    let expected = format!("422: {answer}");
+    let start = Instant::now();
+    loop {
+        let s = c.status().await.unwrap();
+        let refused = &s["refused_pushes"]["scheduler/s1"];
+        if refused["answer"] == expected.as_str() {
+            assert_eq!(refused["shard"], "scheduler/s1");
+            break;
+        }
+        assert!(start.elapsed() < Duration::from_secs(5), "{s}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(c.log_tail(50).contains(answer));
+    s1.state.lock().unwrap().refuse_puts = None;
+    c.settled(5).await.unwrap();
+    assert!(c.status().await.unwrap().get("refused_pushes").is_none());
 }

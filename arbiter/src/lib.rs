@@ -143,6 +143,8 @@ impl Journal {
 
 struct Ctx {
     core: Mutex<Core>,
+    /// The last push each daemon refused, with its answer, until it takes one.
+    refused: Mutex<BTreeMap<String, RefusedPush>>,
     journal: Option<Mutex<Journal>>,
     /// Each daemon's request queue, by `kind/name`.
     queues: Mutex<BTreeMap<String, mpsc::UnboundedSender<Effect>>>,
@@ -315,8 +317,13 @@ fn open_state(dir: &std::path::Path, core: &mut Core) -> std::io::Result<Journal
     Journal::rewrite(&path, &core.queues())
 }
 
-/// Sends one request.
-async fn perform(client: &reqwest::Client, e: &Endpoint, action: &Action) -> Outcome {
+/// Sends one request. A refusal comes with the start of the daemon's answer (a node says why
+/// Nagios refused a shard there).
+async fn perform(
+    client: &reqwest::Client,
+    e: &Endpoint,
+    action: &Action,
+) -> (Outcome, Option<String>) {
     let url = format!(
         "{}/v1/{}",
         base_url(e),
@@ -349,15 +356,18 @@ async fn perform(client: &reqwest::Client, e: &Endpoint, action: &Action) -> Out
     match request.header("x-monitorc-epoch", epoch()).send().await {
         Ok(r) if r.status().is_success() => {
             debug!(daemon = %e.key, url = %url, "request done");
-            Outcome::Done
+            (Outcome::Done, None)
         }
         Ok(r) => {
-            warn!(daemon = %e.key, url = %url, status = r.status().as_u16(), "request refused");
-            Outcome::Refused
+            let status = r.status().as_u16();
+            let body = r.text().await.unwrap_or_default();
+            let answer: String = body.trim().chars().take(2048).collect();
+            warn!(daemon = %e.key, url = %url, status, answer = %answer, "request refused");
+            (Outcome::Refused, Some(format!("{status}: {answer}")))
         }
         Err(err) => {
             warn!(daemon = %e.key, url = %url, error = %err, "request failed");
-            Outcome::Failed
+            (Outcome::Failed, None)
         }
     }
 }
@@ -401,12 +411,28 @@ fn spawn_daemon(
     let queue = tokio::spawn(async move {
         while let Some(effect) = rx.recv().await {
             let wanted = ctx2.core.lock().expect("not poisoned").wanted(effect.op);
-            let outcome = if wanted {
+            let (outcome, refusal) = if wanted {
                 perform(&client2, &e2, &effect.action).await
             } else {
                 debug!(daemon = %e2.key, op = effect.op, "request superseded: not sent");
-                Outcome::Failed
+                (Outcome::Failed, None)
             };
+            if let Action::Push { unit, .. } = &effect.action {
+                let mut refused = ctx2.refused.lock().expect("not poisoned");
+                match refusal {
+                    Some(answer) => {
+                        let r = RefusedPush {
+                            shard: unit.clone(),
+                            answer,
+                        };
+                        refused.insert(e2.key.clone(), r);
+                    }
+                    None if outcome == Outcome::Done => {
+                        refused.remove(&e2.key);
+                    }
+                    None => {}
+                }
+            }
             ctx2.step(|core| (core.on_done(effect.op, outcome), ()));
         }
     });
@@ -450,6 +476,7 @@ pub async fn run(
     let (control, mut controls) = mpsc::unbounded_channel();
     let ctx = Arc::new(Ctx {
         core: Mutex::new(core),
+        refused: Mutex::new(BTreeMap::new()),
         journal,
         queues: Mutex::new(BTreeMap::new()),
         control,
@@ -598,12 +625,26 @@ struct FullStatus {
     core: Status,
     #[serde(flatten)]
     reloads: ReloadStatus,
+    /// Daemon → the last push it refused and its answer (a node gives Nagios' errors).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    refused_pushes: BTreeMap<String, RefusedPush>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+struct RefusedPush {
+    shard: String,
+    answer: String,
 }
 
 async fn status(State(ctx): State<Arc<Ctx>>) -> Json<FullStatus> {
     let core = ctx.core.lock().expect("not poisoned").status();
     let reloads = ctx.reloads.lock().expect("not poisoned").clone();
-    Json(FullStatus { core, reloads })
+    let refused_pushes = ctx.refused.lock().expect("not poisoned").clone();
+    Json(FullStatus {
+        core,
+        reloads,
+        refused_pushes,
+    })
 }
 
 async fn commands(
