@@ -787,7 +787,12 @@ fn init_log() {
         .init();
 }
 
-fn node(listen: String, opts: monitorc_node::Options) -> ExitCode {
+/// Runs a long-lived server (`node`, `arbiter`) on two worker threads until SIGINT or
+/// SIGTERM: `serve` gets the listener bound to `listen`. Exit 2 with the error.
+fn serve<F>(listen: &str, serve: impl FnOnce(tokio::net::TcpListener) -> F) -> ExitCode
+where
+    F: std::future::Future<Output = std::io::Result<()>>,
+{
     init_log();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -801,12 +806,10 @@ fn node(listen: String, opts: monitorc_node::Options) -> ExitCode {
         }
     };
     let result = runtime.block_on(async {
-        let listener = tokio::net::TcpListener::bind(&listen)
+        let listener = tokio::net::TcpListener::bind(listen)
             .await
             .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
-        monitorc_node::run(listener, opts, monitorc_arbiter::signals())
-            .await
-            .map_err(|e| e.to_string())
+        serve(listener).await.map_err(|e| e.to_string())
     });
     runtime.shutdown_timeout(std::time::Duration::from_millis(500));
     match result {
@@ -818,44 +821,25 @@ fn node(listen: String, opts: monitorc_node::Options) -> ExitCode {
     }
 }
 
+fn node(listen: String, opts: monitorc_node::Options) -> ExitCode {
+    serve(&listen, |listener| {
+        monitorc_node::run(listener, opts, monitorc_arbiter::signals())
+    })
+}
+
 fn arbiter(dir: PathBuf, listen: String, failback: bool, state: Option<PathBuf>) -> ExitCode {
     let set = match open_set(&dir) {
         Ok(s) => s,
         Err(c) => return c,
     };
-    init_log();
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-    {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("monitorc: error: cannot start the async runtime: {e}");
-            return ExitCode::from(2);
-        }
+    let options = monitorc_arbiter::Options {
+        failback,
+        dir: Some(dir.clone()),
+        state,
     };
-    let result = runtime.block_on(async {
-        let listener = tokio::net::TcpListener::bind(&listen)
-            .await
-            .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
-        let options = monitorc_arbiter::Options {
-            failback,
-            dir: Some(dir.clone()),
-            state,
-        };
+    serve(&listen, |listener| {
         monitorc_arbiter::run(set, listener, options, monitorc_arbiter::signals())
-            .await
-            .map_err(|e| e.to_string())
-    });
-    runtime.shutdown_timeout(std::time::Duration::from_millis(500));
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("monitorc: error: {e}");
-            ExitCode::from(2)
-        }
-    }
+    })
 }
 
 /// Checks CONFIG for `plan` and `build`: a configuration with errors gets them on stderr and

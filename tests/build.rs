@@ -495,15 +495,9 @@ fn emitted_nagios_configurations_run_side_by_side() {
     }
     use std::os::unix::fs::PermissionsExt;
     let tmp = tempfile::tempdir().unwrap();
-    let mut cfg = String::from(
-        "define command {\n  command_name  ok\n  command_line  $USER1$/true\n}\n\
-         define timeperiod {\n  timeperiod_name  always\n  alias  always\n  sunday  00:00-24:00\n  \
-         monday  00:00-24:00\n  tuesday  00:00-24:00\n  wednesday  00:00-24:00\n  thursday  00:00-24:00\n  \
-         friday  00:00-24:00\n  saturday  00:00-24:00\n}\n\
-         define contact {\n  contact_name  nobody\n  alias  nobody\n  host_notification_period  always\n  \
-         service_notification_period  always\n  host_notification_commands  ok\n  \
-         service_notification_commands  ok\n}\n\
-         define scheduler {\n  scheduler_name  a\n  address  127.0.0.1\n  port  1\n}\n\
+    let mut cfg = String::from(common::LOOPBACK_BASE);
+    cfg.push_str(
+        "define scheduler {\n  scheduler_name  a\n  address  127.0.0.1\n  port  1\n}\n\
          define scheduler {\n  scheduler_name  b\n  address  127.0.0.1\n  port  2\n}\n",
     );
     for i in 0..6 {

@@ -24,15 +24,7 @@ fn build_set(dir: &Path) -> PathBuf {
 }
 
 fn build_set_with(dir: &Path, daemons: &str) -> PathBuf {
-    let mut cfg = String::from(
-        "define command {\n  command_name  ok\n  command_line  $USER1$/true\n}\n\
-         define timeperiod {\n  timeperiod_name  always\n  alias  always\n  sunday  00:00-24:00\n  \
-         monday  00:00-24:00\n  tuesday  00:00-24:00\n  wednesday  00:00-24:00\n  thursday  00:00-24:00\n  \
-         friday  00:00-24:00\n  saturday  00:00-24:00\n}\n\
-         define contact {\n  contact_name  nobody\n  alias  nobody\n  host_notification_period  always\n  \
-         service_notification_period  always\n  host_notification_commands  ok\n  \
-         service_notification_commands  ok\n}\n",
-    );
+    let mut cfg = String::from(common::LOOPBACK_BASE);
     cfg.push_str(daemons);
     for i in 0..6 {
         cfg.push_str(&format!(
