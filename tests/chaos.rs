@@ -932,22 +932,34 @@ fn check_records(
     }
     for (shard, list) in &mut puts {
         list.sort_unstable();
+        // The first push of the current holder's run (pushes again to the same daemon, after
+        // a restart or a refusal, do not restart the count of failed pings).
+        let mut since = list.first().map_or(0, |p| p.0);
         for w in list.windows(2) {
-            let ((since, _, from), (order, ms, to)) = (w[0], w[1]);
+            let ((_, _, from), (order, ms, to)) = (w[0], w[1]);
             if from == to {
                 continue;
             }
+            let held_since = since;
+            since = order;
             out.moves += 1;
-            // The pings it got while it held the shard: `max_check_attempts` failed in a row
-            // (the push to the next holder may come later, after a request queued before it).
-            let held: Vec<bool> = (states[from].pings.iter())
-                .filter(|(o, _, _)| *o > since && *o < order)
-                .map(|(_, _, ok)| *ok)
+            // `max_check_attempts` failed pings in a row before the move, the last of them
+            // while it held the shard (the push to the next holder may come later, after a
+            // request queued before it).
+            let before: Vec<(u64, bool)> = (states[from].pings.iter())
+                .filter(|(o, _, _)| *o < order)
+                .map(|(o, _, ok)| (*o, *ok))
                 .collect();
-            let last = &held[held.len().saturating_sub(MAX_CHECK_ATTEMPTS)..];
-            let dead = held
-                .windows(MAX_CHECK_ATTEMPTS)
-                .any(|w| w.iter().all(|ok| !ok));
+            let mut run = 0;
+            let mut dead = false;
+            for &(o, ok) in &before {
+                run = if ok { 0 } else { run + 1 };
+                dead |= run >= MAX_CHECK_ATTEMPTS && o > held_since;
+            }
+            let last: Vec<bool> = before[before.len().saturating_sub(MAX_CHECK_ATTEMPTS)..]
+                .iter()
+                .map(|p| p.1)
+                .collect();
             if !dead {
                 let pings = &states[from].pings;
                 let base = c.base.load(Ordering::SeqCst);
