@@ -40,9 +40,10 @@ const MAX_CHECK_ATTEMPTS: usize = 2;
 /// `check_interval × (max_check_attempts + 2) + timeout`.
 const FAILOVER_BOUND_MS: u64 = CHECK_INTERVAL_MS * (MAX_CHECK_ATTEMPTS as u64 + 2) + TIMEOUT_MS;
 /// Two live holders of one shard: a daemon that comes back still holds its old shard until
-/// its next ping (one interval, plus the ping's timeout) and its drop (one timeout); each drop
-/// that fails costs one more interval. Bounded here like a failover.
-const GRACE_MS: u64 = FAILOVER_BOUND_MS;
+/// its next good ping (one interval, plus the ping's timeout) and its drop (one timeout); each
+/// ping or drop that fails (a flaky daemon fails a third of them) costs one more interval.
+/// Bounded here by a failover's bound plus three such failures in a row.
+const GRACE_MS: u64 = FAILOVER_BOUND_MS + 3 * CHECK_INTERVAL_MS;
 /// The arbiter's peak resident memory (the issue measured 29–43 MiB).
 const MEMORY_BOUND_KIB: u64 = 160 * 1024;
 
