@@ -70,7 +70,6 @@ fn start_node_on(state: &Path, resource: &Path, listen: &str) -> NodeProcess {
 }
 
 fn start_node_with(state: &Path, resource: &Path, listen: &str, engine: &str) -> NodeProcess {
-    use std::io::BufRead as _;
     let mut args = vec![
         "--engine-bin".to_string(),
         engine.to_string(),
@@ -99,9 +98,15 @@ fn start_node_with(state: &Path, resource: &Path, listen: &str, engine: &str) ->
             args.extend(["--engine-set".to_string(), kv.to_string()]);
         }
     }
+    spawn_server(&[&["node".to_string()][..], &args].concat())
+}
+
+/// Runs `monitorc ARGS` (a node or the arbiter), keeps its log, and waits until it says
+/// where it listens.
+fn spawn_server(args: &[String]) -> NodeProcess {
+    use std::io::BufRead as _;
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_monitorc"))
-        .arg("node")
-        .args(&args)
+        .args(args)
         .env("NO_COLOR", "1")
         .stderr(std::process::Stdio::piped())
         .spawn()
@@ -125,7 +130,8 @@ fn start_node_with(state: &Path, resource: &Path, listen: &str, engine: &str) ->
         }
         assert!(
             start.elapsed() < Duration::from_secs(30),
-            "the node did not start: {:?}",
+            "`monitorc {}` did not start: {:?}",
+            args[0],
             log.lock().unwrap()
         );
         std::thread::sleep(Duration::from_millis(20));
@@ -426,50 +432,12 @@ fn the_arbiter_fails_over_between_real_nodes() {
         .zip(&ports)
         .map(|(s, p)| Some(start_node_on(s, &resource, &format!("127.0.0.1:{p}"))))
         .collect();
-    let arbiter = std::process::Command::new(env!("CARGO_BIN_EXE_monitorc"))
-        .args([
-            "arbiter",
-            &set_dir.display().to_string(),
-            "--listen",
-            "127.0.0.1:0",
-        ])
-        .env("NO_COLOR", "1")
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut arbiter = NodeProcess {
-        child: arbiter,
-        url: String::new(),
-        log: Default::default(),
-    };
-    {
-        use std::io::BufRead as _;
-        let err = std::io::BufReader::new(arbiter.child.stderr.take().unwrap());
-        let log = arbiter.log.clone();
-        std::thread::spawn(move || {
-            for l in err.lines().map_while(Result::ok) {
-                log.lock().unwrap().push(l);
-            }
-        });
-        until("the arbiter listens", 10, || {
-            arbiter
-                .log
-                .lock()
-                .unwrap()
-                .iter()
-                .any(|l| l.contains("listen="))
-        });
-        let addr = (arbiter.log.lock().unwrap().iter())
-            .find_map(|l| {
-                l.split("listen=")
-                    .nth(1)?
-                    .split_whitespace()
-                    .next()
-                    .map(str::to_string)
-            })
-            .unwrap();
-        arbiter.url = format!("http://{addr}");
-    }
+    let arbiter = spawn_server(&[
+        "arbiter".to_string(),
+        set_dir.display().to_string(),
+        "--listen".into(),
+        "127.0.0.1:0".into(),
+    ]);
     // Each engine runs exactly its shard's hosts; the spare runs none.
     for (i, n) in ["a", "b"].iter().enumerate() {
         until(&format!("{n}'s engine runs its hosts"), 30, || {
