@@ -22,16 +22,16 @@ const KNOWN: &[(&str, &str)] = &[
         "C8: Shinken does not read allow_empty_hostgroup_assignment; monitorc's E0070 follows the key in every engine",
     ),
     (
-        "parsing/main-nested.cfg",
-        "F10: Shinken ignores `cfg_file=` inside an object file; monitorc follows it",
+        "tests/dialects/B07-hostgroup-members-loop",
+        "B7: Shinken logs a hostgroup_members loop and accepts it; monitorc keeps E0052 with the cycle",
     ),
     (
-        "timeperiods/cases.txt#10",
-        "I6: Shinken accepts `monday 00:00-25:00`; monitorc refuses a range past 24:00 in every engine (as Nagios does)",
+        "tests/dialects/C08-service-on-empty-hostgroup",
+        "C8: Shinken does not read allow_empty_hostgroup_assignment; monitorc's E0070 follows the key in every engine",
     ),
     (
-        "realms/nagios.cfg",
-        "a host whose hostgroup is in another realm: Shinken accepts it; monitorc refuses a pack split across realms (E0084, DESIGN)",
+        "tests/dialects/J05-poller-tag-other-realm",
+        "J5: Shinken wants some poller anywhere to serve a tag; monitorc wants one the host's realm reaches, or the host is never checked (E0086, DESIGN)",
     ),
 ];
 

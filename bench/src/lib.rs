@@ -2419,7 +2419,13 @@ mod tests {
                 let d = tempdir(&format!("tiny{n}"));
                 let s = generate_tree(&d, n, tree).unwrap();
                 assert_eq!(s.hosts, n);
-                assert_clean(&d, &s, &[]);
+                // F14: Nagios refuses a configuration without hosts and services.
+                let expected: &[&str] = if n == 0 && matches!(tree, Tree::Nagios) {
+                    &["E0035", "E0035"]
+                } else {
+                    &[]
+                };
+                assert_clean(&d, &s, expected);
                 std::fs::remove_dir_all(&d).unwrap();
             }
         }

@@ -222,10 +222,60 @@ pub struct Semantics {
     /// (`host_name` or `hostgroup_name` only inherited: "a service has been defined without
     /// host_name nor hostgroups", checked before inheritance); Nagios and Alignak inherit it.
     pub service_hosts_written: bool,
-    /// I1, I3: Nagios 4 reads each half of a time range with `atoi` (`00:00-24:00x` is
+    /// I1, I3, I6: Nagios 4 reads each half of a time range with `atoi` (`00:00-24:00x` is
     /// 00:00-24:00) and cannot parse a `+` before the ranges; Shinken and Alignak match
     /// `HH:MM-HH:MM` exactly.
     pub time_ranges_atoi: bool,
+    /// B6: `*` in a contactgroup's `members` is every contact (Nagios 4); Shinken and Alignak
+    /// read it as a contact name ("got unknown member *").
+    pub contactgroup_star: bool,
+    /// E2: a host's `service_excludes` / `service_includes` entries are patterns (`*`,
+    /// `r:regex`, exact names) in Shinken 2.4; Alignak 2.1 compares exact names only
+    /// (`Host.is_excluded_for_sdesc`). Nagios refuses both attributes.
+    pub exclude_patterns: bool,
+    /// J2: a host whose own `realm` differs from its hostgroup's stays in its own realm, with
+    /// a warning (Shinken 2.4: "host … it not in the same realm than it's hostgroup"); Alignak
+    /// refuses it ("is not in the same realm than its hostgroup"). Nagios has no realms.
+    pub host_realm_beats_hostgroup: bool,
+    /// A11, A12: a host or service dependency's `host_name`, `hostgroup_name` and their
+    /// `dependent_` counterparts are plain comma lists of names (Shinken, Alignak:
+    /// `Hostdependencies.explode`, `Servicedependencies.explode`): `!group`, `*` and operators
+    /// are looked up as names (and an unknown hostgroup crashes both engines). Nagios selects
+    /// hosts there as it does for services.
+    pub dependency_names_plain: bool,
+    /// C6: Nagios 4 reads host and hostgroup names as POSIX extended regular expressions,
+    /// matched anywhere in the name, when the main config sets `use_regexp_matching=1` and
+    /// the name holds `*`, `?`, `+` or `\.` (any name with `use_true_regexp_matching=1`).
+    /// Shinken and Alignak do not ("use_regexp_matching parameter is not managed").
+    pub regexp_matching: bool,
+    /// D4, D5: `null` on an attribute cancels what the templates give and what a service
+    /// would take from its host (Nagios 4: `XODTEMPLATE_NULL` counts as set); Shinken and
+    /// Alignak delete the value, and a service then takes its host's.
+    pub null_cancels_implied: bool,
+    /// D4: `null` on a list attribute (`contact_groups null`) is the one-name list `null`
+    /// (Shinken and Alignak compare only single values with `null`), so it names a group
+    /// that does not exist.
+    pub null_list_literal: bool,
+    /// H1: an escalation that sets neither `contacts` nor `contact_groups` takes both from
+    /// its service (host), and its `notification_interval` and `escalation_period` (from the
+    /// `notification_period`) likewise (Nagios 4, `xodtemplate_inherit_object_properties`);
+    /// Shinken and Alignak give it no contacts, the object's interval and no period.
+    pub escalations_inherit: bool,
+    /// F10, F12: Nagios 4 refuses a main-config key it does not read ("UNKNOWN VARIABLE",
+    /// keys starting with `x` aside) and any `key=value` line in an object file but
+    /// `include_file`/`include_dir`; Shinken and Alignak accept both (warning for unknown keys,
+    /// and they ignore the lines of object files).
+    pub main_keys_checked: bool,
+    /// F10, F11: Nagios 4 reads `include_file=` / `include_dir=` in object files (and refuses
+    /// `cfg_file=` there, see `main_keys_checked`); Shinken and Alignak read no directive in an
+    /// object file, so what those lines name is not loaded.
+    pub object_file_directives: bool,
+    /// G2, G3: the check interval of a host or service that sets none (Nagios 4: 5; Shinken
+    /// and Alignak: 0, checked on demand only), for `--balance rate`.
+    pub default_check_interval: f64,
+    /// F14: the object types a configuration must define at least one of (Nagios 4: "There
+    /// are no services defined!", hosts, contacts); Shinken and Alignak accept an empty tree.
+    pub at_least_one: &'static [(ObjectKind, &'static str)],
     /// I4, I5: a timeperiod line Shinken cannot read (`Monday`, `satourday`, a day without
     /// ranges) is warned about and dropped; Nagios and Alignak refuse it.
     pub timeperiod_entries_dropped: bool,
@@ -318,6 +368,22 @@ pub static NAGIOS: Semantics = Semantics {
     unknown_parent_refused: true,
     service_hosts_written: false,
     time_ranges_atoi: true,
+    at_least_one: &[
+        (ObjectKind::Service, "services"),
+        (ObjectKind::Host, "hosts"),
+        (ObjectKind::Contact, "contacts"),
+    ],
+    contactgroup_star: true,
+    exclude_patterns: true,
+    host_realm_beats_hostgroup: false,
+    dependency_names_plain: false,
+    regexp_matching: true,
+    null_cancels_implied: true,
+    null_list_literal: false,
+    escalations_inherit: true,
+    main_keys_checked: true,
+    object_file_directives: true,
+    default_check_interval: 5.0,
     timeperiod_entries_dropped: false,
 };
 
@@ -369,6 +435,18 @@ pub static SHINKEN: Semantics = Semantics {
     unknown_parent_refused: false,
     service_hosts_written: true,
     time_ranges_atoi: false,
+    at_least_one: &[],
+    contactgroup_star: false,
+    exclude_patterns: true,
+    host_realm_beats_hostgroup: true,
+    dependency_names_plain: true,
+    regexp_matching: false,
+    null_cancels_implied: false,
+    null_list_literal: true,
+    escalations_inherit: false,
+    main_keys_checked: false,
+    object_file_directives: false,
+    default_check_interval: 0.0,
     timeperiod_entries_dropped: true,
 };
 
@@ -411,6 +489,18 @@ pub static ALIGNAK: Semantics = Semantics {
     unknown_parent_refused: true,
     service_hosts_written: false,
     time_ranges_atoi: false,
+    at_least_one: &[],
+    contactgroup_star: false,
+    exclude_patterns: false,
+    host_realm_beats_hostgroup: false,
+    dependency_names_plain: true,
+    regexp_matching: false,
+    null_cancels_implied: false,
+    null_list_literal: true,
+    escalations_inherit: false,
+    main_keys_checked: false,
+    object_file_directives: false,
+    default_check_interval: 0.0,
     timeperiod_entries_dropped: false,
 };
 

@@ -291,7 +291,8 @@ pub fn service(c: &Checked, host: &str, description: &str) -> Lookup {
     };
     let mut keys: Vec<&str> = def.attrs.iter().map(|(k, _)| &**k).collect();
     keys.extend(s.overrides.keys().map(String::as_str));
-    let implied = m.implied_keys(|k| def.get(k).is_some() || s.overrides.contains_key(k));
+    let implied =
+        m.implied_keys(|k| def.get(k).is_some() || def.is_nulled(k) || s.overrides.contains_key(k));
     keys.extend(implied.iter().filter(|k| host_obj.get(k).is_some()));
     keys.sort_unstable();
     keys.dedup();

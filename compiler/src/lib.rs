@@ -126,8 +126,9 @@ pub fn check_timed(path: &Path, options: &Options) -> Result<(Checked, Timings),
         &mut diagnostics,
     );
     lap("place", &mut timings);
-    monitorc_grammar::diag::sort(&mut diagnostics);
     let summary = summary::summarize(&ir, &resolved, &model);
+    nothing_defined(path, &ir, &summary, semantics, &mut diagnostics);
+    monitorc_grammar::diag::sort(&mut diagnostics);
     lap("summary", &mut timings);
     let checked = Checked {
         loaded,
@@ -140,4 +141,49 @@ pub fn check_timed(path: &Path, options: &Options) -> Result<(Checked, Timings),
         summary,
     };
     Ok((checked, timings))
+}
+
+/// F14: an object type the engine needs at least one of, and that the configuration does not
+/// define (or whose every definition failed). Only for a whole configuration, one whose main
+/// config names object files (`cfg_file`, `cfg_dir`): a single object file or a folder may be
+/// a part checked alone.
+fn nothing_defined(
+    path: &Path,
+    ir: &Ir,
+    summary: &Summary,
+    semantics: &engine::Semantics,
+    diagnostics: &mut Vec<Diagnostic>,
+) {
+    let whole = ir
+        .main
+        .params
+        .iter()
+        .any(|p| p.key == "cfg_file" || p.key == "cfg_dir");
+    // A file that could not be read stops Nagios before it counts anything; what it held is
+    // unknown, so saying it is missing would be noise.
+    let unread = diagnostics
+        .iter()
+        .any(|d| d.code.code.starts_with("E000") && d.severity() == Severity::Error);
+    if !whole || unread {
+        return;
+    }
+    for &(kind, key) in semantics.at_least_one {
+        if summary.get(key) == 0 {
+            diagnostics.push(
+                Diagnostic::new(
+                    grammar::diag::codes::NOTHING_DEFINED,
+                    format!("the configuration defines no {}", kind.keyword()),
+                )
+                .in_file(path)
+                .note(format!(
+                    "{} refuses a configuration without {key} (\"There are no {key} defined!\")",
+                    semantics.engine.title()
+                ))
+                .help(format!(
+                    "define at least one {}, or check that the `cfg_file`/`cfg_dir` lines load the files that do",
+                    kind.keyword()
+                )),
+            );
+        }
+    }
 }

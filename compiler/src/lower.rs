@@ -9,7 +9,7 @@ use std::sync::Arc;
 use rayon::prelude::*;
 
 use monitorc_grammar::diag::did_you_mean;
-use monitorc_grammar::{codes, Block, Diagnostic, Loaded, Open, Span};
+use monitorc_grammar::{codes, Block, Diagnostic, Loaded, Open, Origin, Span};
 
 use crate::engine::{Engine, Semantics, NAGIOS_OBJECT_TYPES};
 use crate::ir::{Attr, Ir, MainConfig, MainParam, Object, Value};
@@ -21,7 +21,7 @@ pub fn lower(loaded: &Loaded, sem: &Semantics) -> (Ir, Vec<Diagnostic>) {
     for f in &loaded.not_utf8 {
         diags.push(not_utf8(loaded, f, sem));
     }
-    let main = lower_main(loaded, &mut diags);
+    let main = lower_main(loaded, sem, &mut diags);
     let illegal = match main.get("illegal_object_name_chars") {
         Some(v) => v.to_string(),
         None if sem.illegal_chars_default => schema::DEFAULT_ILLEGAL_NAME_CHARS.to_string(),
@@ -29,6 +29,9 @@ pub fn lower(loaded: &Loaded, sem: &Semantics) -> (Ir, Vec<Diagnostic>) {
     };
     let per_file: Vec<(Vec<Object>, Vec<Diagnostic>)> = loaded
         .files()
+        .zip(&loaded.origins)
+        .filter(|(_, origin)| read_by(sem, **origin))
+        .map(|(f, _)| f)
         .collect::<Vec<_>>()
         .par_iter()
         .map(|(_, file, tree)| {
@@ -59,9 +62,16 @@ pub fn lower(loaded: &Loaded, sem: &Semantics) -> (Ir, Vec<Diagnostic>) {
     (ir, diags)
 }
 
-fn lower_main(loaded: &Loaded, diags: &mut Vec<Diagnostic>) -> MainConfig {
+fn lower_main(loaded: &Loaded, sem: &Semantics, diags: &mut Vec<Diagnostic>) -> MainConfig {
     let mut main = MainConfig::default();
-    for (_, file, tree) in loaded.files() {
+    for ((_, file, tree), &origin) in loaded.files().zip(&loaded.origins) {
+        if !read_by(sem, origin) {
+            continue;
+        }
+        let object_file = matches!(
+            origin,
+            Origin::CfgFile | Origin::CfgDir | Origin::Nested | Origin::Included
+        );
         for p in &tree.params {
             let key = file.text[p.key.range()].to_string();
             let param = MainParam {
@@ -72,6 +82,79 @@ fn lower_main(loaded: &Loaded, diags: &mut Vec<Diagnostic>) -> MainConfig {
             if param.key.starts_with('$') {
                 main.resource_macros.retain(|m| m.key != param.key);
                 main.resource_macros.push(param);
+                continue;
+            }
+            if sem.main_keys_checked && object_file && !param.key.starts_with("include_") {
+                // F10: Nagios reads no `key=value` line in an object file.
+                diags.push(
+                    Diagnostic::new(
+                        codes::MAIN_KEY_REFUSED,
+                        format!("`{}=` in an object file", param.key),
+                    )
+                    .at(p.key)
+                    .label(format!(
+                        "{} reads main-config parameters in the main config only (\"Unexpected token or statement\")",
+                        sem.engine.title()
+                    ))
+                    .help("move the line to the main config (nagios.cfg), with its path relative to it"),
+                );
+                main.params.push(param);
+                continue;
+            }
+            if sem.main_keys_checked
+                && !object_file
+                && !param.key.starts_with('x')
+                && !schema::is_nagios_main_config_key(&param.key)
+            {
+                // F12: Nagios refuses a key it does not read, Shinken's and Alignak's too.
+                let mut d = Diagnostic::new(
+                    codes::MAIN_KEY_REFUSED,
+                    format!(
+                        "`{}` is not a {} main-config parameter",
+                        param.key,
+                        sem.engine.title()
+                    ),
+                )
+                .at(p.key)
+                .label(format!(
+                    "{} refuses it (\"UNKNOWN VARIABLE\")",
+                    sem.engine.title()
+                ));
+                d = match did_you_mean(&param.key, crate::schema_data::NAGIOS_MAIN_CONFIG_KEYS.iter().copied()) {
+                    Some(s) => d.help(format!("did you mean `{s}`?")),
+                    None if schema::is_main_config_key(&param.key) => d.help(
+                        "it is a Shinken/Alignak parameter: remove it from a Nagios configuration, or check with `--engine shinken`",
+                    ),
+                    None => d.help("remove it"),
+                };
+                diags.push(d);
+                main.params.push(param);
+                continue;
+            }
+            if object_file && sem.object_file_directives && param.key.starts_with("include_") {
+                // F11: Nagios follows it (the loader did).
+                main.params.push(param);
+                continue;
+            }
+            if object_file && !sem.object_file_directives {
+                // F10, F11: Shinken and Alignak read no directive in an object file.
+                let named = matches!(
+                    param.key.as_str(),
+                    "cfg_file" | "cfg_dir" | "include_file" | "include_dir"
+                );
+                diags.push(
+                    Diagnostic::new(
+                        codes::OBJECT_FILE_DIRECTIVE_IGNORED,
+                        format!("`{}=` in an object file is ignored", param.key),
+                    )
+                    .at(p.key)
+                    .label(format!(
+                        "{} reads directives in the main config only{}",
+                        sem.engine.title(),
+                        if named { ": what it names is not loaded" } else { "" }
+                    ))
+                    .help("move the line to the main config, with its path relative to it, or remove it"),
+                );
                 continue;
             }
             if !schema::is_main_config_key(&param.key) {
@@ -93,6 +176,12 @@ fn lower_main(loaded: &Loaded, diags: &mut Vec<Diagnostic>) -> MainConfig {
         }
     }
     main
+}
+
+/// Whether the engine reads a file reached this way (F10, F11): Shinken and Alignak do not
+/// follow directives in object files.
+fn read_by(sem: &Semantics, origin: Origin) -> bool {
+    sem.object_file_directives || !matches!(origin, Origin::Nested | Origin::Included)
 }
 
 /// The engine's verdict on a file that is not UTF-8.
@@ -410,6 +499,22 @@ fn lower_block(
                         .label("expected HH:MM-HH:MM[,HH:MM-HH:MM…]")
                         .help("write e.g. `monday 00:00-09:00,17:00-24:00`; hours go from 00 to 24, minutes from 00 to 59"),
                     );
+                } else if let Some(r) = (!sem.time_ranges_atoi)
+                    .then(|| past_end_of_day(value))
+                    .flatten()
+                {
+                    diags.push(
+                        Diagnostic::new(
+                            codes::TIME_PAST_END_OF_DAY,
+                            format!("time range `{r}` for `{key}` is not within a day"),
+                        )
+                        .at(a.value)
+                        .label(format!(
+                            "{} accepts it and counts it as seconds from midnight (Nagios 4 refuses it)",
+                            sem.engine.title()
+                        ))
+                        .help("hours go from 00 to 24 and minutes from 00 to 59: write `24:00` for the end of the day"),
+                    );
                 } else if let Some(r) = backwards_range(value) {
                     // I2: every engine accepts it, and it never matches.
                     diags.push(
@@ -655,7 +760,8 @@ pub(crate) fn typed(
         plus,
         value: v,
     };
-    if body == "null" {
+    // D4: Shinken and Alignak read `null` as a name in a list.
+    if body == "null" && !(sem.null_list_literal && ty == Ty::List) {
         return Some(make(Value::Null));
     }
     let bad = |code, what: &str, help: String| {
@@ -696,6 +802,29 @@ pub(crate) fn typed(
         },
         // F3: Nagios reads every boolean as `atoi(value) > 0`, never refusing one (`yes` is
         // false there).
+        Ty::Bool if sem.atoi_values && parse_bool(body) == Some(true) && atoi(body) <= 0 => {
+            // F3: Nagios reads `yes`, `true`, `on` with `atoi`: as 0, the opposite of what is
+            // written. Checks or notifications turned off that way leave the object
+            // unmonitored, silently: an error; any other switch, a warning.
+            let code = if matches!(key, "active_checks_enabled" | "notifications_enabled") {
+                codes::INVALID_BOOLEAN
+            } else {
+                codes::BOOLEAN_WORD_IS_ZERO
+            };
+            diags.push(
+                Diagnostic::new(
+                    code,
+                    format!("`{key} {body}` means 0 to {}", sem.engine.title()),
+                )
+                .at(span)
+                .label(format!(
+                    "{} reads booleans as numbers: this turns `{key}` off",
+                    sem.engine.title()
+                ))
+                .help(format!("write `{key} 1`")),
+            );
+            Value::Bool(false)
+        }
         Ty::Bool if sem.atoi_values => Value::Bool(atoi(body) > 0),
         Ty::Bool => match parse_bool(body) {
             Some(b) => Value::Bool(b),
@@ -902,17 +1031,37 @@ fn check_time_ranges(value: &str) -> Result<(), String> {
     }
     for range in value.split(',') {
         let range = range.trim();
-        // I3: Shinken and Alignak match `(\d\d):(\d\d)-(\d\d):(\d\d)`: `9:00` is refused.
-        let two = |c: &str| c.split_once(':').is_some_and(|(h, _)| h.len() == 2);
+        // I3: Shinken and Alignak match `(\d\d):(\d\d)-(\d\d):(\d\d)`: `9:00` is refused,
+        // `25:00` accepted (I6, see [`past_end_of_day`]).
         let ok = range.split_once('-').is_some_and(|(a, b)| {
-            let (a, b) = (a.trim(), b.trim());
-            two(a) && two(b) && parse_clock(a).is_some() && parse_clock(b).is_some()
+            two_digit_clock(a.trim()).is_some() && two_digit_clock(b.trim()).is_some()
         });
         if !ok {
             return Err(format!("`{range}` is not a range HH:MM-HH:MM"));
         }
     }
     Ok(())
+}
+
+/// `HH:MM`, two digits each, as seconds from midnight (`25:00` is 90000).
+fn two_digit_clock(s: &str) -> Option<u32> {
+    let (h, m) = s.split_once(':')?;
+    let digits = |t: &str| t.len() == 2 && t.bytes().all(|b| b.is_ascii_digit());
+    (digits(h) && digits(m))
+        .then(|| h.parse::<u32>().unwrap() * 3600 + m.parse::<u32>().unwrap() * 60)
+}
+
+/// I6: the first range of a list Shinken and Alignak accept whose clock is not one of a day
+/// (`00:00-25:00`, `10:75-11:00`): they count hours and minutes as seconds from midnight, so
+/// the range reaches past the day's end (or into the next hour), where Nagios 4 refuses it.
+fn past_end_of_day(value: &str) -> Option<&str> {
+    value.split(',').map(str::trim).find(|range| {
+        range.split_once('-').is_some_and(|(a, b)| {
+            [a, b]
+                .iter()
+                .any(|c| two_digit_clock(c.trim()).is_some() && parse_clock(c.trim()).is_none())
+        })
+    })
 }
 
 /// Nagios 4: the ranges are separated by single commas or blanks (an empty range between two
@@ -1264,7 +1413,10 @@ mod tests {
         assert_eq!(time_ranges_start("- 2008-02-01 / 3 00:00-24:00"), Some(17));
         assert_eq!(time_ranges_start("1 - 15 9:00-17:00"), Some(7));
         assert_eq!(time_ranges_start("1 - 15"), None);
-        assert!(check_time_ranges("00:00-25:00").is_err());
+        assert!(check_time_ranges("00:00-25:00").is_ok());
+        assert_eq!(past_end_of_day("00:00-25:00"), Some("00:00-25:00"));
+        assert_eq!(past_end_of_day("00:00-24:00"), None);
+        assert!(check_time_ranges_atoi("monday", "00:00-25:00").is_err());
         assert!(check_time_ranges("9-17").is_err());
         assert!(check_time_ranges("").is_err());
         // I2: a backwards range is well formed (the engines accept it) and never matches.

@@ -422,6 +422,26 @@ impl<'a> Placer<'a> {
                 let conflict = if explicit[hi] && host_realm[hi] != Some(r) {
                     let hr = host_realm[hi].unwrap();
                     let host_def = m.hosts[hi];
+                    if self.model.sem.host_realm_beats_hostgroup {
+                        // J2: Shinken keeps the host in its own realm, with a warning.
+                        self.diags.push(
+                            Diagnostic::new(
+                                codes::REALM_CONFLICT_IGNORED,
+                                format!(
+                                    "host `{host_name}` is in realm `{}` but its hostgroup `{g}` is in realm `{}`; {} keeps the host in `{}`",
+                                    self.plan.realms[hr].name,
+                                    self.plan.realms[r].name,
+                                    self.model.sem.engine.title(),
+                                    self.plan.realms[hr].name
+                                ),
+                            )
+                            .at(self.attr_span(host_def, "realm"))
+                            .label(format!("realm `{}` set here", self.plan.realms[hr].name))
+                            .secondary(self.attr_span(def, "realm"), format!("hostgroup `{g}` is in realm `{}`", self.plan.realms[r].name))
+                            .help("give the host and its hostgroup one realm, or remove the host's `realm` if the hostgroup's is meant (Alignak refuses this)"),
+                        );
+                        continue;
+                    }
                     Some(
                         Diagnostic::new(
                             codes::REALM_CONFLICT,
@@ -708,12 +728,25 @@ impl<'a> Placer<'a> {
                     .and_then(|v| v.trim().parse::<f64>().ok())
                     .filter(|v| *v > 0.0)
                     .unwrap_or(60.0);
-                // Active checks per hour of an object with these attributes.
+                let sem = m.sem;
+                // Active checks per hour of an object with these attributes, read as the
+                // engine reads them (F3: Nagios's `atoi`, so `yes` is false; G2, G3: its
+                // default interval).
                 let rate = |active: Option<&str>, interval: Option<&str>| -> f64 {
-                    if active.and_then(parse_bool) == Some(false) {
+                    let off = match active {
+                        Some(v) if sem.atoi_values => crate::lower::atoi(v) <= 0,
+                        Some(v) => parse_bool(v) == Some(false),
+                        None => false,
+                    };
+                    if off {
                         return 0.0;
                     }
-                    match interval.and_then(|v| v.trim().parse::<f64>().ok()) {
+                    let interval = match interval {
+                        Some(v) if sem.atoi_values => Some(crate::lower::strtod(v)),
+                        Some(v) => v.trim().parse::<f64>().ok(),
+                        None => Some(sem.default_check_interval),
+                    };
+                    match interval {
                         Some(i) if i > 0.0 => 3600.0 / (i * interval_length),
                         _ => 0.0,
                     }

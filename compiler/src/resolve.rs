@@ -65,6 +65,9 @@ pub struct ResolvedObject {
     pub customs: Vec<(Arc<str>, Arc<RAttr>)>,
     /// Every template this object inherits from, directly or not, depth first, once each.
     pub templates: Arc<[String]>,
+    /// Attributes whose resolved value is `null`, where that cancels what a service takes
+    /// from its host (D4, D5: Nagios); empty elsewhere. Sorted.
+    pub nulled: Box<[Arc<str>]>,
 }
 
 /// Looks `key` up in a list sorted by name.
@@ -82,6 +85,11 @@ impl ResolvedObject {
     /// The attribute as shared with the template that set it.
     pub fn get_shared(&self, key: &str) -> Option<&Arc<RAttr>> {
         find(&self.attrs, key)
+    }
+
+    /// Whether `key` was set to `null` where that counts as set (see `nulled`).
+    pub fn is_nulled(&self, key: &str) -> bool {
+        self.nulled.iter().any(|k| &**k == key)
     }
 
     pub fn custom(&self, key: &str) -> Option<&RAttr> {
@@ -182,12 +190,17 @@ pub fn resolve(ir: &Ir, sem: &Semantics, diags: &mut Vec<Diagnostic>) -> Resolve
         .par_iter()
         .enumerate()
         .map(|(i, o)| {
-            let attrs = combine(ir, i, &uses[i], &memo, false)
+            let (nulled, attrs): (Vec<_>, Vec<_>) = combine(ir, i, &uses[i], &memo, false)
                 .into_iter()
-                .filter(|(_, p)| p.attr.value != Value::Null)
-                .map(|(k, p)| (k, p.attr))
-                .collect();
+                .partition(|(_, p)| p.attr.value == Value::Null);
+            let attrs = attrs.into_iter().map(|(k, p)| (k, p.attr)).collect();
+            let nulled = if sem.null_cancels_implied {
+                nulled.into_iter().map(|(k, _)| k).collect()
+            } else {
+                Box::default()
+            };
             ResolvedObject {
+                nulled,
                 id: i,
                 kind: o.kind,
                 register: o.register,

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
 
-use crate::schema_data::{MAIN_CONFIG_KEYS, OBJECT_ATTRS};
+use crate::schema_data::{MAIN_CONFIG_KEYS, NAGIOS_MAIN_CONFIG_KEYS, OBJECT_ATTRS};
 
 /// The value type of a known attribute.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -181,6 +181,11 @@ pub fn is_main_config_key(key: &str) -> bool {
     static SET: OnceLock<std::collections::HashSet<&'static str>> = OnceLock::new();
     SET.get_or_init(|| MAIN_CONFIG_KEYS.iter().copied().collect())
         .contains(key)
+}
+
+/// Whether Nagios 4 reads `key` in its main config (F12).
+pub fn is_nagios_main_config_key(key: &str) -> bool {
+    NAGIOS_MAIN_CONFIG_KEYS.binary_search(&key).is_ok()
 }
 
 pub fn main_config_keys() -> &'static [&'static str] {

@@ -370,7 +370,8 @@ fn scheduler_shard(c: &Checked, s: usize) -> SchedulerShard {
                 a.remove("host_name");
                 a.remove("service_description");
                 // The attributes its services take from their host, when it has them.
-                let missing = m.implied_keys(|k| a.contains_key(k));
+                let def = &res.objects[svc.def];
+                let missing = m.implied_keys(|k| a.contains_key(k) || def.is_nulled(k));
                 (digest(to_ron(&a).as_bytes())[..16].to_string(), a, missing)
             });
             let mut own = Attributes::new();
@@ -430,18 +431,48 @@ fn scheduler_shard(c: &Checked, s: usize) -> SchedulerShard {
         .host_escalations
         .iter()
         .enumerate()
-        .map(|(i, &(h, def))| (i, h, None, def));
+        .map(|(i, &(h, def))| (i, h, None, None, def));
     let svc_esc = m
         .service_escalations
         .iter()
         .enumerate()
         .map(|(i, &(sid, def))| {
             let svc = &m.services[sid as usize];
-            (i, svc.host, Some(svc.description.to_string()), def)
+            (
+                i,
+                svc.host,
+                Some(svc.description.to_string()),
+                Some(svc),
+                def,
+            )
         });
-    for (i, h, desc, def) in host_esc.chain(svc_esc).filter(|e| in_shard.contains(&e.1)) {
+    for (i, h, desc, svc, def) in host_esc.chain(svc_esc).filter(|e| in_shard.contains(&e.1)) {
         let host = m.host_names[h as usize].clone();
         let mut a = attributes(&res.objects[def]);
+        if m.sem.escalations_inherit {
+            // H1: what the escalation does not set, it takes from its service (host).
+            let from = |k: &str| match svc {
+                Some(s) => m.service_attr(res, s, k).map(|v| v.raw.clone()),
+                None => m.host(res, h).get_str(k).map(str::to_string),
+            };
+            if !a.contains_key("contacts") && !a.contains_key("contact_groups") {
+                for k in ["contacts", "contact_groups"] {
+                    if let Some(v) = from(k) {
+                        a.insert(k.into(), v);
+                    }
+                }
+            }
+            if !a.contains_key("notification_interval") {
+                if let Some(v) = from("notification_interval") {
+                    a.insert("notification_interval".into(), v);
+                }
+            }
+            if !a.contains_key("escalation_period") {
+                if let Some(v) = from("notification_period") {
+                    a.insert("escalation_period".into(), v);
+                }
+            }
+        }
         a.remove("hostgroup_name");
         a.insert("host_name".into(), host.clone());
         let key = match &desc {

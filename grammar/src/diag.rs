@@ -110,6 +110,10 @@ registry! {
         "a `define` of a type the engine refuses (Nagios 4 reads 14 object types)";
     DUPLICATE_REFUSED = "E0033" "duplicate-definition-refused" Error
         "two objects or templates of one type with the same name, which Nagios 4 refuses";
+    NOTHING_DEFINED = "E0035" "nothing-defined" Error
+        "a configuration without a host, a service or a contact, which Nagios 4 refuses (\"There are no services defined!\")";
+    MAIN_KEY_REFUSED = "E0036" "main-config-key-refused" Error
+        "a main-config parameter Nagios 4 refuses: one it does not read (\"UNKNOWN VARIABLE\"), such as a Shinken one, or any `key=value` line in an object file (\"Unexpected token or statement\")";
 
     // Templates (E004x)
     EMPTY_LIST_ENTRY = "E0034" "empty-list-entry" Error
@@ -230,6 +234,16 @@ registry! {
         "a `parents` entry naming no host: Shinken 2.4 warns and drops the link (Nagios and Alignak refuse it)";
     TIMEPERIOD_ENTRY_IGNORED = "W0022" "timeperiod-entry-ignored" Warning
         "a timeperiod line Shinken 2.4 cannot read (`Monday`, `satourday`, a day without ranges): it warns and drops the line (Nagios and Alignak refuse it)";
+    TIME_PAST_END_OF_DAY = "W0023" "time-past-end-of-day" Warning
+        "a time range with an hour past 24 or minutes past 59 (`00:00-25:00`): Shinken 2.4 and Alignak 2.1 accept it and count the clock as seconds from midnight (Nagios 4 refuses it)";
+    REALM_CONFLICT_IGNORED = "W0024" "realm-conflict-ignored" Warning
+        "a host whose own realm differs from its hostgroup's: Shinken 2.4 warns and keeps the host in its own realm (Alignak refuses it)";
+    UNKNOWN_HOSTGROUP_IGNORED = "W0025" "unknown-hostgroup-ignored" Warning
+        "a host dependency's hostgroup entry that names no hostgroup (`!group`, `*`, an expression, a typo): Shinken 2.4 and Alignak 2.1 read plain names there and drop it silently";
+    OBJECT_FILE_DIRECTIVE_IGNORED = "W0026" "object-file-directive-ignored" Warning
+        "a `key=value` line in an object file (`cfg_file=`, `include_file=`…): Shinken 2.4 and Alignak 2.1 ignore it, and do not load what it names";
+    BOOLEAN_WORD_IS_ZERO = "W0027" "boolean-word-is-zero" Warning
+        "`yes`, `true` or `on` on a Nagios 4 switch: Nagios reads it with atoi, as 0, and turns the switch off (E0022 for active_checks_enabled and notifications_enabled)";
 }
 
 /// A label on a span, possibly in another file than the primary one.

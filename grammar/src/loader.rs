@@ -1,8 +1,10 @@
 //! The loader: from a path on the command line to every file of the configuration, parsed.
 //!
 //! CONFIG is a main config file, a single object file, or a directory (every `*.cfg` below
-//! it). `cfg_file=`, `cfg_dir=` and `resource_file=` are followed wherever they appear, relative
-//! to the directory of the file that names them. Every file is read once, by canonical path,
+//! it). `cfg_file=`, `cfg_dir=` and `resource_file=` are followed wherever they appear, and
+//! `include_file=` / `include_dir=` in object files, relative to the directory of the file
+//! that names them; each file records how it was reached ([`Origin`]), for the engines that
+//! read directives in object files differently (catalogue rows F10, F11). Every file is read once, by canonical path,
 //! so a file reached twice or a symlink loop is harmless. Files are read and parsed in parallel
 //! (rayon) one include level at a time; results are kept in a deterministic order: a level's
 //! files in the order their directives name them, directories walked in sorted order.
@@ -46,6 +48,12 @@ pub enum Origin {
     CfgFile,
     CfgDir,
     ResourceFile,
+    /// Named by `cfg_file=` or `cfg_dir=` inside an object file (or below such a file):
+    /// Nagios 4 refuses the directive, Shinken and Alignak ignore it (F10).
+    Nested,
+    /// Named by `include_file=` or `include_dir=` inside an object file: Nagios 4 reads it,
+    /// Shinken and Alignak do not (F11).
+    Included,
     /// An Alignak environment file (`alignak.ini`, `alignak.d/*.ini`): no object syntax.
     AlignakEnv,
 }
@@ -301,14 +309,22 @@ fn follow(mut pending: Vec<Pending>, loaded: &mut Loaded) {
             loaded.diagnostics.extend(diags);
             let base = p.path.parent().unwrap_or(Path::new("")).to_path_buf();
             let file_text = &loaded.sources.get(id).text;
+            let object_file = matches!(
+                p.origin,
+                Origin::CfgFile | Origin::CfgDir | Origin::Nested | Origin::Included
+            );
             for param in &tree.params {
                 let key = &file_text[param.key.range()];
                 let origin = match key {
+                    "cfg_file" | "cfg_dir" if object_file => Origin::Nested,
+                    "include_file" | "include_dir" if p.origin == Origin::Nested => Origin::Nested,
+                    "include_file" | "include_dir" if object_file => Origin::Included,
                     "cfg_file" => Origin::CfgFile,
                     "cfg_dir" => Origin::CfgDir,
                     "resource_file" => Origin::ResourceFile,
                     _ => continue,
                 };
+                let dir = matches!(key, "cfg_dir" | "include_dir");
                 let value = param.value(file_text).trim();
                 if value.is_empty() {
                     loaded.diagnostics.push(
@@ -324,7 +340,7 @@ fn follow(mut pending: Vec<Pending>, loaded: &mut Loaded) {
                     &monitorc_runtime::text::encode(value),
                 ));
                 let at = param.value;
-                if origin == Origin::CfgDir {
+                if dir {
                     if !target.is_dir() {
                         let what = if target.exists() {
                             "is not a directory"

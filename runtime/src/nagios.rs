@@ -431,17 +431,14 @@ pub fn objects(shard: &SchedulerShard) -> String {
             }
         }
     }
-    // Escalations Nagios can run: a first and last notification, an interval, someone to
-    // notify (Shinken's time-based `first_notification_time` ones have no Nagios form).
+    // Escalations Nagios can run: an interval and someone to notify (Nagios defaults the first
+    // and last notification); Shinken's time-based ones (`first_notification_time`) have no
+    // Nagios form.
     for a in shard.escalations.values() {
-        let complete = [
-            "first_notification",
-            "last_notification",
-            "notification_interval",
-        ]
-        .iter()
-        .all(|k| a.contains_key(*k))
-            && (a.contains_key("contacts") || a.contains_key("contact_groups"));
+        let complete = a.contains_key("notification_interval")
+            && (a.contains_key("contacts") || a.contains_key("contact_groups"))
+            && !a.contains_key("first_notification_time")
+            && !a.contains_key("last_notification_time");
         if !complete {
             continue;
         }

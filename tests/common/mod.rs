@@ -92,7 +92,8 @@ pub fn rel(p: &Path) -> String {
 /// What a live differential test (`nagios_live`, `shinken_live`) compares, as (label, main
 /// config): every main config of the dialect probes beside the repository
 /// (`DIR/nagios.cfg`, `DIR/main-*.cfg`), one configuration per line of their timeperiod cases,
-/// and every resolve fixture. The latter two are written into `dir`, each loaded with `base`
+/// every dialect row fixture (`tests/dialects/*/nagios.cfg`) and every resolve fixture. The
+/// timeperiod cases and the resolve fixtures are written into `dir`, each loaded with `base`
 /// (what the engine needs besides the fixture, such as a contact, a host and a service).
 pub fn live_configurations(dir: &Path, base: &str) -> Vec<(String, PathBuf)> {
     let mut out = Vec::new();
@@ -154,6 +155,20 @@ pub fn live_configurations(dir: &Path, base: &str) -> Vec<(String, PathBuf)> {
             let label = format!("timeperiods/cases.txt#{}", n + 1);
             out.push((label, main_with(&format!("timeperiod-{n}"), &obj)));
         }
+    }
+    // One fixture per row of the catalogue (`tests/dialects.rs`).
+    let mut rows: Vec<PathBuf> = std::fs::read_dir(root().join("tests/dialects"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.join("nagios.cfg").is_file())
+        .collect();
+    rows.sort();
+    for d in rows {
+        let label = format!(
+            "tests/dialects/{}",
+            d.file_name().unwrap().to_string_lossy()
+        );
+        out.push((label, d.join("nagios.cfg")));
     }
     let mut fixtures: Vec<PathBuf> = std::fs::read_dir(root().join("fixtures/resolve"))
         .unwrap()

@@ -36,7 +36,7 @@ impl<'a> Expander<'a> {
         let mut deps = BTreeSet::new();
         let mut rules = Vec::new();
         for d in defs {
-            let (masters, _) = self.select(d, "host_name", "hostgroup_name");
+            let (masters, _) = self.select_dependency(d, "host_name", "hostgroup_name");
             if d.get("dependent_host_name").is_none() && d.get("dependent_hostgroup_name").is_none()
             {
                 // A10: every engine accepts it and makes nothing.
@@ -47,7 +47,8 @@ impl<'a> Expander<'a> {
                 );
                 continue;
             }
-            let (dependents, _) = self.select(d, "dependent_host_name", "dependent_hostgroup_name");
+            let (dependents, _) =
+                self.select_dependency(d, "dependent_host_name", "dependent_hostgroup_name");
             self.warn_product(d, "host", masters.len(), dependents.len(), false);
             if masters.len() >= RULE_SIDE && dependents.len() >= RULE_SIDE {
                 rules.push(HostDependencyRule {
@@ -95,7 +96,7 @@ impl<'a> Expander<'a> {
         let explode = groups
             && d.get_str("explode_hostgroup")
                 .is_some_and(|v| crate::lower::parse_bool(v) == Some(true));
-        let masters = |x: &mut Self| x.select(d, "host_name", "hostgroup_name").0;
+        let masters = |x: &mut Self| x.select_dependency(d, "host_name", "hostgroup_name").0;
         // A missing dependent attribute takes its master counterpart (Shinken, Alignak).
         let defaulted = |x: &mut Self| {
             let hk = if dep_hosts {
@@ -108,13 +109,13 @@ impl<'a> Expander<'a> {
             } else {
                 "hostgroup_name"
             };
-            x.select(d, hk, gk).0
+            x.select_dependency(d, hk, gk).0
         };
         if !hosts && !groups {
             if self.sem.dependent_side_alone && (dep_hosts || dep_groups) {
                 // A4: "children first", each dependent host on itself.
                 let c = self
-                    .select(d, "dependent_host_name", "dependent_hostgroup_name")
+                    .select_dependency(d, "dependent_host_name", "dependent_hostgroup_name")
                     .0;
                 return Some(Shape::SameHost(c));
             }
@@ -131,7 +132,7 @@ impl<'a> Expander<'a> {
             }
             SameHost::NoDependentSide => Shape::Product(
                 masters(self),
-                self.select(d, "dependent_host_name", "dependent_hostgroup_name")
+                self.select_dependency(d, "dependent_host_name", "dependent_hostgroup_name")
                     .0,
             ),
             SameHost::HostgroupWithoutDependentGroup if explode || (groups && !dep_groups) => {

@@ -364,7 +364,7 @@ impl<'a> Expander<'a> {
             let o = &self.res.objects[idx];
             if let Some(a) = o.get("members") {
                 for (m, src) in entries(self.sources, a) {
-                    if m == "*" {
+                    if m == "*" && self.sem.contactgroup_star {
                         direct.get_mut(g).unwrap().extend(contacts.iter().cloned());
                     } else if self.exists(ObjectKind::Contact, m) {
                         direct.get_mut(g).unwrap().insert(m.to_string());

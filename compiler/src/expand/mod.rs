@@ -182,8 +182,14 @@ impl Model {
         if !self.sem.implied_from_host.contains(&key) {
             return None;
         }
+        let def = &res.objects[s.def];
+        if def.is_nulled(key) {
+            // D4, D5: `null` counts as set (Nagios).
+            return None;
+        }
         if self.sem.implied_contacts_as_pair && matches!(key, "contacts" | "contact_groups") {
-            let own = |k: &str| s.overrides.contains_key(k) || res.objects[s.def].get(k).is_some();
+            let own =
+                |k: &str| s.overrides.contains_key(k) || def.get(k).is_some() || def.is_nulled(k);
             if own("contacts") || own("contact_groups") {
                 return None;
             }
@@ -843,14 +849,22 @@ impl Pattern {
     }
 }
 
-/// Whether the host's `service_excludes` / `service_includes` drop this service.
-fn excluded(host: &ResolvedObject, desc: &str) -> bool {
+/// Whether the host's `service_excludes` / `service_includes` drop this service: entries are
+/// [`Pattern`]s, or exact names only (Alignak, E2).
+fn excluded(host: &ResolvedObject, desc: &str, patterns: bool) -> bool {
+    let matches = |p: &str| {
+        if patterns {
+            Pattern::new(p).matches(desc)
+        } else {
+            p.trim() == desc
+        }
+    };
     let excl = host.list("service_excludes");
-    if excl.iter().any(|p| Pattern::new(p).matches(desc)) {
+    if excl.iter().any(|p| matches(p)) {
         return true;
     }
     let incl = host.list("service_includes");
-    !incl.is_empty() && !incl.iter().any(|p| Pattern::new(p).matches(desc))
+    !incl.is_empty() && !incl.iter().any(|p| matches(p))
 }
 
 #[cfg(test)]

@@ -27,6 +27,67 @@ impl<'a> Expander<'a> {
         }
     }
 
+    /// The hosts a dependency selects: as [`Self::select`], or, where the engine reads plain
+    /// comma lists of names there (A12), each entry as a name.
+    pub(super) fn select_dependency(
+        &mut self,
+        o: &ResolvedObject,
+        hosts_key: &str,
+        groups_key: &str,
+    ) -> (BTreeSet<HostId>, bool) {
+        if !self.sem.dependency_names_plain {
+            return self.select(o, hosts_key, groups_key);
+        }
+        let mut out = BTreeSet::new();
+        let mut errors = false;
+        let user = self.display(o);
+        for (key, kind) in [
+            (groups_key, ObjectKind::Hostgroup),
+            (hosts_key, ObjectKind::Host),
+        ] {
+            let Some(a) = o.get(key) else { continue };
+            for (name, src) in entries(self.sources, a) {
+                let found = match kind {
+                    ObjectKind::Hostgroup => self.model.hostgroups.get(name).cloned(),
+                    _ => self
+                        .model
+                        .host_by_name
+                        .get(name)
+                        .map(|&h| BTreeSet::from([h])),
+                };
+                match found {
+                    Some(hosts) => out.extend(hosts),
+                    None if kind == ObjectKind::Hostgroup
+                        && self.ir.objects[o.id].kind == ObjectKind::Hostdependency =>
+                    {
+                        // A12: Shinken and Alignak record the error on the definition they
+                        // expand and then discard: the name is dropped, silently.
+                        let engine = self.sem.engine.title();
+                        let src = super::SourceRef::source(&src).clone();
+                        self.diags.push(
+                            Diagnostic::new(
+                                codes::UNKNOWN_HOSTGROUP_IGNORED,
+                                format!("`{name}` in `{key}` is not a hostgroup name; {engine} ignores it"),
+                            )
+                            .at(super::narrow(self.sources, src.value_span, name))
+                            .label(format!("{engine} reads a plain list of hostgroup names here: no `!`, `*` or operators"))
+                            .help("name the hostgroups one by one (define one for the hosts meant), or remove the entry"),
+                        );
+                    }
+                    None => {
+                        errors = true;
+                        let (code, what) = match kind {
+                            ObjectKind::Hostgroup => (codes::UNKNOWN_HOSTGROUP, "hostgroup"),
+                            _ => (codes::UNKNOWN_HOST, "host"),
+                        };
+                        self.unknown(code, what, key, src, name, user.clone(), kind);
+                    }
+                }
+            }
+        }
+        (out, errors)
+    }
+
     /// Nagios 4 (`xodtemplate_expand_hostgroups`, `xodtemplate_expand_hosts`): both values
     /// are comma lists. `*` in the groups is the members of every hostgroup, in the hosts
     /// every host; `!name` rejects, from the whole result whatever its position; `&`, `|`
@@ -41,6 +102,7 @@ impl<'a> Expander<'a> {
         let mut rejected = BTreeSet::new();
         let mut errors = false;
         let user = self.display(o);
+        let regex = self.regex_matching();
         if let Some(a) = o.get(groups_key) {
             for (g, src) in entries(self.sources, a) {
                 let (negated, name) = match g.strip_prefix('!') {
@@ -55,6 +117,32 @@ impl<'a> Expander<'a> {
                 if name == "*" {
                     for members in self.model.hostgroups.values() {
                         into.extend(members.iter().copied());
+                    }
+                } else if let Some(re) = regex.as_ref().and_then(|r| r.get(name)) {
+                    let Some(re) =
+                        self.nagios_regex(re, groups_key, super::SourceRef::source(&src).clone())
+                    else {
+                        errors = true;
+                        continue;
+                    };
+                    let mut found = false;
+                    for (g, members) in &self.model.hostgroups {
+                        if re.is_match(g) {
+                            found = true;
+                            into.extend(members.iter().copied());
+                        }
+                    }
+                    if !found {
+                        errors = true;
+                        self.unknown(
+                            codes::UNKNOWN_HOSTGROUP,
+                            "hostgroup",
+                            groups_key,
+                            src,
+                            name,
+                            user.clone(),
+                            ObjectKind::Hostgroup,
+                        );
                     }
                 } else if let Some(members) = self.model.hostgroups.get(name) {
                     into.extend(members.iter().copied());
@@ -85,6 +173,33 @@ impl<'a> Expander<'a> {
                 };
                 if name == "*" {
                     into.extend(self.all.iter().copied());
+                } else if let Some(re) = regex.as_ref().and_then(|r| r.get(name)) {
+                    let Some(re) =
+                        self.nagios_regex(re, hosts_key, super::SourceRef::source(&src).clone())
+                    else {
+                        errors = true;
+                        continue;
+                    };
+                    let before = into.len();
+                    for (n, &id) in &self.model.host_by_name {
+                        if re.is_match(n) {
+                            into.insert(id);
+                        }
+                    }
+                    if into.len() == before
+                        && !self.model.host_by_name.keys().any(|n| re.is_match(n))
+                    {
+                        errors = true;
+                        self.unknown(
+                            codes::UNKNOWN_HOST,
+                            "host",
+                            hosts_key,
+                            src,
+                            name,
+                            user.clone(),
+                            ObjectKind::Host,
+                        );
+                    }
                 } else if let Some(&id) = self.model.host_by_name.get(name) {
                     into.insert(id);
                 } else {
@@ -105,6 +220,59 @@ impl<'a> Expander<'a> {
             accepted.remove(h);
         }
         (accepted, errors)
+    }
+
+    /// C6: which names Nagios reads as regular expressions, by the main config's
+    /// `use_regexp_matching` and `use_true_regexp_matching` (`None`: no name is one).
+    fn regex_matching(&self) -> Option<RegexNames> {
+        let on = |k: &str| {
+            self.ir
+                .main
+                .get(k)
+                .is_some_and(|v| crate::lower::atoi(v) > 0)
+        };
+        (self.sem.regexp_matching && on("use_regexp_matching")).then(|| RegexNames {
+            every: on("use_true_regexp_matching"),
+        })
+    }
+
+    /// A name read as a regular expression, compiled once; an invalid one is reported (Nagios
+    /// stops: "Failed to expand").
+    fn nagios_regex(
+        &mut self,
+        re: &str,
+        key: &str,
+        src: crate::resolve::Source,
+    ) -> Option<std::sync::Arc<regex::Regex>> {
+        let compiled = self
+            .regexes
+            .entry(re.to_string())
+            .or_insert_with(|| {
+                regex::Regex::new(re).map(std::sync::Arc::new).map_err(|e| {
+                    e.to_string()
+                        .lines()
+                        .last()
+                        .unwrap_or("")
+                        .trim()
+                        .to_string()
+                })
+            })
+            .clone();
+        match compiled {
+            Ok(r) => Some(r),
+            Err(e) => {
+                self.diags.push(
+                    Diagnostic::new(
+                        codes::INVALID_EXPRESSION,
+                        format!("`{re}` in `{key}` is not a valid regular expression: {e}"),
+                    )
+                    .at(super::narrow(self.sources, src.value_span, re))
+                    .label("use_regexp_matching=1 makes this a regular expression")
+                    .help("fix the expression, or escape what is meant literally (`\\.`)"),
+                );
+                None
+            }
+        }
     }
 
     /// Shinken and Alignak ignore the negation of a lone group (`hostgroup_name !web` selects
@@ -220,5 +388,20 @@ impl<'a> Expander<'a> {
             }
         }
         (out, errors)
+    }
+}
+
+/// C6: which host and hostgroup names are regular expressions in Nagios 4
+/// (`xodtemplate_expand_hosts`, `xodtemplate_expand_hostgroups`).
+struct RegexNames {
+    /// `use_true_regexp_matching=1`: every name.
+    every: bool,
+}
+
+impl RegexNames {
+    /// The expression, when `name` is read as one: with `use_regexp_matching=1`, a name that
+    /// holds `*`, `?`, `+` or `\.`.
+    fn get<'n>(&self, name: &'n str) -> Option<&'n str> {
+        (self.every || ["*", "?", "+", "\\."].iter().any(|c| name.contains(c))).then_some(name)
     }
 }

@@ -145,7 +145,7 @@ impl<'a> Expander<'a> {
             };
             let filters = self.filters[h as usize];
             for (description, overrides) in generated {
-                if filters && excluded(host, &description) {
+                if filters && excluded(host, &description, self.sem.exclude_patterns) {
                     continue;
                 }
                 let list = &mut per_host[h as usize];
