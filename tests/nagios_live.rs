@@ -38,10 +38,6 @@ const KNOWN: &[(&str, &str)] = &[
         "tests/dialects/F03-boolean-words",
         "F3: Nagios reads `active_checks_enabled yes` as 0 and accepts it; monitorc refuses it (E0022): the checks would be off, silently (DESIGN: what leaves something unmonitored is an error; other switches get W0027)",
     ),
-    (
-        "tests/dialects/A06-svcdep-servicegroups",
-        "A6: Nagios makes service dependencies from `servicegroup_name` / `dependent_servicegroup_name`; monitorc does not yet (E0024)",
-    ),
 ];
 
 /// What `nagios4 -v` concluded.

@@ -160,8 +160,10 @@ pub struct Semantics {
     /// J6: a poller without `manage_sub_realms` serves its realm's sub-realms (Alignak's
     /// `SatelliteLink` default); Shinken's pollers serve their own realm only.
     pub pollers_manage_sub_realms: bool,
-    /// H2: a serviceescalation's `servicegroup_name` escalates the group's services (Nagios);
-    /// Shinken and Alignak do not know the attribute.
+    /// H2, A6: a serviceescalation's `servicegroup_name` escalates the group's services, and a
+    /// servicedependency's `servicegroup_name` / `dependent_servicegroup_name` pair them
+    /// (Nagios); Shinken and Alignak do not know the attributes (a dependency with only them
+    /// crashes both).
     pub servicegroup_escalations: bool,
     /// F3: booleans are `atoi(value) > 0`, integers `atoi`, numbers `strtod` (Nagios: `yes`
     /// is false, `1x` true, nothing is refused but a `max_check_attempts` below 1); Shinken
@@ -273,6 +275,20 @@ pub struct Semantics {
     /// G2, G3: the check interval of a host or service that sets none (Nagios 4: 5; Shinken
     /// and Alignak: 0, checked on demand only), for `--balance rate`.
     pub default_check_interval: f64,
+    /// A7: a dependency without failure criteria (none, or `n`) is ignored (Nagios 4: "lame",
+    /// and one dependency object is counted per criteria line); Shinken and Alignak keep it
+    /// (criteria `n`: it never fails, but it ties its hosts into one pack) and count it once.
+    pub lame_dependencies_dropped: bool,
+    /// J1: a tree without realms gets one implicit realm (Alignak `All`, Shinken `Default`),
+    /// and without daemons of a type one implicit daemon of it; Shinken 2.4 creates no
+    /// receiver.
+    pub default_realm: &'static str,
+    pub default_receiver: bool,
+    /// E4: a service defined twice for one host: Nagios 4 keeps the copy made from
+    /// `host_name` over one made from a hostgroup of several hosts (it registers the former
+    /// first, and the first registered wins), otherwise the last defined; Shinken and Alignak
+    /// keep the last defined (or the lower `definition_order`).
+    pub explicit_services_first: bool,
     /// F14: the object types a configuration must define at least one of (Nagios 4: "There
     /// are no services defined!", hosts, contacts); Shinken and Alignak accept an empty tree.
     pub at_least_one: &'static [(ObjectKind, &'static str)],
@@ -384,6 +400,10 @@ pub static NAGIOS: Semantics = Semantics {
     main_keys_checked: true,
     object_file_directives: true,
     default_check_interval: 5.0,
+    lame_dependencies_dropped: true,
+    default_realm: "All",
+    default_receiver: true,
+    explicit_services_first: true,
     timeperiod_entries_dropped: false,
 };
 
@@ -447,6 +467,10 @@ pub static SHINKEN: Semantics = Semantics {
     main_keys_checked: false,
     object_file_directives: false,
     default_check_interval: 0.0,
+    lame_dependencies_dropped: false,
+    default_realm: "Default",
+    default_receiver: false,
+    explicit_services_first: false,
     timeperiod_entries_dropped: true,
 };
 
@@ -501,6 +525,10 @@ pub static ALIGNAK: Semantics = Semantics {
     main_keys_checked: false,
     object_file_directives: false,
     default_check_interval: 0.0,
+    lame_dependencies_dropped: false,
+    default_realm: "All",
+    default_receiver: true,
+    explicit_services_first: false,
     timeperiod_entries_dropped: false,
 };
 
@@ -982,9 +1010,23 @@ impl Semantics {
         kind: ObjectKind,
         get: impl Fn(&str) -> Option<&'a str>,
     ) -> Vec<String> {
-        let has = |a: &str| get(a).is_some();
+        // A6: only Nagios reads a servicegroup on a dependency (Shinken and Alignak crash on
+        // one that names no host).
+        let has = |a: &str| {
+            get(a).is_some()
+                && (self.servicegroup_escalations
+                    || kind != ObjectKind::Servicedependency
+                    || !matches!(a, "servicegroup_name" | "dependent_servicegroup_name"))
+        };
         let optional = |a: &str| self.optional.contains(&(kind, a));
         let mut out = kind.missing_required(|a| has(a) || optional(a));
+        if !self.servicegroup_escalations && kind == ObjectKind::Servicedependency {
+            for m in &mut out {
+                *m = m
+                    .replace(" or `servicegroup_name`", "")
+                    .replace(" or `dependent_servicegroup_name`", "");
+            }
+        }
         // Shinken and Alignak (not Nagios, which requires the commands of every contact) make
         // a contact's own notification way only when it writes one of its attributes (a period, options, commands or `min_business_impact`), and accept
         // one that notifies of nothing (`n` for hosts and services, a "null notification way").

@@ -249,10 +249,10 @@ impl<'a> Placer<'a> {
             .cloned()
             .unwrap_or_default();
         if named.is_empty() {
-            // No realm at all: one implicit default realm holds everything.
-            // Alignak's name for it (Shinken's `Default` is accepted in references too).
+            // No realm at all: one implicit default realm holds everything, named as the
+            // engine names it (J1).
             self.plan.realms.push(Realm {
-                name: "All".into(),
+                name: self.model.sem.default_realm.into(),
                 parent: None,
                 children: Vec::new(),
                 def: None,
@@ -509,8 +509,13 @@ impl<'a> Placer<'a> {
         let mut daemons = Vec::new();
         for &kind in DAEMON_KINDS {
             let named = self.model.named.get(&kind).cloned().unwrap_or_default();
+            if named.is_empty() && kind == ObjectKind::Receiver && !self.model.sem.default_receiver
+            {
+                // J1: Shinken 2.4 creates no implicit receiver.
+                continue;
+            }
             if named.is_empty() {
-                // Shinken's implicit daemon of each type, on localhost, in the default realm.
+                // The implicit daemon of each type, on localhost, in the default realm.
                 let name = format!("{}-master", kind.keyword());
                 daemons.push(Daemon {
                     kind,

@@ -79,7 +79,7 @@ kinds! {
     Hostdependency "hostdependency" name: None,
         required: &[&["host_name", "hostgroup_name"]], used: true;
     Servicedependency "servicedependency" name: None,
-        required: &[&["host_name", "hostgroup_name", "dependent_host_name", "dependent_hostgroup_name"], &["service_description"], &["dependent_service_description"]], used: true;
+        required: &[&["host_name", "hostgroup_name", "dependent_host_name", "dependent_hostgroup_name", "servicegroup_name", "dependent_servicegroup_name"], &["service_description", "servicegroup_name"], &["dependent_service_description", "dependent_servicegroup_name"]], used: true;
     Hostescalation "hostescalation" name: None,
         required: &[&["host_name", "hostgroup_name"], &["first_notification", "first_notification_time"], &["last_notification", "last_notification_time"]], used: true;
     Serviceescalation "serviceescalation" name: None,

@@ -32,14 +32,14 @@ pub fn summarize(ir: &Ir, res: &Resolved, model: &Model) -> Summary {
     let host_deps: usize = model
         .host_dependencies
         .iter()
-        .map(|d| criteria_objects(ObjectKind::Hostdependency, res, d.def))
+        .map(|d| criteria_objects(ObjectKind::Hostdependency, res, d.def, model))
         .sum();
     let service_deps: usize = model
         .service_dependencies
         .iter()
         .map(|d| match ir.objects[d.def].kind {
             ObjectKind::Servicedependency => {
-                criteria_objects(ObjectKind::Servicedependency, res, d.def)
+                criteria_objects(ObjectKind::Servicedependency, res, d.def, model)
             }
             // The service-side `service_dependencies` form sets notification criteria only.
             _ => 1,
@@ -52,7 +52,7 @@ pub fn summarize(ir: &Ir, res: &Resolved, model: &Model) -> Summary {
             .map(|r| {
                 r.masters.len()
                     * r.dependents.len()
-                    * criteria_objects(ObjectKind::Hostdependency, res, r.def)
+                    * criteria_objects(ObjectKind::Hostdependency, res, r.def, model)
             })
             .sum::<usize>();
     // Group-to-group rules are counted by arithmetic, never expanded.
@@ -63,7 +63,7 @@ pub fn summarize(ir: &Ir, res: &Resolved, model: &Model) -> Summary {
             .map(|r| {
                 r.masters.len()
                     * r.dependents.len()
-                    * criteria_objects(ObjectKind::Servicedependency, res, r.def)
+                    * criteria_objects(ObjectKind::Servicedependency, res, r.def, model)
             })
             .sum::<usize>();
     Summary {
@@ -100,7 +100,11 @@ pub fn summarize(ir: &Ir, res: &Resolved, model: &Model) -> Summary {
 /// one per failure-criteria attribute (notification, execution), none without criteria.
 /// Observed with Nagios 4.4: a service dependency criterion of `n` registers nothing; a host
 /// dependency criterion of `n` registers nothing alone but counts beside the other one.
-fn criteria_objects(kind: ObjectKind, res: &Resolved, def: usize) -> usize {
+fn criteria_objects(kind: ObjectKind, res: &Resolved, def: usize, model: &Model) -> usize {
+    // A7: Shinken and Alignak make one object per dependency, criteria or not.
+    if !model.sem.lame_dependencies_dropped {
+        return 1;
+    }
     let o = &res.objects[def];
     let set: Vec<&str> = [
         "notification_failure_criteria",

@@ -5,7 +5,7 @@
 //! every dependent) and never materialised: the product of two groups of 3,000 hosts is nine
 //! million pairs, and packs, counts, loops and shards all work on the two sides instead.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use monitorc_grammar::{codes, Code, Diagnostic};
 
@@ -36,6 +36,9 @@ impl<'a> Expander<'a> {
         let mut deps = BTreeSet::new();
         let mut rules = Vec::new();
         for d in defs {
+            if self.lame(d) {
+                continue;
+            }
             let (masters, _) = self.select_dependency(d, "host_name", "hostgroup_name");
             if d.get("dependent_host_name").is_none() && d.get("dependent_hostgroup_name").is_none()
             {
@@ -145,6 +148,119 @@ impl<'a> Expander<'a> {
         })
     }
 
+    /// A6: a `servicedependency` with `servicegroup_name` or `dependent_servicegroup_name`
+    /// (Nagios 4, `xodtemplate_create_service_list`): each side is its groups' services plus
+    /// its hosts' services of the description list; without any dependent host or group, the
+    /// dependent descriptions are looked up on each master service's own host.
+    fn servicegroup_dependency(
+        &mut self,
+        d: &ResolvedObject,
+        deps: &mut BTreeSet<ServiceDependency>,
+        rules: &mut Vec<ServiceDependencyRule>,
+    ) {
+        let masters = self.service_side(
+            d,
+            [
+                "host_name",
+                "hostgroup_name",
+                "servicegroup_name",
+                "service_description",
+            ],
+        );
+        let dependent_side = [
+            "dependent_host_name",
+            "dependent_hostgroup_name",
+            "dependent_servicegroup_name",
+        ]
+        .iter()
+        .any(|k| d.get(k).is_some());
+        if !dependent_side {
+            let key = "dependent_service_description";
+            let descs = d.list(key).to_vec();
+            let src = d.get(key).map(|a| a.sources[0].clone());
+            let mut by_host: BTreeMap<HostId, Vec<ServiceId>> = BTreeMap::new();
+            for &m in &masters {
+                by_host
+                    .entry(self.model.services[m as usize].host)
+                    .or_default()
+                    .push(m);
+            }
+            for (h, ms) in by_host {
+                let cs = self.dependency_services(h, &descs, key, src.as_ref(), d);
+                for &m in &ms {
+                    for &c in &cs {
+                        deps.insert(ServiceDependency {
+                            master: m,
+                            dependent: c,
+                            def: d.id,
+                        });
+                    }
+                }
+            }
+            return;
+        }
+        let dependents = self.service_side(
+            d,
+            [
+                "dependent_host_name",
+                "dependent_hostgroup_name",
+                "dependent_servicegroup_name",
+                "dependent_service_description",
+            ],
+        );
+        if masters.len() >= RULE_SIDE && dependents.len() >= RULE_SIDE {
+            rules.push(ServiceDependencyRule {
+                masters,
+                dependents,
+                def: d.id,
+            });
+            return;
+        }
+        for &m in &masters {
+            for &c in &dependents {
+                deps.insert(ServiceDependency {
+                    master: m,
+                    dependent: c,
+                    def: d.id,
+                });
+            }
+        }
+    }
+
+    /// One side of a servicegroup dependency: the services of its groups, and those its
+    /// descriptions name on its hosts. Sorted, each once.
+    fn service_side(&mut self, d: &ResolvedObject, [hk, gk, sgk, dk]: [&str; 4]) -> Vec<ServiceId> {
+        let mut out = BTreeSet::new();
+        if let Some(a) = d.get(sgk) {
+            for (g, src) in super::entries(self.sources, a) {
+                match self.model.servicegroups.get(g) {
+                    Some(members) => out.extend(members.iter().copied()),
+                    None => {
+                        let who = self.display(d);
+                        self.unknown(
+                            codes::UNKNOWN_SERVICEGROUP,
+                            "servicegroup",
+                            sgk,
+                            src,
+                            g,
+                            who,
+                            ObjectKind::Servicegroup,
+                        );
+                    }
+                }
+            }
+        }
+        if d.get(hk).is_some() || d.get(gk).is_some() {
+            let hosts = self.select_dependency(d, hk, gk).0;
+            let descs = d.list(dk).to_vec();
+            let src = d.get(dk).map(|a| a.sources[0].clone());
+            for h in hosts {
+                out.extend(self.dependency_services(h, &descs, dk, src.as_ref(), d));
+            }
+        }
+        out.into_iter().collect()
+    }
+
     /// The services a description list names on `host`. Where the engine reads `*` as every
     /// service (Nagios), `!X` rejects X from the whole list (`*,!X`), as in
     /// `xodtemplate_expand_services`.
@@ -178,6 +294,16 @@ impl<'a> Expander<'a> {
         let defs: Vec<&'a ResolvedObject> =
             self.res.of_kind(ObjectKind::Servicedependency).collect();
         for d in defs {
+            if self.lame(d) {
+                continue;
+            }
+            let by_group = ["servicegroup_name", "dependent_servicegroup_name"]
+                .iter()
+                .any(|k| d.get(k).is_some());
+            if by_group && self.sem.servicegroup_escalations {
+                self.servicegroup_dependency(d, &mut deps, &mut rules);
+                continue;
+            }
             let masters_desc: Vec<String> = d.list("service_description").to_vec();
             let dependents_desc: Vec<String> = d.list("dependent_service_description").to_vec();
             let star = masters_desc
@@ -328,6 +454,27 @@ impl<'a> Expander<'a> {
     }
 
     /// W0012: a dependency the engine accepts and ignores.
+    /// A7: Nagios ignores a dependency without failure criteria (none, or `n` only:
+    /// "Ignoring lame service dependency"; host dependencies silently), with W0012.
+    fn lame(&mut self, d: &ResolvedObject) -> bool {
+        let lame = self.sem.lame_dependencies_dropped
+            && [
+                "notification_failure_criteria",
+                "execution_failure_criteria",
+            ]
+            .iter()
+            .filter_map(|k| d.get_str(k))
+            .all(|v| v.trim() == "n");
+        if lame {
+            self.without_effect(
+                d,
+                "it has no failure criteria (a \"lame\" dependency)",
+                "add `notification_failure_criteria` or `execution_failure_criteria` (e.g. `w,u,c`)",
+            );
+        }
+        lame
+    }
+
     fn without_effect(&mut self, d: &ResolvedObject, why: &str, help: &str) {
         let o = &self.ir.objects[d.id];
         let kw = o.kind.keyword();

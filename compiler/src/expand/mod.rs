@@ -242,6 +242,7 @@ pub fn expand(
         diags: Vec::new(),
         templates: HashMap::new(),
         regexes: HashMap::new(),
+        from_hostgroups: HashSet::new(),
     };
     x.named();
     x.hosts();
@@ -299,6 +300,9 @@ struct Expander<'a> {
     templates: HashMap<(ObjectKind, String), usize>,
     /// Business rules' regexes, compiled once each.
     regexes: HashMap<String, Result<Arc<regex::Regex>, String>>,
+    /// E4: service definitions that select several hosts through `hostgroup_name` (Nagios
+    /// prefers the other definitions of the same service).
+    from_hostgroups: HashSet<usize>,
 }
 
 impl From<ObjectKind> for Candidates {

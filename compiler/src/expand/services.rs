@@ -136,6 +136,12 @@ impl<'a> Expander<'a> {
                 return;
             }
         }
+        if self.sem.explicit_services_first
+            && def.get("hostgroup_name").is_some()
+            && hosts.len() > 1
+        {
+            self.from_hostgroups.insert(def.id);
+        }
         let shared: Arc<str> = Arc::from(desc);
         for h in hosts {
             let host = self.model.host(self.res, h);
@@ -169,7 +175,14 @@ impl<'a> Expander<'a> {
                     continue;
                 }
                 let p = &self.res.objects[prev.def];
-                let keep_prev = order_of(p) < order_of(def);
+                // E4: Nagios keeps a copy made from `host_name` over one made from a hostgroup
+                // of several hosts, whatever their order.
+                let grouped = |d: usize| self.from_hostgroups.contains(&d);
+                let keep_prev = match (grouped(prev.def), grouped(def.id)) {
+                    (false, true) => true,
+                    (true, false) => false,
+                    _ => order_of(p) < order_of(def),
+                };
                 if prev.def != def.id {
                     let host_name = &self.model.host_names[h as usize];
                     self.diags.push(
@@ -178,7 +191,9 @@ impl<'a> Expander<'a> {
                             format!(
                                 "service `{}` of host `{host_name}` is defined twice; {}",
                                 svc.description,
-                                if keep_prev {
+                                if keep_prev && grouped(def.id) && !grouped(prev.def) {
+                                    "the one made from `host_name` is kept (Nagios 4 prefers it to a hostgroup's)"
+                                } else if keep_prev {
                                     "the first one is kept (lower definition_order)"
                                 } else {
                                     "this one, defined last, is kept"
