@@ -59,28 +59,57 @@ impl<'a> Expander<'a> {
         }
         let hosts = self.model.hosts.clone();
         self.implicit_groups(ObjectKind::Hostgroup, "hostgroups", &hosts, &mut direct);
+        // Hosts share their `hostgroups` value with the template that sets it: its groups are
+        // looked up once per value (when they all exist), and members gathered per group in
+        // host order, then built in bulk.
+        let names: Vec<String> = direct.keys().cloned().collect();
+        let mut members: Vec<Vec<HostId>> = vec![Vec::new(); names.len()];
+        let mut known: HashMap<*const RAttr, Vec<usize>> = HashMap::new();
         for h in 0..self.model.hosts.len() {
             let o = &self.res.objects[self.model.hosts[h]];
-            if let Some(a) = o.get("hostgroups") {
-                for (g, src) in entries(self.sources, a) {
-                    match direct.get_mut(g) {
-                        Some(set) => {
-                            set.insert(h as HostId);
-                        }
-                        None => {
-                            let user = format!("host {}", host_names[h]);
-                            self.unknown(
-                                codes::UNKNOWN_HOSTGROUP,
-                                "hostgroup",
-                                "hostgroups",
-                                src,
-                                g,
-                                user,
-                                ObjectKind::Hostgroup,
-                            );
-                        }
+            let Some(shared) = o.get_shared("hostgroups") else {
+                continue;
+            };
+            if let Some(gs) = known.get(&Arc::as_ptr(shared)) {
+                for &gi in gs {
+                    members[gi].push(h as HostId);
+                }
+                continue;
+            }
+            let a = &**shared;
+            let mut gs = Vec::new();
+            let mut all_known = true;
+            for (g, src) in entries(self.sources, a) {
+                match names.binary_search_by(|n| n.as_str().cmp(g)) {
+                    Ok(gi) => {
+                        members[gi].push(h as HostId);
+                        gs.push(gi);
+                    }
+                    Err(_) => {
+                        all_known = false;
+                        let user = format!("host {}", host_names[h]);
+                        self.unknown(
+                            codes::UNKNOWN_HOSTGROUP,
+                            "hostgroup",
+                            "hostgroups",
+                            src,
+                            g,
+                            user,
+                            ObjectKind::Hostgroup,
+                        );
                     }
                 }
+            }
+            if all_known {
+                known.insert(Arc::as_ptr(shared), gs);
+            }
+        }
+        for (gi, list) in members.into_iter().enumerate() {
+            let set = direct.get_mut(&names[gi]).unwrap();
+            if set.is_empty() {
+                *set = list.into_iter().collect();
+            } else {
+                set.extend(list);
             }
         }
         self.model.hostgroups =
@@ -163,8 +192,8 @@ impl<'a> Expander<'a> {
         // Closed once over the condensation (strongly connected components, leaves first):
         // a group's members are its own, its component's and those of the components it
         // reaches, each component's set computed once. Linear in the nesting for a chain.
-        let names: Vec<&str> = direct.keys().map(String::as_str).collect();
-        let index = |n: &str| names.binary_search(&n).ok();
+        let names: Vec<String> = direct.keys().cloned().collect();
+        let index = |n: &str| names.binary_search_by(|x| x.as_str().cmp(n)).ok();
         let mut graph: petgraph::Graph<(), (), petgraph::Directed, u32> =
             petgraph::Graph::with_capacity(names.len(), edges.len());
         for _ in &names {
@@ -185,11 +214,20 @@ impl<'a> Expander<'a> {
                 component[n.index()] = c;
             }
         }
+        // Each group's own members, moved out of `direct` (a group that nests nothing keeps its
+        // set as it is: no copy).
+        let mut own: Vec<BTreeSet<T>> = direct.into_values().collect();
         let mut closed: Vec<Option<BTreeSet<T>>> = vec![None; sccs.len()];
         for (c, scc) in sccs.iter().enumerate() {
+            if let [n] = scc.as_slice() {
+                if graph.neighbors(*n).next().is_none() {
+                    closed[c] = Some(std::mem::take(&mut own[n.index()]));
+                    continue;
+                }
+            }
             let mut set = BTreeSet::new();
             for n in scc {
-                set.extend(direct[names[n.index()]].iter().cloned());
+                set.append(&mut own[n.index()]);
                 for m in graph.neighbors(*n) {
                     let d = component[m.index()];
                     if d != c {
@@ -202,9 +240,17 @@ impl<'a> Expander<'a> {
             }
             closed[c] = Some(set);
         }
+        // The last group of a component takes its set; the others get copies.
+        let mut left: Vec<usize> = sccs.iter().map(Vec::len).collect();
         let mut out = BTreeMap::new();
         for (i, g) in names.iter().enumerate() {
-            let set = closed[component[i]].clone().unwrap_or_default();
+            let c = component[i];
+            left[c] -= 1;
+            let set = if left[c] == 0 {
+                closed[c].take().unwrap_or_default()
+            } else {
+                closed[c].clone().unwrap_or_default()
+            };
             out.insert(g.to_string(), set);
         }
         out
@@ -339,8 +385,12 @@ impl<'a> Expander<'a> {
             }
         }
         for (gi, list) in members.into_iter().enumerate() {
-            if !list.is_empty() {
-                direct.get_mut(&names[gi]).unwrap().extend(list);
+            let set = direct.get_mut(&names[gi]).unwrap();
+            if set.is_empty() {
+                // In service order, so built in bulk.
+                *set = list.into_iter().collect();
+            } else {
+                set.extend(list);
             }
         }
         self.model.servicegroups =

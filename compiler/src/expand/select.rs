@@ -145,7 +145,12 @@ impl<'a> Expander<'a> {
                         );
                     }
                 } else if let Some(members) = self.model.hostgroups.get(name) {
-                    into.extend(members.iter().copied());
+                    if into.is_empty() {
+                        // One group, the usual case: a copy of its set, not inserts.
+                        into.clone_from(members);
+                    } else {
+                        into.extend(members.iter().copied());
+                    }
                 } else {
                     errors = true;
                     self.unknown(
