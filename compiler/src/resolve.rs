@@ -215,7 +215,9 @@ pub fn resolve(ir: &Ir, sem: &Semantics, diags: &mut Vec<Diagnostic>) -> Resolve
     resolved
 }
 
-/// The attributes of object `i` given its templates' memos, sorted by name.
+/// The attributes of object `i` given its templates' memos, sorted by name: one merge of its
+/// own attributes (sorted here) with each template's sorted list, so each name is compared
+/// with its neighbours only (names are interned: most comparisons are pointer equality).
 fn combine(
     ir: &Ir,
     i: usize,
@@ -224,26 +226,56 @@ fn combine(
     template: bool,
 ) -> Vec<(Arc<str>, Partial)> {
     let obj = &ir.objects[i];
-    let mut keys: Vec<&Arc<str>> = obj.attrs.iter().map(|a| &a.name).collect();
-    for &u in uses {
-        if let Some(t) = &memo[u] {
-            keys.extend(t.attrs.iter().map(|(k, _)| k));
+    let mut own_attrs: Vec<&Attr> = obj.attrs.iter().collect();
+    // Stable: of two lines with one name, the first is the object's value (`Object::get`).
+    own_attrs.sort_by(|a, b| a.name.cmp(&b.name));
+    let lists: Vec<&[(Arc<str>, Partial)]> = uses
+        .iter()
+        .map(|&u| memo[u].as_ref().map_or(&[][..], |t| &t.attrs[..]))
+        .collect();
+    let same = |a: &Arc<str>, b: &Arc<str>| Arc::ptr_eq(a, b) || **a == **b;
+    let mut pos = vec![0usize; lists.len()];
+    let mut found: Vec<Option<&Partial>> = vec![None; lists.len()];
+    let mut o = 0usize;
+    let mut out = Vec::with_capacity(own_attrs.len() + lists.first().map_or(0, |l| l.len()));
+    loop {
+        // The smallest name at the head of any list.
+        let mut key: Option<&Arc<str>> = own_attrs.get(o).map(|a| &a.name);
+        for (l, &p) in lists.iter().zip(&pos) {
+            if let Some((k, _)) = l.get(p) {
+                if key.is_none_or(|m| !same(k, m) && **k < **m) {
+                    key = Some(k);
+                }
+            }
         }
-    }
-    keys.sort_unstable();
-    keys.dedup();
-    let mut out = Vec::with_capacity(keys.len());
-    for key in keys {
-        let own_attr = obj.get(key);
-        if NOT_INHERITED.contains(&&**key) {
+        let Some(key) = key.cloned() else { break };
+        let own_attr = match own_attrs.get(o) {
+            Some(a) if same(&a.name, &key) => {
+                while own_attrs.get(o).is_some_and(|b| same(&b.name, &key)) {
+                    o += 1;
+                }
+                Some(*a)
+            }
+            _ => None,
+        };
+        for ((l, p), f) in lists.iter().zip(pos.iter_mut()).zip(found.iter_mut()) {
+            *f = None;
+            if let Some((k, part)) = l.get(*p) {
+                if same(k, &key) {
+                    *f = Some(part);
+                    *p += 1;
+                }
+            }
+        }
+        if NOT_INHERITED.contains(&&*key) {
             if let Some(a) = own_attr {
                 let attr = own(i, a);
-                out.push((key.clone(), Partial { attr, open: false }));
+                out.push((key, Partial { attr, open: false }));
             }
             continue;
         }
-        if let Some(p) = attribute(i, own_attr, key, uses, memo, template) {
-            out.push((key.clone(), p));
+        if let Some(p) = attribute(i, own_attr, &found, template) {
+            out.push((key, p));
         }
     }
     out
@@ -266,9 +298,7 @@ fn own(i: usize, a: &Attr) -> Arc<RAttr> {
 fn attribute(
     i: usize,
     own_attr: Option<&Attr>,
-    key: &str,
-    uses: &[usize],
-    memo: &[Option<Template>],
+    found: &[Option<&Partial>],
     template: bool,
 ) -> Option<Partial> {
     if let Some(a) = own_attr.filter(|a| !a.plus) {
@@ -279,10 +309,7 @@ fn attribute(
     }
     let mut acc: Option<Arc<RAttr>> = None;
     let mut closed = false;
-    for &u in uses {
-        let Some(p) = memo[u].as_ref().and_then(|t| find(&t.attrs, key)) else {
-            continue;
-        };
+    for p in found.iter().flatten() {
         // Earlier additions first, then this template's value.
         acc = Some(match acc {
             None => p.attr.clone(),
