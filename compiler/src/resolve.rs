@@ -72,9 +72,22 @@ pub struct ResolvedObject {
 
 /// Looks `key` up in a list sorted by name.
 fn find<'v, V>(list: &'v [(Arc<str>, V)], key: &str) -> Option<&'v V> {
-    list.binary_search_by(|(k, _)| (**k).cmp(key))
+    list.binary_search_by(|(k, _)| short_cmp(k, key))
         .ok()
         .map(|i| &list[i].1)
+}
+
+/// `a.cmp(b)` for attribute names, which are short: a byte loop, without the call to `memcmp`
+/// that dominated lookups (about 15 % of a whole check).
+#[inline]
+pub(crate) fn short_cmp(a: &str, b: &str) -> std::cmp::Ordering {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    for (x, y) in a.iter().zip(b) {
+        if x != y {
+            return x.cmp(y);
+        }
+    }
+    a.len().cmp(&b.len())
 }
 
 impl ResolvedObject {

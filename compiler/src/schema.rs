@@ -149,7 +149,9 @@ impl ObjectKind {
                 .collect()
         });
         let attrs = self.attributes();
-        let i = attrs.binary_search_by(|(n, _)| (*n).cmp(name)).ok()?;
+        let i = attrs
+            .binary_search_by(|(n, _)| crate::resolve::short_cmp(n, name))
+            .ok()?;
         Some((attrs[i].1, names[&self][i].clone()))
     }
 
