@@ -196,3 +196,34 @@ fn each_row_as_each_engine_matches_its_snapshot() {
         s.bind(|| insta::assert_snapshot!(name, text));
     }
 }
+
+/// F10 is about object files: the files an Alignak environment names (`cfg=` in
+/// `[alignak-configuration]`) are Alignak's legacy main configuration files, whose `cfg_dir`
+/// and `cfg_file` lines Alignak follows; a `cfg_file` inside an object file it ignores.
+#[test]
+fn an_alignak_environment_s_cfg_files_are_main_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |rel: &str, text: &str| {
+        let p = dir.path().join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    };
+    write("alignak.ini", "[alignak-configuration]\ncfg=alignak.cfg\n");
+    write("alignak.cfg", "cfg_dir=objects\n");
+    write(
+        "objects/hosts.cfg",
+        "define command {\n  command_name check_dummy\n  command_line /bin/true\n}\n\
+         define host {\n  host_name h1\n  address 127.0.0.1\n  check_command check_dummy\n}\n\
+         cfg_file=more.conf\n",
+    );
+    write(
+        "objects/more.conf",
+        "define host {\n  host_name h2\n  check_command check_dummy\n}\n",
+    );
+    let ini = dir.path().join("alignak.ini").display().to_string();
+    let run = common::monitorc(&["check", &ini, "--format", "json"]);
+    let doc = common::json(&run);
+    assert_eq!(doc["summary"]["engine"], "alignak", "{}", run.stdout);
+    assert_eq!(doc["summary"]["hosts"], 1, "{}", run.stdout);
+    assert_eq!(common::codes(&run), ["W0026"], "{}", run.stdout);
+}

@@ -196,10 +196,12 @@ pub fn load_alignak(env: &Path, config: Option<&Path>) -> Result<Loaded, LoadErr
                 );
                 continue;
             }
+            // Alignak reads these as its legacy main configuration files: their `cfg_file`
+            // and `cfg_dir` lines are followed (not object-file directives, F10).
             pending.push(Pending {
                 path: target,
                 directive: Some(o.value_span),
-                origin: Origin::CfgFile,
+                origin: Origin::Root,
             });
         }
     }

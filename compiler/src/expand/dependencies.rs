@@ -17,6 +17,38 @@ use crate::engine::{Engine, SameHost, StarService};
 use crate::resolve::{ResolvedObject, Source};
 use crate::schema::ObjectKind;
 
+/// Every master service × every dependent service of definition `def` (both sorted, each
+/// once): one rule when `as_rule` (never materialised), pairs otherwise.
+fn service_product(
+    masters: Vec<ServiceId>,
+    dependents: Vec<ServiceId>,
+    def: usize,
+    as_rule: bool,
+    deps: &mut BTreeSet<ServiceDependency>,
+    rules: &mut Vec<ServiceDependencyRule>,
+) {
+    if masters.is_empty() || dependents.is_empty() {
+        return;
+    }
+    if as_rule {
+        rules.push(ServiceDependencyRule {
+            masters,
+            dependents,
+            def,
+        });
+        return;
+    }
+    for &m in &masters {
+        for &c in &dependents {
+            deps.insert(ServiceDependency {
+                master: m,
+                dependent: c,
+                def,
+            });
+        }
+    }
+}
+
 /// The hosts a dependency definition pairs.
 enum Shape {
     /// Each host depends on itself (services of one host on services of the same host).
@@ -208,23 +240,8 @@ impl<'a> Expander<'a> {
                 "dependent_service_description",
             ],
         );
-        if masters.len() >= RULE_SIDE && dependents.len() >= RULE_SIDE {
-            rules.push(ServiceDependencyRule {
-                masters,
-                dependents,
-                def: d.id,
-            });
-            return;
-        }
-        for &m in &masters {
-            for &c in &dependents {
-                deps.insert(ServiceDependency {
-                    master: m,
-                    dependent: c,
-                    def: d.id,
-                });
-            }
-        }
+        let as_rule = masters.len() >= RULE_SIDE && dependents.len() >= RULE_SIDE;
+        service_product(masters, dependents, d.id, as_rule, deps, rules);
     }
 
     /// One side of a servicegroup dependency: the services of its groups, and those its
@@ -355,29 +372,12 @@ impl<'a> Expander<'a> {
                     for &h in &dependents {
                         cs.extend(self.dependency_services(h, &dependents_desc, cdesc, src_d, d));
                     }
-                    if masters.len() >= RULE_SIDE && dependents.len() >= RULE_SIDE {
-                        ms.sort_unstable();
-                        ms.dedup();
-                        cs.sort_unstable();
-                        cs.dedup();
-                        if !ms.is_empty() && !cs.is_empty() {
-                            rules.push(ServiceDependencyRule {
-                                masters: ms,
-                                dependents: cs,
-                                def: d.id,
-                            });
-                        }
-                        continue;
-                    }
-                    for &m in &ms {
-                        for &c in &cs {
-                            deps.insert(ServiceDependency {
-                                master: m,
-                                dependent: c,
-                                def: d.id,
-                            });
-                        }
-                    }
+                    let as_rule = masters.len() >= RULE_SIDE && dependents.len() >= RULE_SIDE;
+                    ms.sort_unstable();
+                    ms.dedup();
+                    cs.sort_unstable();
+                    cs.dedup();
+                    service_product(ms, cs, d.id, as_rule, &mut deps, &mut rules);
                 }
             }
         }

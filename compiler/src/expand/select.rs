@@ -103,121 +103,78 @@ impl<'a> Expander<'a> {
         let mut errors = false;
         let user = self.display(o);
         let regex = self.regex_matching();
-        if let Some(a) = o.get(groups_key) {
-            for (g, src) in entries(self.sources, a) {
-                let (negated, name) = match g.strip_prefix('!') {
+        for (key, kind) in [
+            (groups_key, ObjectKind::Hostgroup),
+            (hosts_key, ObjectKind::Host),
+        ] {
+            let Some(a) = o.get(key) else { continue };
+            for (entry, src) in entries(self.sources, a) {
+                let (negated, name) = match entry.strip_prefix('!') {
                     Some(n) => (true, n.trim()),
-                    None => (false, g),
+                    None => (false, entry),
                 };
                 let into = if negated {
                     &mut rejected
                 } else {
                     &mut accepted
                 };
-                if name == "*" {
-                    for members in self.model.hostgroups.values() {
-                        into.extend(members.iter().copied());
-                    }
-                } else if let Some(re) = regex.as_ref().and_then(|r| r.get(name)) {
-                    let Some(re) =
-                        self.nagios_regex(re, groups_key, super::SourceRef::source(&src).clone())
-                    else {
+                let found = if let Some(re) = regex.as_ref().and_then(|r| r.get(name)) {
+                    // C6: every group (host) whose name the expression matches.
+                    let at = super::SourceRef::source(&src).clone();
+                    let Some(re) = self.nagios_regex(re, key, at) else {
                         errors = true;
                         continue;
                     };
                     let mut found = false;
-                    for (g, members) in &self.model.hostgroups {
-                        if re.is_match(g) {
-                            found = true;
+                    if kind == ObjectKind::Hostgroup {
+                        for (g, members) in &self.model.hostgroups {
+                            if re.is_match(g) {
+                                found = true;
+                                into.extend(members.iter().copied());
+                            }
+                        }
+                    } else {
+                        for (n, &id) in &self.model.host_by_name {
+                            if re.is_match(n) {
+                                found = true;
+                                into.insert(id);
+                            }
+                        }
+                    }
+                    found
+                } else if kind == ObjectKind::Hostgroup {
+                    if name == "*" {
+                        for members in self.model.hostgroups.values() {
                             into.extend(members.iter().copied());
                         }
-                    }
-                    if !found {
-                        errors = true;
-                        self.unknown(
-                            codes::UNKNOWN_HOSTGROUP,
-                            "hostgroup",
-                            groups_key,
-                            src,
-                            name,
-                            user.clone(),
-                            ObjectKind::Hostgroup,
-                        );
-                    }
-                } else if let Some(members) = self.model.hostgroups.get(name) {
-                    if into.is_empty() {
-                        // One group, the usual case: a copy of its set, not inserts.
-                        into.clone_from(members);
-                    } else {
-                        into.extend(members.iter().copied());
-                    }
-                } else {
-                    errors = true;
-                    self.unknown(
-                        codes::UNKNOWN_HOSTGROUP,
-                        "hostgroup",
-                        groups_key,
-                        src,
-                        name,
-                        user.clone(),
-                        ObjectKind::Hostgroup,
-                    );
-                }
-            }
-        }
-        if let Some(a) = o.get(hosts_key) {
-            for (h, src) in entries(self.sources, a) {
-                let (negated, name) = match h.strip_prefix('!') {
-                    Some(n) => (true, n.trim()),
-                    None => (false, h),
-                };
-                let into = if negated {
-                    &mut rejected
-                } else {
-                    &mut accepted
-                };
-                if name == "*" {
-                    into.extend(self.all.iter().copied());
-                } else if let Some(re) = regex.as_ref().and_then(|r| r.get(name)) {
-                    let Some(re) =
-                        self.nagios_regex(re, hosts_key, super::SourceRef::source(&src).clone())
-                    else {
-                        errors = true;
-                        continue;
-                    };
-                    let before = into.len();
-                    for (n, &id) in &self.model.host_by_name {
-                        if re.is_match(n) {
-                            into.insert(id);
+                        true
+                    } else if let Some(members) = self.model.hostgroups.get(name) {
+                        if into.is_empty() {
+                            // One group, the usual case: a copy of its set, not inserts.
+                            into.clone_from(members);
+                        } else {
+                            into.extend(members.iter().copied());
                         }
+                        true
+                    } else {
+                        false
                     }
-                    if into.len() == before
-                        && !self.model.host_by_name.keys().any(|n| re.is_match(n))
-                    {
-                        errors = true;
-                        self.unknown(
-                            codes::UNKNOWN_HOST,
-                            "host",
-                            hosts_key,
-                            src,
-                            name,
-                            user.clone(),
-                            ObjectKind::Host,
-                        );
-                    }
+                } else if name == "*" {
+                    into.extend(self.all.iter().copied());
+                    true
                 } else if let Some(&id) = self.model.host_by_name.get(name) {
                     into.insert(id);
+                    true
                 } else {
+                    false
+                };
+                if !found {
                     errors = true;
-                    self.unknown(
-                        codes::UNKNOWN_HOST,
-                        "host",
-                        hosts_key,
-                        src,
-                        name,
-                        user.clone(),
-                        ObjectKind::Host,
-                    );
+                    let (code, what) = match kind {
+                        ObjectKind::Hostgroup => (codes::UNKNOWN_HOSTGROUP, "hostgroup"),
+                        _ => (codes::UNKNOWN_HOST, "host"),
+                    };
+                    self.unknown(code, what, key, src, name, user.clone(), kind);
                 }
             }
         }
