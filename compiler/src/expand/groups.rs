@@ -104,14 +104,7 @@ impl<'a> Expander<'a> {
                 known.insert(Arc::as_ptr(shared), gs);
             }
         }
-        for (gi, list) in members.into_iter().enumerate() {
-            let set = direct.get_mut(&names[gi]).unwrap();
-            if set.is_empty() {
-                *set = list.into_iter().collect();
-            } else {
-                set.extend(list);
-            }
-        }
+        add_members(&mut direct, &names, members);
         self.model.hostgroups =
             self.close_groups("hostgroup", "hostgroup_members", direct, &nested);
     }
@@ -384,15 +377,7 @@ impl<'a> Expander<'a> {
                 per_def[def] = Some(known);
             }
         }
-        for (gi, list) in members.into_iter().enumerate() {
-            let set = direct.get_mut(&names[gi]).unwrap();
-            if set.is_empty() {
-                // In service order, so built in bulk.
-                *set = list.into_iter().collect();
-            } else {
-                set.extend(list);
-            }
-        }
+        add_members(&mut direct, &names, members);
         self.model.servicegroups =
             self.close_groups("servicegroup", "servicegroup_members", direct, &nested);
     }
@@ -472,5 +457,22 @@ impl<'a> Expander<'a> {
         }
         self.model.contactgroups =
             self.close_groups("contactgroup", "contactgroup_members", direct, &nested);
+    }
+}
+
+/// Adds the members gathered for each group (`members[i]` for `names[i]`, in member order) to
+/// its set: built in bulk when the set is still empty, the usual case.
+fn add_members<T: Ord>(
+    direct: &mut BTreeMap<String, BTreeSet<T>>,
+    names: &[String],
+    members: Vec<Vec<T>>,
+) {
+    for (name, list) in names.iter().zip(members) {
+        let set = direct.get_mut(name).expect("a name of `direct`");
+        if set.is_empty() {
+            *set = list.into_iter().collect();
+        } else {
+            set.extend(list);
+        }
     }
 }
