@@ -269,20 +269,31 @@ fn follow(mut pending: Vec<Pending>, loaded: &mut Loaded) {
             }
         }
         // A file with a NUL byte is no text file: it is reported at that byte, not parsed.
-        let parsed: Vec<(SyntaxTree, Vec<Diagnostic>)> = ok
-            .par_iter()
+        // Its line index is built here too, on the pool rather than one file after the other.
+        type Parsed = (
+            Pending,
+            SourceFile,
+            Option<(usize, u8)>,
+            Option<usize>,
+            SyntaxTree,
+            Vec<Diagnostic>,
+        );
+        let parsed: Vec<Parsed> = ok
+            .into_par_iter()
             .enumerate()
-            .map(|(i, (_, text, _))| {
+            .map(|(i, (p, text, not_utf8))| {
                 let id = FileId(first_id + i as u32);
-                match text.find('\0') {
+                let nul = text.find('\0');
+                let (tree, diags) = match nul {
                     Some(_) => tree::parse(id, ""),
-                    None => tree::parse(id, text),
-                }
+                    None => tree::parse(id, &text),
+                };
+                let file = SourceFile::new(p.path.clone(), text);
+                (p, file, not_utf8, nul, tree, diags)
             })
             .collect();
-        for ((p, text, not_utf8), (tree, diags)) in ok.into_iter().zip(parsed) {
-            let nul = text.find('\0');
-            let id = loaded.sources.add(SourceFile::new(p.path.clone(), text));
+        for (p, file, not_utf8, nul, tree, diags) in parsed {
+            let id = loaded.sources.add(file);
             if let Some(pos) = nul {
                 let mut d = Diagnostic::new(
                     codes::FILE_HAS_NUL,

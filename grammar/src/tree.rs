@@ -234,20 +234,29 @@ fn build_block(file: FileId, text: &str, pair: Pair<Rule>, diags: &mut Vec<Diagn
                 }
             }
             Rule::attr => {
-                let mut inner = p.into_inner();
-                let key = inner.next().expect("attr has a key");
-                let ks = key.as_span();
-                let (value, cooked) = match inner.find(|p| p.as_rule() == Rule::value) {
-                    Some(v) => cook(
-                        file,
-                        text,
-                        Span::new(file, v.as_span().start(), v.as_span().end()),
-                    ),
-                    None => (Span::new(file, ks.end(), ks.end()), None),
+                let line = p.into_inner().next().expect("attr has its text");
+                let (start, end_of_text) = (line.as_span().start(), line.as_span().end());
+                let run = &text[start..end_of_text];
+                let (key, value) = match run.find([' ', '\t']) {
+                    Some(i) => {
+                        let blanks =
+                            run[i..].len() - run[i..].trim_start_matches([' ', '\t']).len();
+                        let from = start + i + blanks;
+                        (start + i, Some(Span::new(file, from, end_of_text)))
+                    }
+                    // `key\r\n`: the `\r` ends the line, not the key.
+                    None if text[end_of_text..].starts_with('\n') && run.ends_with('\r') => {
+                        (end_of_text - 1, None)
+                    }
+                    None => (end_of_text, None),
                 };
-                end = end.max(value.end as usize).max(ks.end());
+                let (value, cooked) = match value {
+                    Some(v) => cook(file, text, v),
+                    None => (Span::new(file, key, key), None),
+                };
+                end = end.max(value.end as usize).max(key);
                 attrs.push(Attribute {
-                    key: Span::new(file, ks.start(), ks.end()),
+                    key: Span::new(file, start, key),
                     value,
                     cooked,
                 });
