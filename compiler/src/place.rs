@@ -820,7 +820,7 @@ impl<'a> Placer<'a> {
         // service's realm and its host's tags complete the key. Per host, not per service.
         let mut by_def: Vec<Option<(Option<String>, Option<String>)>> =
             vec![None; self.res.objects.len()];
-        for s in &m.services {
+        for s in m.services.iter() {
             if by_def[s.def].is_none() {
                 let d = &self.res.objects[s.def];
                 by_def[s.def] = Some((

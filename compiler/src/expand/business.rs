@@ -36,7 +36,7 @@ impl<'a> Expander<'a> {
             }
         }
         let mut is_bp: Vec<Option<bool>> = vec![None; self.res.objects.len()];
-        for s in &self.model.services {
+        for s in self.model.services.iter() {
             let own = s.overrides.get("check_command");
             let bp = own.is_some_and(|a| is_business_rule(&a.raw))
                 || (own.is_none()
@@ -156,7 +156,7 @@ impl<'a> Expander<'a> {
         }
         // Per service definition, not per service.
         let mut done = vec![false; self.res.objects.len()];
-        for s in &self.model.services {
+        for s in self.model.services.iter() {
             if std::mem::replace(&mut done[s.def], true) {
                 continue;
             }

@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use monitorc_grammar::{codes, Code, Diagnostic};
 
 use super::{
-    cycles, join_cycle, Expander, HostDependency, HostDependencyRule, HostId, ServiceDependency,
+    cycles_of, join_cycle, Expander, HostDependency, HostDependencyRule, HostId, ServiceDependency,
     ServiceDependencyRule, ServiceId,
 };
 use crate::engine::{Engine, SameHost, StarService};
@@ -24,7 +24,7 @@ fn service_product(
     dependents: Vec<ServiceId>,
     def: usize,
     as_rule: bool,
-    deps: &mut BTreeSet<ServiceDependency>,
+    deps: &mut Vec<ServiceDependency>,
     rules: &mut Vec<ServiceDependencyRule>,
 ) {
     if masters.is_empty() || dependents.is_empty() {
@@ -40,7 +40,7 @@ fn service_product(
     }
     for &m in &masters {
         for &c in &dependents {
-            deps.insert(ServiceDependency {
+            deps.push(ServiceDependency {
                 master: m,
                 dependent: c,
                 def,
@@ -187,7 +187,7 @@ impl<'a> Expander<'a> {
     fn servicegroup_dependency(
         &mut self,
         d: &ResolvedObject,
-        deps: &mut BTreeSet<ServiceDependency>,
+        deps: &mut Vec<ServiceDependency>,
         rules: &mut Vec<ServiceDependencyRule>,
     ) {
         let masters = self.service_side(
@@ -221,7 +221,7 @@ impl<'a> Expander<'a> {
                 let cs = self.dependency_services(h, &descs, key, src.as_ref(), d);
                 for &m in &ms {
                     for &c in &cs {
-                        deps.insert(ServiceDependency {
+                        deps.push(ServiceDependency {
                             master: m,
                             dependent: c,
                             def: d.id,
@@ -306,7 +306,8 @@ impl<'a> Expander<'a> {
     }
 
     pub(super) fn service_dependencies(&mut self) {
-        let mut deps = BTreeSet::new();
+        // Pairs are gathered, then sorted and made unique once.
+        let mut deps = Vec::new();
         let mut rules = Vec::new();
         let defs: Vec<&'a ResolvedObject> =
             self.res.of_kind(ObjectKind::Servicedependency).collect();
@@ -353,7 +354,7 @@ impl<'a> Expander<'a> {
                         // and refuses the loop, as monitorc does (E0056).
                         for &m in &ms {
                             for &c in &cs {
-                                deps.insert(ServiceDependency {
+                                deps.push(ServiceDependency {
                                     master: m,
                                     dependent: c,
                                     def: d.id,
@@ -382,7 +383,9 @@ impl<'a> Expander<'a> {
             }
         }
         self.service_side_dependencies(&mut deps);
-        self.model.service_dependencies = deps.into_iter().collect();
+        deps.sort_unstable();
+        deps.dedup();
+        self.model.service_dependencies = deps;
         self.model.service_dependency_rules = rules;
         let m = &self.model;
         let found = dependency_loops(
@@ -407,7 +410,7 @@ impl<'a> Expander<'a> {
 
     /// The service-side form: `service_dependencies host1,svc1,host2,svc2` (an empty host
     /// is the service's own).
-    fn service_side_dependencies(&mut self, deps: &mut BTreeSet<ServiceDependency>) {
+    fn service_side_dependencies(&mut self, deps: &mut Vec<ServiceDependency>) {
         for sid in self.services_with("service_dependencies") {
             let s = self.model.services[sid].clone();
             let Some(a) = self
@@ -431,7 +434,7 @@ impl<'a> Expander<'a> {
                 );
                 match h.and_then(|h| self.model.service_by_key(h, desc)) {
                     Some(m) => {
-                        deps.insert(ServiceDependency {
+                        deps.push(ServiceDependency {
                             master: m,
                             dependent: sid as ServiceId,
                             def: s.def,
@@ -574,21 +577,16 @@ pub(super) fn dependency_loops<'r>(
     pairs: impl Iterator<Item = (u32, u32, usize)>,
     rules: impl Iterator<Item = (&'r [u32], &'r [u32], usize)>,
 ) -> Vec<Loop> {
-    let mut edges: Vec<Vec<u32>> = vec![Vec::new(); n];
     let pairs: Vec<(u32, u32, usize)> = pairs.collect();
-    for &(d, m, _) in &pairs {
-        edges[d as usize].push(m);
-    }
+    let mut edges: Vec<(u32, u32)> = pairs.iter().map(|&(d, m, _)| (d, m)).collect();
     let mut rule_defs = Vec::new();
     for (dependents, masters, def) in rules {
-        let v = edges.len() as u32;
-        for &d in dependents {
-            edges[d as usize].push(v);
-        }
-        edges.push(masters.to_vec());
+        let v = (n + rule_defs.len()) as u32;
+        edges.extend(dependents.iter().map(|&d| (d, v)));
+        edges.extend(masters.iter().map(|&m| (v, m)));
         rule_defs.push(def);
     }
-    let found = cycles(0..edges.len() as u32, |x| edges[x as usize].iter().copied());
+    let found = cycles_of(edges);
     if found.is_empty() {
         return Vec::new();
     }

@@ -98,8 +98,9 @@ pub struct Model {
     pub parents: Vec<Vec<HostId>>,
     /// Every hostgroup with all its hosts (nested groups included).
     pub hostgroups: BTreeMap<String, BTreeSet<HostId>>,
-    /// Sorted by (host name, description).
-    pub services: Vec<Service>,
+    /// Sorted by (host name, description). Shared, so that passes read it beside others
+    /// once it is complete.
+    pub services: Arc<Vec<Service>>,
     /// The range of `services` each host has.
     pub host_services: Vec<std::ops::Range<ServiceId>>,
     pub servicegroups: BTreeMap<String, BTreeSet<ServiceId>>,
@@ -142,7 +143,7 @@ impl Model {
             host_by_name: HashMap::new(),
             parents: Vec::new(),
             hostgroups: BTreeMap::new(),
-            services: Vec::new(),
+            services: Arc::new(Vec::new()),
             host_services: Vec::new(),
             servicegroups: BTreeMap::new(),
             contactgroups: BTreeMap::new(),
@@ -251,12 +252,20 @@ pub fn expand(
     x.services();
     x.servicegroups();
     x.contactgroups();
-    x.host_dependencies();
-    x.service_dependencies();
-    x.escalations();
-    x.extinfos();
-    x.business_rules();
-    x.references();
+    // The values that name other objects are gathered on the second core meanwhile: that
+    // reads only the resolved objects and the services, which are complete now.
+    let services = x.model.services.clone();
+    let (checks, ()) = rayon::join(
+        || references::reference_checks(ir, res, &services),
+        || {
+            x.host_dependencies();
+            x.service_dependencies();
+            x.escalations();
+            x.extinfos();
+            x.business_rules();
+        },
+    );
+    x.references(checks);
     x.triggers();
     x.flush_unknown();
     diags.extend(x.diags);
@@ -599,7 +608,7 @@ struct Check {
     target: Target,
     count: usize,
     /// The first few objects, for the message.
-    users: Vec<String>,
+    users: Vec<references::Who>,
 }
 
 /// The entries of a list attribute with the definition each came from. A list merged from
@@ -711,6 +720,11 @@ pub(crate) fn cycles<N: Ord + Copy, I: IntoIterator<Item = N>>(
     for n in nodes {
         pairs.extend(edges(n).into_iter().map(|m| (n, m)));
     }
+    cycles_of(pairs)
+}
+
+/// [`cycles`] of a graph given as its edges.
+pub(crate) fn cycles_of<N: Ord + Copy>(pairs: Vec<(N, N)>) -> Vec<Vec<N>> {
     if pairs.is_empty() {
         return Vec::new();
     }
@@ -718,8 +732,16 @@ pub(crate) fn cycles<N: Ord + Copy, I: IntoIterator<Item = N>>(
     ids.sort();
     ids.dedup();
     let id = |n: N| ids.binary_search(&n).unwrap() as u32;
+    let dense: Vec<(u32, u32)> = pairs.iter().map(|&(a, b)| (id(a), id(b))).collect();
+    // Parent trees and dependency graphs are mostly acyclic: peel off every node that has no
+    // incoming or no outgoing edge left (it is on no cycle), and compute components only for
+    // what remains, if anything.
+    let on_cycles = peel(ids.len(), &dense);
+    if on_cycles.is_empty() {
+        return Vec::new();
+    }
     let g: petgraph::Graph<(), (), petgraph::Directed, u32> =
-        petgraph::Graph::from_edges(pairs.iter().map(|&(a, b)| (id(a), id(b))));
+        petgraph::Graph::from_edges(on_cycles);
     let mut out = Vec::new();
     // Kosaraju's algorithm in petgraph is iterative: a 100k-host parent loop must not
     // overflow the stack.
@@ -762,6 +784,64 @@ pub(crate) fn cycles<N: Ord + Copy, I: IntoIterator<Item = N>>(
     }
     out.sort();
     out
+}
+
+/// The edges between nodes `0..n` that may be on a cycle: nodes without an incoming or an
+/// outgoing edge are removed, repeatedly, in O(nodes + edges).
+fn peel(n: usize, edges: &[(u32, u32)]) -> Vec<(u32, u32)> {
+    // Both directions as compressed adjacency lists.
+    let index = |key: fn(&(u32, u32)) -> u32| {
+        let mut start = vec![0u32; n + 1];
+        for e in edges {
+            start[key(e) as usize + 1] += 1;
+        }
+        for i in 0..n {
+            start[i + 1] += start[i];
+        }
+        let mut fill = start.clone();
+        let mut list = vec![0u32; edges.len()];
+        for (i, e) in edges.iter().enumerate() {
+            let k = key(e) as usize;
+            list[fill[k] as usize] = i as u32;
+            fill[k] += 1;
+        }
+        (start, list)
+    };
+    let (out_start, out_edges) = index(|e| e.0);
+    let (in_start, in_edges) = index(|e| e.1);
+    let mut out_deg: Vec<u32> = (0..n).map(|v| out_start[v + 1] - out_start[v]).collect();
+    let mut in_deg: Vec<u32> = (0..n).map(|v| in_start[v + 1] - in_start[v]).collect();
+    let mut removed = vec![false; n];
+    let mut queue: Vec<u32> = (0..n as u32)
+        .filter(|&v| out_deg[v as usize] == 0 || in_deg[v as usize] == 0)
+        .collect();
+    for &v in &queue {
+        removed[v as usize] = true;
+    }
+    while let Some(v) = queue.pop() {
+        let v = v as usize;
+        for &e in &out_edges[out_start[v] as usize..out_start[v + 1] as usize] {
+            let w = edges[e as usize].1 as usize;
+            in_deg[w] -= 1;
+            if in_deg[w] == 0 && !removed[w] {
+                removed[w] = true;
+                queue.push(w as u32);
+            }
+        }
+        for &e in &in_edges[in_start[v] as usize..in_start[v + 1] as usize] {
+            let u = edges[e as usize].0 as usize;
+            out_deg[u] -= 1;
+            if out_deg[u] == 0 && !removed[u] {
+                removed[u] = true;
+                queue.push(u as u32);
+            }
+        }
+    }
+    edges
+        .iter()
+        .copied()
+        .filter(|&(a, b)| !removed[a as usize] && !removed[b as usize])
+        .collect()
 }
 
 /// A cycle as text, shortened when long: a 100,000-host loop names its first and last hops.
@@ -901,6 +981,38 @@ mod tests {
             _ => vec![],
         };
         assert_eq!(cycles(1..=6, edges), vec![vec![1, 2, 3, 1], vec![4, 4]]);
+    }
+
+    #[test]
+    fn peeling_keeps_every_cycle_and_drops_the_paths_around_them() {
+        // A chain into a cycle, a chain out of it, a second cycle reached through the first,
+        // and a tree beside them.
+        let pairs = vec![
+            (10, 1),
+            (1, 2),
+            (2, 3),
+            (3, 2),
+            (3, 4),
+            (4, 5),
+            (5, 6),
+            (6, 4),
+            (6, 7),
+            (20, 21),
+            (20, 22),
+        ];
+        assert_eq!(
+            cycles_of(pairs.clone()),
+            vec![vec![2, 3, 2], vec![4, 5, 6, 4]]
+        );
+        let kept = peel(
+            23,
+            &pairs
+                .iter()
+                .map(|&(a, b)| (a as u32, b as u32))
+                .collect::<Vec<_>>(),
+        );
+        assert_eq!(kept, vec![(2, 3), (3, 2), (3, 4), (4, 5), (5, 6), (6, 4)]);
+        assert!(cycles_of(vec![(1, 2), (2, 3), (1, 3)]).is_empty());
     }
 
     #[test]

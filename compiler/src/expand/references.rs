@@ -90,142 +90,10 @@ impl<'a> Expander<'a> {
         self.model.service_escalations = svc_esc.into_iter().collect();
     }
 
-    /// Every attribute that names another object must name one that exists.
-    pub(super) fn references(&mut self) {
+    /// Every attribute that names another object must name one that exists (the values are
+    /// those [`reference_checks`] gathered).
+    pub(super) fn references(&mut self, groups: Vec<Check>) {
         use ObjectKind as K;
-        const COMMAND: (K, &str, Code) = (K::Command, "command", codes::UNKNOWN_COMMAND);
-        const PERIOD: (K, &str, Code) = (K::Timeperiod, "timeperiod", codes::UNKNOWN_TIMEPERIOD);
-        const CONTACT: (K, &str, Code) = (K::Contact, "contact", codes::UNKNOWN_CONTACT);
-        const CGROUP: (K, &str, Code) =
-            (K::Contactgroup, "contactgroup", codes::UNKNOWN_CONTACTGROUP);
-        const ESC: (K, &str, Code) = (K::Escalation, "escalation", codes::UNKNOWN_ESCALATION);
-        const REALM: (K, &str, Code) = (K::Realm, "realm", codes::UNKNOWN_REALM);
-        const NWAY: (K, &str, Code) = (
-            K::Notificationway,
-            "notificationway",
-            codes::UNKNOWN_NOTIFICATIONWAY,
-        );
-        const MODULE: (K, &str, Code) = (K::Module, "module", codes::UNKNOWN_MODULE);
-        let common: &[(&str, (K, &str, Code))] = &[
-            ("check_command", COMMAND),
-            ("event_handler", COMMAND),
-            ("check_period", PERIOD),
-            ("notification_period", PERIOD),
-            ("maintenance_period", PERIOD),
-            ("contacts", CONTACT),
-            ("contact_groups", CGROUP),
-            ("escalations", ESC),
-        ];
-        let per_kind = |kind: K| -> Vec<(&'static str, (K, &'static str, Code))> {
-            match kind {
-                K::Host => [common, &[("realm", REALM)]].concat(),
-                K::Service => common.to_vec(),
-                K::Contact | K::Notificationway => vec![
-                    ("host_notification_commands", COMMAND),
-                    ("service_notification_commands", COMMAND),
-                    ("host_notification_period", PERIOD),
-                    ("service_notification_period", PERIOD),
-                    ("notificationways", NWAY),
-                ],
-                K::Hostgroup => vec![("realm", REALM)],
-                K::Timeperiod => vec![("exclude", PERIOD)],
-                K::Hostescalation | K::Serviceescalation | K::Escalation => {
-                    vec![
-                        ("contacts", CONTACT),
-                        ("contact_groups", CGROUP),
-                        ("escalation_period", PERIOD),
-                    ]
-                }
-                K::Hostdependency | K::Servicedependency => vec![("dependency_period", PERIOD)],
-                K::Realm => vec![("realm_members", REALM), ("higher_realms", REALM)],
-                K::Scheduler
-                | K::Poller
-                | K::Reactionner
-                | K::Broker
-                | K::Receiver
-                | K::Arbiter => {
-                    vec![("realm", REALM), ("modules", MODULE)]
-                }
-                _ => Vec::new(),
-            }
-        };
-        // A value inherited from a template is one `Arc` shared by every object that uses
-        // it: check each distinct value once, remembering how many objects it affects.
-        let mut groups: Vec<Check> = Vec::new();
-        let mut index: HashMap<(usize, &'static str), usize> = HashMap::new();
-        let mut add =
-            |a: &Arc<RAttr>, attr: &'static str, target, who: &dyn Fn() -> String, n: usize| {
-                let key = (Arc::as_ptr(a) as usize, attr);
-                let i = *index.entry(key).or_insert_with(|| {
-                    groups.push(Check {
-                        attr,
-                        value: a.clone(),
-                        target,
-                        count: 0,
-                        users: Vec::new(),
-                    });
-                    groups.len() - 1
-                });
-                let g = &mut groups[i];
-                g.count += n;
-                if g.users.len() < 5 {
-                    g.users.push(who());
-                }
-            };
-        let mut kinds: HashMap<K, Vec<(&'static str, Target)>> = HashMap::new();
-        for o in self.res.objects.iter().filter(|o| o.register) {
-            if o.kind == K::Service {
-                continue; // checked per service definition below
-            }
-            for &(attr, target) in kinds
-                .entry(o.kind)
-                .or_insert_with(|| per_kind(o.kind))
-                .iter()
-            {
-                if let Some(a) = o.get_shared(attr) {
-                    add(a, attr, target, &|| self.display(o), 1);
-                }
-            }
-        }
-        // Services: once per definition that made services (values a service takes from its
-        // host are checked on the host), and per service for its own overrides.
-        let service_kind = per_kind(K::Service);
-        let mut used_defs: BTreeMap<usize, usize> = BTreeMap::new();
-        for s in &self.model.services {
-            *used_defs.entry(s.def).or_default() += 1;
-            for (attr, target) in &service_kind {
-                if let Some(a) = s.overrides.get(*attr) {
-                    let who = || {
-                        format!(
-                            "service {}/{}",
-                            self.model.host_names[s.host as usize], s.description
-                        )
-                    };
-                    add(&Arc::new(a.clone()), attr, *target, &who, 1);
-                }
-            }
-        }
-        for (def, n) in used_defs {
-            let o = &self.res.objects[def];
-            let foreach = o.get("duplicate_foreach").is_some();
-            for (attr, target) in &service_kind {
-                if let Some(a) = o.get_shared(attr) {
-                    // `check_disk_$KEY$` names a command only once each generated service has
-                    // its key: those values are checked per service, as overrides.
-                    if foreach && (a.raw.contains("$KEY$") || a.raw.contains("$VALUE")) {
-                        continue;
-                    }
-                    let who = || {
-                        format!(
-                            "{} ({n} service{})",
-                            self.display(o),
-                            if n == 1 { "" } else { "s" }
-                        )
-                    };
-                    add(a, attr, *target, &who, n);
-                }
-            }
-        }
         for g in groups {
             let (kind, what, code) = g.target;
             let a = &g.value;
@@ -277,7 +145,15 @@ impl<'a> Expander<'a> {
                 }
                 let extra = g.count.saturating_sub(g.users.len());
                 for who in &g.users {
-                    self.unknown(code, what, g.attr, src, &name, who.clone(), kind);
+                    let who = match who {
+                        Who::Named(n) => n.clone(),
+                        Who::Service(i) => {
+                            let s = &self.model.services[*i as usize];
+                            let host = &self.model.host_names[s.host as usize];
+                            format!("service {host}/{}", s.description)
+                        }
+                    };
+                    self.unknown(code, what, g.attr, src, &name, who, kind);
                 }
                 if let Some(u) = self.unknown.get_mut(&(
                     narrow(self.sources, src.get().value_span, &name),
@@ -314,4 +190,146 @@ impl<'a> Expander<'a> {
             );
         }
     }
+}
+
+/// Who has a checked value, named when the value is reported.
+pub(super) enum Who {
+    Named(String),
+    Service(ServiceId),
+}
+
+/// Every distinct value of the attributes that name another object (a value inherited from a
+/// template is one `Arc` shared by every object that uses it), with how many objects have it.
+/// It reads only the resolved objects and the services, so it runs beside the passes that
+/// follow `services`; [`Expander::references`] reports what names nothing.
+pub(super) fn reference_checks(ir: &Ir, res: &Resolved, services: &[Service]) -> Vec<Check> {
+    use ObjectKind as K;
+    const COMMAND: (K, &str, Code) = (K::Command, "command", codes::UNKNOWN_COMMAND);
+    const PERIOD: (K, &str, Code) = (K::Timeperiod, "timeperiod", codes::UNKNOWN_TIMEPERIOD);
+    const CONTACT: (K, &str, Code) = (K::Contact, "contact", codes::UNKNOWN_CONTACT);
+    const CGROUP: (K, &str, Code) = (K::Contactgroup, "contactgroup", codes::UNKNOWN_CONTACTGROUP);
+    const ESC: (K, &str, Code) = (K::Escalation, "escalation", codes::UNKNOWN_ESCALATION);
+    const REALM: (K, &str, Code) = (K::Realm, "realm", codes::UNKNOWN_REALM);
+    const NWAY: (K, &str, Code) = (
+        K::Notificationway,
+        "notificationway",
+        codes::UNKNOWN_NOTIFICATIONWAY,
+    );
+    const MODULE: (K, &str, Code) = (K::Module, "module", codes::UNKNOWN_MODULE);
+    let common: &[(&str, (K, &str, Code))] = &[
+        ("check_command", COMMAND),
+        ("event_handler", COMMAND),
+        ("check_period", PERIOD),
+        ("notification_period", PERIOD),
+        ("maintenance_period", PERIOD),
+        ("contacts", CONTACT),
+        ("contact_groups", CGROUP),
+        ("escalations", ESC),
+    ];
+    let per_kind = |kind: K| -> Vec<(&'static str, (K, &'static str, Code))> {
+        match kind {
+            K::Host => [common, &[("realm", REALM)]].concat(),
+            K::Service => common.to_vec(),
+            K::Contact | K::Notificationway => vec![
+                ("host_notification_commands", COMMAND),
+                ("service_notification_commands", COMMAND),
+                ("host_notification_period", PERIOD),
+                ("service_notification_period", PERIOD),
+                ("notificationways", NWAY),
+            ],
+            K::Hostgroup => vec![("realm", REALM)],
+            K::Timeperiod => vec![("exclude", PERIOD)],
+            K::Hostescalation | K::Serviceescalation | K::Escalation => {
+                vec![
+                    ("contacts", CONTACT),
+                    ("contact_groups", CGROUP),
+                    ("escalation_period", PERIOD),
+                ]
+            }
+            K::Hostdependency | K::Servicedependency => vec![("dependency_period", PERIOD)],
+            K::Realm => vec![("realm_members", REALM), ("higher_realms", REALM)],
+            K::Scheduler | K::Poller | K::Reactionner | K::Broker | K::Receiver | K::Arbiter => {
+                vec![("realm", REALM), ("modules", MODULE)]
+            }
+            _ => Vec::new(),
+        }
+    };
+    // A value inherited from a template is one `Arc` shared by every object that uses
+    // it: check each distinct value once, remembering how many objects it affects.
+    let mut groups: Vec<Check> = Vec::new();
+    let mut index: HashMap<(usize, &'static str), usize> = HashMap::new();
+    let mut add = |a: &Arc<RAttr>, attr: &'static str, target, who: &dyn Fn() -> Who, n: usize| {
+        let key = (Arc::as_ptr(a) as usize, attr);
+        let i = *index.entry(key).or_insert_with(|| {
+            groups.push(Check {
+                attr,
+                value: a.clone(),
+                target,
+                count: 0,
+                users: Vec::new(),
+            });
+            groups.len() - 1
+        });
+        let g = &mut groups[i];
+        g.count += n;
+        if g.users.len() < 5 {
+            g.users.push(who());
+        }
+    };
+    let mut kinds: HashMap<K, Vec<(&'static str, Target)>> = HashMap::new();
+    for o in res.objects.iter().filter(|o| o.register) {
+        if o.kind == K::Service {
+            continue; // checked per service definition below
+        }
+        for &(attr, target) in kinds
+            .entry(o.kind)
+            .or_insert_with(|| per_kind(o.kind))
+            .iter()
+        {
+            if let Some(a) = o.get_shared(attr) {
+                add(
+                    a,
+                    attr,
+                    target,
+                    &|| Who::Named(ir.objects[o.id].display_name()),
+                    1,
+                );
+            }
+        }
+    }
+    // Services: once per definition that made services (values a service takes from its
+    // host are checked on the host), and per service for its own overrides.
+    let service_kind = per_kind(K::Service);
+    let mut used_defs: BTreeMap<usize, usize> = BTreeMap::new();
+    for (i, s) in services.iter().enumerate() {
+        *used_defs.entry(s.def).or_default() += 1;
+        for (attr, target) in &service_kind {
+            if let Some(a) = s.overrides.get(*attr) {
+                let who = || Who::Service(i as ServiceId);
+                add(&Arc::new(a.clone()), attr, *target, &who, 1);
+            }
+        }
+    }
+    for (def, n) in used_defs {
+        let o = &res.objects[def];
+        let foreach = o.get("duplicate_foreach").is_some();
+        for (attr, target) in &service_kind {
+            if let Some(a) = o.get_shared(attr) {
+                // `check_disk_$KEY$` names a command only once each generated service has
+                // its key: those values are checked per service, as overrides.
+                if foreach && (a.raw.contains("$KEY$") || a.raw.contains("$VALUE")) {
+                    continue;
+                }
+                let who = || {
+                    Who::Named(format!(
+                        "{} ({n} service{})",
+                        ir.objects[o.id].display_name(),
+                        if n == 1 { "" } else { "s" }
+                    ))
+                };
+                add(a, attr, *target, &who, n);
+            }
+        }
+    }
+    groups
 }

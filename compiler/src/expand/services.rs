@@ -93,7 +93,7 @@ impl<'a> Expander<'a> {
             services.extend(list);
             ranges.push(start..services.len() as ServiceId);
         }
-        self.model.services = services;
+        self.model.services = Arc::new(services);
         self.model.host_services = ranges;
         self.apply_overrides();
     }
@@ -408,7 +408,9 @@ impl<'a> Expander<'a> {
                 let matcher = Pattern::new(pattern);
                 let mut matched = false;
                 let range = self.model.services_of(h as HostId);
-                for s in &mut self.model.services[range.start as usize..range.end as usize] {
+                let services = Arc::get_mut(&mut self.model.services)
+                    .expect("the services are not shared before they are complete");
+                for s in &mut services[range.start as usize..range.end as usize] {
                     if matcher.matches(&s.description) {
                         matched = true;
                         let v = value.trim().to_string();
