@@ -117,16 +117,25 @@ pub fn check_timed(path: &Path, options: &Options) -> Result<(Checked, Timings),
     lap("resolve", &mut timings);
     let model = expand::expand(&ir, &resolved, &loaded.sources, semantics, &mut diagnostics);
     lap("expand", &mut timings);
-    let plan = place::place(
-        &ir,
-        &resolved,
-        &model,
-        options.previous.as_ref(),
-        options.balance,
-        &mut diagnostics,
+    // The summary's counts are taken on the second core while placement runs.
+    let (plan, summary) = rayon::join(
+        || {
+            let mut diags = Vec::new();
+            let plan = place::place(
+                &ir,
+                &resolved,
+                &model,
+                options.previous.as_ref(),
+                options.balance,
+                &mut diags,
+            );
+            (plan, diags)
+        },
+        || summary::summarize(&ir, &resolved, &model),
     );
+    let (plan, place_diags) = plan;
+    diagnostics.extend(place_diags);
     lap("place", &mut timings);
-    let summary = summary::summarize(&ir, &resolved, &model);
     nothing_defined(path, &ir, &summary, semantics, &mut diagnostics);
     monitorc_grammar::diag::sort(&mut diagnostics);
     lap("summary", &mut timings);

@@ -12,7 +12,7 @@ impl<'a> Expander<'a> {
             .cloned()
             .unwrap_or_default();
         let all = self.all_hosts();
-        let host_names: Vec<String> = self.model.host_names.clone();
+        let host_names = self.model.host_names.clone();
         let mut direct: BTreeMap<String, BTreeSet<HostId>> = groups
             .keys()
             .map(|g| (g.clone(), BTreeSet::new()))

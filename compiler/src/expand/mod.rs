@@ -90,10 +90,11 @@ pub struct ServiceDependencyRule {
 pub struct Model {
     /// The engine semantics it was expanded with (implied inheritance depends on them).
     pub sem: &'static Semantics,
-    /// Real hosts (resolved object indices), sorted by host name.
-    pub hosts: Vec<usize>,
-    pub host_names: Vec<String>,
-    pub host_by_name: HashMap<String, HostId>,
+    /// Real hosts (resolved object indices), sorted by host name. The host lists are shared
+    /// (`Arc`) so that passes read them beside others.
+    pub hosts: Arc<Vec<usize>>,
+    pub host_names: Arc<Vec<String>>,
+    pub host_by_name: Arc<HashMap<String, HostId>>,
     /// Parents of each host.
     pub parents: Vec<Vec<HostId>>,
     /// Every hostgroup with all its hosts (nested groups included).
@@ -138,9 +139,9 @@ impl Model {
     pub fn new(sem: &'static Semantics) -> Model {
         Model {
             sem,
-            hosts: Vec::new(),
-            host_names: Vec::new(),
-            host_by_name: HashMap::new(),
+            hosts: Arc::new(Vec::new()),
+            host_names: Arc::new(Vec::new()),
+            host_by_name: Arc::new(HashMap::new()),
             parents: Vec::new(),
             hostgroups: BTreeMap::new(),
             services: Arc::new(Vec::new()),
@@ -247,9 +248,16 @@ pub fn expand(
     };
     x.named();
     x.hosts();
-    x.hostgroups();
-    x.parents();
-    x.services();
+    // Parents are read on the second core meanwhile: they need only the hosts.
+    let (hosts, by_name) = (x.model.hosts.clone(), x.model.host_by_name.clone());
+    let (parents, ()) = rayon::join(
+        || host_parents(res, sources, sem, &hosts, &by_name),
+        || {
+            x.hostgroups();
+            x.services();
+        },
+    );
+    x.parents(parents);
     x.servicegroups();
     x.contactgroups();
     // The values that name other objects are gathered on the second core meanwhile: that
@@ -386,11 +394,17 @@ impl<'a> Expander<'a> {
             .get(&ObjectKind::Host)
             .map(|m| m.iter().map(|(k, v)| (k.clone(), *v)).collect())
             .unwrap_or_default();
+        let mut by_name = HashMap::with_capacity(hosts.len());
+        let mut names = Vec::with_capacity(hosts.len());
+        let mut objects = Vec::with_capacity(hosts.len());
         for (i, (name, idx)) in hosts.into_iter().enumerate() {
-            self.model.host_by_name.insert(name.clone(), i as HostId);
-            self.model.host_names.push(name);
-            self.model.hosts.push(idx);
+            by_name.insert(name.clone(), i as HostId);
+            names.push(name);
+            objects.push(idx);
         }
+        self.model.host_by_name = Arc::new(by_name);
+        self.model.host_names = Arc::new(names);
+        self.model.hosts = Arc::new(objects);
         self.model.parents = vec![Vec::new(); self.model.hosts.len()];
         self.all = (0..self.model.hosts.len() as HostId).collect();
     }
@@ -410,8 +424,22 @@ impl<'a> Expander<'a> {
         user: String,
         candidates: impl Into<Candidates>,
     ) {
-        let candidates = candidates.into();
         let span = narrow(self.sources, src.source().value_span, name);
+        self.unknown_at(code, what, attr, span, name, user, candidates.into());
+    }
+
+    /// [`Self::unknown`] at a span already narrowed to the name.
+    #[allow(clippy::too_many_arguments)]
+    fn unknown_at(
+        &mut self,
+        code: Code,
+        what: &'static str,
+        attr: &str,
+        span: Span,
+        name: &str,
+        user: String,
+        candidates: Candidates,
+    ) {
         let entry = self
             .unknown
             .entry((span, name.to_string()))
@@ -475,41 +503,23 @@ impl<'a> Expander<'a> {
         }
     }
 
-    fn parents(&mut self) {
-        let host_names = self.model.host_names.clone();
-        for h in 0..self.model.hosts.len() {
-            let o = &self.res.objects[self.model.hosts[h]];
-            let Some(a) = o.get("parents") else { continue };
-            for (p, src) in entries(self.sources, a) {
-                match self.model.host_by_name.get(p) {
-                    Some(&pid) => self.model.parents[h].push(pid),
-                    None => {
-                        let user = format!("host {}", host_names[h]);
-                        // J3: Shinken warns and drops the link; Nagios and Alignak refuse it.
-                        let code = if self.sem.unknown_parent_refused {
-                            codes::UNKNOWN_PARENT
-                        } else {
-                            codes::UNKNOWN_PARENT_IGNORED
-                        };
-                        self.unknown(
-                            code,
-                            "parent host",
-                            "parents",
-                            src,
-                            p,
-                            user,
-                            ObjectKind::Host,
-                        );
-                    }
-                }
-            }
+    /// Records what [`host_parents`] found: the links, the unknown names, the loops.
+    fn parents(&mut self, found: Parents) {
+        for u in found.unknown {
+            let who = format!("host {}", self.model.host_names[u.host as usize]);
+            self.unknown_at(
+                u.code,
+                "parent host",
+                "parents",
+                u.span,
+                &u.name,
+                who,
+                ObjectKind::Host.into(),
+            );
         }
-        let parents = std::mem::take(&mut self.model.parents);
-        let found = cycles(0..host_names.len() as HostId, |h| {
-            parents[h as usize].iter().copied()
-        });
-        self.model.parents = parents;
-        for cycle in found {
+        self.model.parents = found.links;
+        let host_names = self.model.host_names.clone();
+        for cycle in found.loops {
             let names: Vec<String> = cycle
                 .iter()
                 .map(|&h| format!("`{}`", host_names[h as usize]))
@@ -609,6 +619,66 @@ struct Check {
     count: usize,
     /// The first few objects, for the message.
     users: Vec<references::Who>,
+}
+
+/// What the hosts' `parents` say, found beside the other passes.
+struct Parents {
+    /// The parents of each host that exist.
+    links: Vec<Vec<HostId>>,
+    /// Loops, each from its smallest host.
+    loops: Vec<Vec<HostId>>,
+    unknown: Vec<UnknownParent>,
+}
+
+/// A `parents` entry that names no host.
+struct UnknownParent {
+    code: Code,
+    host: HostId,
+    /// The entry, narrowed to the name.
+    span: Span,
+    name: String,
+}
+
+/// The parents of every host and their loops. It reads only the hosts, so it runs beside
+/// the group and service passes.
+fn host_parents(
+    res: &Resolved,
+    sources: &SourceMap,
+    sem: &Semantics,
+    hosts: &[usize],
+    by_name: &HashMap<String, HostId>,
+) -> Parents {
+    let mut links = vec![Vec::new(); hosts.len()];
+    let mut unknown = Vec::new();
+    for (h, &idx) in hosts.iter().enumerate() {
+        let Some(a) = res.objects[idx].get("parents") else {
+            continue;
+        };
+        for (p, src) in entries(sources, a) {
+            match by_name.get(p) {
+                Some(&pid) => links[h].push(pid),
+                // J3: Shinken warns and drops the link; Nagios and Alignak refuse it.
+                None => unknown.push(UnknownParent {
+                    code: if sem.unknown_parent_refused {
+                        codes::UNKNOWN_PARENT
+                    } else {
+                        codes::UNKNOWN_PARENT_IGNORED
+                    },
+                    host: h as HostId,
+                    span: narrow(sources, src.source().value_span, p),
+                    name: p.to_string(),
+                }),
+            }
+        }
+    }
+    let loops = cycles(0..hosts.len() as HostId, |h| {
+        links[h as usize].iter().copied()
+    });
+    Parents {
+        links,
+        loops,
+        unknown,
+    }
 }
 
 /// The entries of a list attribute with the definition each came from. A list merged from

@@ -134,7 +134,7 @@ impl<'a> Expander<'a> {
                             }
                         }
                     } else {
-                        for (n, &id) in &self.model.host_by_name {
+                        for (n, &id) in self.model.host_by_name.iter() {
                             if re.is_match(n) {
                                 found = true;
                                 into.insert(id);
