@@ -519,3 +519,123 @@ fn a_node_says_what_keeps_it_from_running_a_shard() {
         (true, Some("idle"))
     );
 }
+
+/// Lines a node took and had not fed when it died are fed by the node that restarts on its
+/// directory, once each; its numbering (the arbiter's epoch) survives too.
+#[test]
+fn lines_taken_and_not_fed_are_fed_after_a_node_restart() {
+    if !Path::new(NAGIOS).exists() {
+        eprintln!("SKIPPED: nagios4-core is not installed; run `apt-get install nagios4-core`");
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let set = build_set(tmp.path());
+    let a = std::fs::read_to_string(set.join("schedulers/a.ron")).unwrap();
+    let host = a
+        .lines()
+        .find_map(|l| {
+            l.trim()
+                .strip_prefix("\"h")
+                .map(|r| format!("h{}", &r[..1]))
+        })
+        .unwrap();
+    let resource = tmp.path().join("resource.cfg");
+    std::fs::write(&resource, "$USER1$=/bin\n").unwrap();
+    let state = tmp.path().join("node");
+    let node = start_node(&state, &resource);
+    let (code, text) = put(&node, &a);
+    assert_eq!(code, 200, "{text}");
+    let engine = ping(&node).1["engine"]["pid"].as_u64().unwrap() as i32;
+
+    // The engine stops reading: the FIFO fills (Nagios makes it 1 MiB) and the rest of the
+    // lines wait in the node.
+    const LINES: u64 = 30_000;
+    unsafe { libc::kill(engine, libc::SIGSTOP) };
+    let lines: Vec<String> = (1..=LINES)
+        .map(|i| format!("ADD_HOST_COMMENT;{host};1;node;replayed line {i:05} of a journal"))
+        .collect();
+    let r = client()
+        .post(format!("{}/v1/commands", node.url))
+        .header("x-monitorc-shard", "scheduler/a")
+        .header("x-monitorc-sequence", "1")
+        .header("x-monitorc-epoch", "run-1")
+        .body(lines.join("\n"))
+        .send()
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    // Once the FIFO is full, nothing moves: what was fed is in the stopped engine's buffer.
+    let mut last = (u64::MAX, u64::MAX);
+    until("the FIFO is full", 20, || {
+        std::thread::sleep(Duration::from_millis(500));
+        let c = ping(&node).1["commands"].clone();
+        let now = (c["fed"].as_u64().unwrap(), c["waiting"].as_u64().unwrap());
+        std::mem::replace(&mut last, now) == now && now.0 + now.1 == LINES
+    });
+    let (fed, waiting) = last;
+    assert!(waiting > 0, "{fed} fed, {waiting} waiting");
+
+    // The node dies without a word; its stopped engine with it.
+    unsafe { libc::kill(node.child.id() as i32, libc::SIGKILL) };
+    let mut node = node;
+    until("the node is gone", 15, || {
+        node.child.try_wait().unwrap().is_some()
+    });
+    unsafe {
+        libc::kill(engine, libc::SIGKILL);
+        libc::kill(engine, libc::SIGCONT);
+    }
+    until(
+        "the engine is gone",
+        15,
+        || unsafe { libc::kill(engine, 0) } != 0,
+    );
+    drop(node);
+
+    let node = start_node(&state, &resource);
+    let c = ping(&node).1["commands"].clone();
+    assert_eq!(
+        (
+            c["replayed"].as_u64(),
+            c["high"].as_u64(),
+            c["epoch"].as_str()
+        ),
+        (Some(waiting), Some(LINES), Some("run-1")),
+        "{c}"
+    );
+    until("the waiting lines are fed", 60, || {
+        let c = ping(&node).1["commands"].clone();
+        c["waiting"] == 0 && c["fed"].as_u64() == Some(waiting)
+    });
+    let first_waiting = fed + 1;
+    until("the last line is in the engine", 60, || {
+        status_dat(&state).contains(&format!(
+            "comment_data=replayed line {LINES:05} of a journal"
+        ))
+    });
+    // The same run's lines again: already taken.
+    let r = client()
+        .post(format!("{}/v1/commands", node.url))
+        .header("x-monitorc-shard", "scheduler/a")
+        .header("x-monitorc-sequence", LINES.to_string())
+        .header("x-monitorc-epoch", "run-1")
+        .body(lines[LINES as usize - 1].clone())
+        .send()
+        .unwrap();
+    assert_eq!(r.text().unwrap(), r#"{"taken":0,"duplicates":1}"#);
+    std::thread::sleep(Duration::from_secs(2));
+    // Every line that waited in the node reached the engine once (those in the dead
+    // engine's FIFO buffer were the engine's to lose).
+    let s = status_dat(&state);
+    let mut seen = std::collections::HashMap::new();
+    for l in s.lines() {
+        if let Some(rest) = l.trim().strip_prefix("comment_data=replayed line ") {
+            let Ok(n) = rest[..5.min(rest.len())].parse::<u64>() else {
+                panic!("a line cut or joined: {l}");
+            };
+            *seen.entry(n).or_insert(0) += 1;
+        }
+    }
+    for i in first_waiting..=LINES {
+        assert_eq!(seen.get(&i), Some(&1), "line {i}");
+    }
+}

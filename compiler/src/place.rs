@@ -149,6 +149,14 @@ fn default_manage_sub_realms(kind: ObjectKind, sem: &crate::engine::Semantics) -
     }
 }
 
+/// `scheduler `a`` or `scheduler `a`, poller `b``.
+fn names_of(d: &[Daemon], list: &[usize]) -> String {
+    list.iter()
+        .map(|&i| format!("{} `{}`", d[i].kind.keyword(), d[i].name))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 fn default_port(kind: ObjectKind) -> u16 {
     match kind {
         ObjectKind::Scheduler => 7768,
@@ -214,6 +222,7 @@ pub fn place(
     p.tags();
     p.assign();
     p.satellites();
+    p.shared_endpoints();
     diags.extend(p.diags);
     p.plan
 }
@@ -1108,6 +1117,108 @@ impl<'a> Placer<'a> {
             .daemons
             .iter()
             .position(|d| d.kind == ObjectKind::Scheduler && !d.spare && d.name == *name)
+    }
+
+    /// Two daemons at one address and port are one process: the arbiter hands it both
+    /// configurations, and the second replaces the first. An error when both hold work (what
+    /// one of them holds would go unmonitored), a warning otherwise (the idle one, or a spare
+    /// at its master's address, would never run anything).
+    fn shared_endpoints(&mut self) {
+        let d = &self.plan.daemons;
+        let scheduling = |s: usize| {
+            self.plan
+                .schedulers
+                .iter()
+                .any(|x| x.daemon == s && x.hosts > 0)
+        };
+        let working = |i: usize| {
+            !d[i].spare
+                && match d[i].kind {
+                    ObjectKind::Scheduler => scheduling(i),
+                    ObjectKind::Arbiter => true,
+                    _ => self
+                        .plan
+                        .links
+                        .get(&i)
+                        .is_some_and(|l| l.iter().any(|&s| scheduling(s))),
+                }
+        };
+        // Only daemons that say where they run: one that sets neither `address` nor `port`
+        // leaves its place to the defaults, as planning sketches do.
+        let placed = |x: &Daemon| {
+            x.def.is_some_and(|def| {
+                let o = self.obj(def);
+                o.get("address").is_some() || o.get("port").is_some()
+            })
+        };
+        let mut at: BTreeMap<(String, u16), Vec<usize>> = BTreeMap::new();
+        for (i, x) in d.iter().enumerate().filter(|(_, x)| placed(x)) {
+            let host = x.address.trim().to_ascii_lowercase();
+            let host = match host.as_str() {
+                "127.0.0.1" | "::1" | "[::1]" => "localhost".to_string(),
+                _ => host,
+            };
+            at.entry((host, x.port)).or_default().push(i);
+        }
+        let mut found = Vec::new();
+        for ((host, port), list) in at {
+            if list.len() < 2 {
+                continue;
+            }
+            let busy: Vec<usize> = list.iter().copied().filter(|&i| working(i)).collect();
+            let names: Vec<String> = list
+                .iter()
+                .map(|&i| format!("{} `{}`", d[i].kind.keyword(), d[i].name))
+                .collect();
+            let endpoint = format!("{host}:{port}");
+            let (code, why, help) = if busy.len() >= 2 {
+                (
+                    codes::DAEMON_ADDRESS_SHARED,
+                    format!(
+                        "{} and {} both hold work: one process at {endpoint} would get both configurations, and the one sent last replaces the other (what the first holds goes unmonitored)",
+                        names_of(d, &busy[..busy.len() - 1]),
+                        names_of(d, &busy[busy.len() - 1..]),
+                    ),
+                    "give each daemon its own `port` (or `address`)",
+                )
+            } else {
+                (
+                    codes::DAEMON_ADDRESS_SHARED_IDLE,
+                    "one process answers for all of them: a spare there takes nothing over when its master's process dies, and an idle daemon there would take the working one's place once it gets work".to_string(),
+                    "give each daemon its own `port` (or `address`), or remove the one that is not used",
+                )
+            };
+            // Reported at the later definitions, each pointing to the first.
+            let first = list[0];
+            let at = |i: usize| {
+                let def = d[i].def.expect("defined daemons only");
+                match self.obj(def).get("port").or(self.obj(def).get("address")) {
+                    Some(a) => a.sources[0].value_span,
+                    None => header(self.ir, def),
+                }
+            };
+            let mut diag = Diagnostic::new(
+                code,
+                format!(
+                    "{} and {} share the address and port {endpoint}",
+                    names[..names.len() - 1].join(", "),
+                    names[names.len() - 1]
+                ),
+            )
+            .at(at(list[1]))
+            .label(format!("the same address and port as {}", names[0]))
+            .secondary(at(first), format!("{} is here", names[0]))
+            .note(why)
+            .help(help);
+            for &i in &list[2..] {
+                diag = diag.secondary(
+                    at(i),
+                    format!("{} too", names[list.iter().position(|&x| x == i).unwrap()]),
+                );
+            }
+            found.push(diag);
+        }
+        self.diags.extend(found);
     }
 
     fn satellites(&mut self) {

@@ -192,6 +192,8 @@ registry! {
         "a scheduler whose realm no broker reaches";
     UNSAFE_DAEMON_NAME = "E0089" "unsafe-daemon-name" Error
         "a daemon name that cannot be a file name (path separators, `..`, control characters)";
+    DAEMON_ADDRESS_SHARED = "E0090" "daemon-address-shared" Error
+        "two daemons that both hold work at one address and port: one process gets both configurations and keeps the last (what the other holds goes unmonitored)";
 
     // Warnings (W00xx)
     SYMLINK_LOOP = "W0001" "symlink-loop" Warning
@@ -244,6 +246,8 @@ registry! {
         "a `key=value` line in an object file (`cfg_file=`, `include_file=`…): Shinken 2.4 and Alignak 2.1 ignore it, and do not load what it names";
     BOOLEAN_WORD_IS_ZERO = "W0027" "boolean-word-is-zero" Warning
         "`yes`, `true` or `on` on a Nagios 4 switch: Nagios reads it with atoi, as 0, and turns the switch off (E0022 for active_checks_enabled and notifications_enabled)";
+    DAEMON_ADDRESS_SHARED_IDLE = "W0028" "daemon-address-shared-idle" Warning
+        "two daemons at one address and port where at most one holds work (an idle daemon, or a spare at its master's address, which can take nothing over)";
 }
 
 /// A label on a span, possibly in another file than the primary one.

@@ -108,7 +108,11 @@ struct View {
     last_error: Option<String>,
 }
 
-/// Command lines taken for the shard held.
+/// Command lines taken for the shard held. On disk, `journal/<shard>.log` holds one record
+/// per line taken (`SEQ<TAB>LINE`) and one per arbiter run (`epoch<TAB>EPOCH<TAB>HIGH`), each
+/// fsynced before the answer; `journal/<shard>.fed` holds the offset in the log up to which
+/// every line was fed, so a restarted node feeds the rest. The log is emptied once everything
+/// in it was fed and it has grown past [`COMPACT_AT`].
 #[derive(Debug, Default)]
 struct Journal {
     epoch: Option<String>,
@@ -117,8 +121,86 @@ struct Journal {
     /// Lines fed to the engine so far.
     fed: u64,
     dropped: u64,
-    /// Taken, not yet fed.
-    pending: VecDeque<(u64, String)>,
+    /// Taken, not yet fed: sequence number, line, offset in the log after its record.
+    pending: VecDeque<(u64, String, u64)>,
+    /// The log's length, and the offset up to which every line was fed.
+    log_len: u64,
+    fed_offset: u64,
+    /// Lines found in the log at start and fed again.
+    replayed: u64,
+}
+
+/// The journal's log is emptied once it is longer than this and all of it was fed.
+const COMPACT_AT: u64 = 4 << 20;
+/// At most this many bytes of lines are written to the FIFO at once.
+const FEED_BATCH: usize = 64 << 10;
+
+fn journal_paths(node: &Node, shard: &str) -> (PathBuf, PathBuf) {
+    let base = shard.replace('/', "_");
+    (
+        node.dir(&format!("journal/{base}.log")),
+        node.dir(&format!("journal/{base}.fed")),
+    )
+}
+
+/// The journal of `shard` as the last run left it: the epoch and highest number taken, and the
+/// lines not yet fed. A torn last record (never acknowledged) is cut off.
+fn restore_journal(node: &Node, shard: &str) -> std::io::Result<Journal> {
+    let (log, fed) = journal_paths(node, shard);
+    let text = match std::fs::read(&log) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Journal::default()),
+        Err(e) => return Err(e),
+    };
+    let complete = text.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+    if complete < text.len() {
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open(&log)?
+            .set_len(complete as u64)?;
+    }
+    let fed_offset: u64 = std::fs::read_to_string(&fed)
+        .ok()
+        .and_then(|t| t.trim().parse().ok())
+        .unwrap_or(0);
+    let mut j = Journal {
+        log_len: complete as u64,
+        fed_offset: fed_offset.min(complete as u64),
+        ..Journal::default()
+    };
+    let mut offset = 0u64;
+    for record in String::from_utf8_lossy(&text[..complete]).split_inclusive('\n') {
+        offset += record.len() as u64;
+        let record = record.trim_end_matches('\n');
+        let mut parts = record.splitn(3, '\t');
+        match (parts.next(), parts.next(), parts.next()) {
+            (Some("epoch"), Some(epoch), Some(high)) => {
+                j.epoch = Some(epoch.to_string());
+                j.high = high.parse().unwrap_or(0);
+            }
+            (Some(seq), Some(line), None) => {
+                let Ok(seq) = seq.parse::<u64>() else {
+                    continue;
+                };
+                j.high = j.high.max(seq);
+                if offset > j.fed_offset {
+                    j.pending.push_back((seq, line.to_string(), offset));
+                }
+            }
+            _ => {}
+        }
+    }
+    j.replayed = j.pending.len() as u64;
+    Ok(j)
+}
+
+/// A new holding of `shard` starts an empty journal (an earlier holding's lines are not
+/// replayed into it).
+fn reset_journal(node: &Node, shard: &str) {
+    let (log, fed) = journal_paths(node, shard);
+    let _ = std::fs::remove_file(log);
+    let _ = std::fs::remove_file(fed);
+    *node.journal.lock().expect("not poisoned") = Journal::default();
 }
 
 /// The running engine, owned by whoever holds the control lock.
@@ -578,7 +660,7 @@ fn commit(
     same_shard: bool,
 ) -> Answer {
     if !same_shard {
-        *node.journal.lock().expect("not poisoned") = Journal::default();
+        reset_journal(node, &shard);
     }
     let held = Held {
         shard,
@@ -600,7 +682,10 @@ async fn delete_shard(State(node): State<Arc<Node>>) -> Answer {
     let held = node.held();
     node.stop(&mut slot, held.as_ref().map(|h| h.shard.as_str()))
         .await;
-    *node.journal.lock().expect("not poisoned") = Journal::default();
+    match &held {
+        Some(h) => reset_journal(&node, &h.shard),
+        None => *node.journal.lock().expect("not poisoned") = Journal::default(),
+    }
     node.view.lock().expect("not poisoned").last_error = None;
     match node.save_held(None) {
         Ok(()) => (StatusCode::OK, "dropped\n".into()),
@@ -656,10 +741,16 @@ async fn post_commands(
             "too many lines waiting for the engine\n".into(),
         ));
     }
+    let mut text = String::new();
     if epoch.is_some() && epoch != j.epoch {
         // A new arbiter run numbers from 1 again.
         j.epoch = epoch;
         j.high = first.saturating_sub(1);
+        text.push_str(&format!(
+            "epoch\t{}\t{}\n",
+            j.epoch.as_deref().unwrap_or(""),
+            j.high
+        ));
     }
     let mut taken = Vec::new();
     let mut duplicates = 0;
@@ -677,31 +768,48 @@ async fn post_commands(
         }
     }
     // Durable before the answer.
-    let journal = node.dir(&format!("journal/{}.log", shard.replace('/', "_")));
+    let (journal, _) = journal_paths(&node, &shard);
+    let mut ends = Vec::with_capacity(taken.len());
+    let base = j.log_len + text.len() as u64;
+    let mut at = 0;
+    for (seq, line) in &taken {
+        // A line is one record: a stray tab or line end cannot split it.
+        let record = format!("{seq}\t{}\n", line.replace(['\t', '\r', '\n'], " "));
+        at += record.len() as u64;
+        ends.push(base + at);
+        text.push_str(&record);
+    }
     let written = (|| -> std::io::Result<()> {
+        if text.is_empty() {
+            return Ok(());
+        }
         std::fs::create_dir_all(journal.parent().expect("has a parent"))?;
         let mut f = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
             .open(&journal)?;
-        let mut text = String::new();
-        for (seq, line) in &taken {
-            text.push_str(&format!("{seq}\t{line}\n"));
-        }
         f.write_all(text.as_bytes())?;
         f.sync_data()
     })();
     if let Err(e) = written {
+        // Nothing of it counts: a partial record is cut off when the journal is read back.
+        error!(shard = %shard, error = %e, "cannot journal command lines");
         return Err((
             StatusCode::SERVICE_UNAVAILABLE,
             format!("cannot journal the lines: {e}\n"),
         ));
     }
+    j.log_len += text.len() as u64;
     let n = taken.len();
     if let Some(&(last, _)) = taken.last() {
         j.high = last;
     }
-    j.pending.extend(taken);
+    j.pending.extend(
+        taken
+            .into_iter()
+            .zip(ends)
+            .map(|((seq, line), end)| (seq, line, end)),
+    );
     drop(j);
     node.feed.notify_one();
     Ok(Json(Taken {
@@ -711,68 +819,160 @@ async fn post_commands(
 }
 
 /// Feeds taken lines to the engine's FIFO, in order: a timestamp added where missing,
-/// dangerous commands dropped, never blocking (no reader: wait; full: retry).
+/// dangerous commands dropped, never blocking (no reader: wait; full: retry). The FIFO stays
+/// open between lines; lines go in batches, and a line the FIFO took in part is finished
+/// before the next one (a line longer than the pipe's atomic size is never cut in two).
 async fn feeder(node: Arc<Node>) {
     let fifo = node.dir("engine/nagios.cmd");
+    let mut out: Option<Arc<std::fs::File>> = None;
     loop {
         let ready = {
             let state = node.view.lock().expect("not poisoned").state;
             state == EngineState::Running
         };
-        let next = if ready {
-            node.journal
-                .lock()
-                .expect("not poisoned")
-                .pending
-                .front()
-                .cloned()
-        } else {
-            None
-        };
-        let Some((_, line)) = next else {
+        // The next batch: the dropped commands at its front are taken out first.
+        let mut batch = String::new();
+        let mut last_end = None;
+        let mut lines = 0u64;
+        if ready {
+            let mut j = node.journal.lock().expect("not poisoned");
+            while let Some((_, line, end)) = j.pending.front().cloned() {
+                let name = command_name(&line);
+                if !DROPPED.contains(&name) {
+                    break;
+                }
+                warn!(command = %name, "command dropped: the node does not let it stop the engine or read files");
+                j.pending.pop_front();
+                j.dropped += 1;
+                j.fed_offset = end;
+            }
+            for (_, line, end) in &j.pending {
+                if DROPPED.contains(&command_name(line))
+                    || (!batch.is_empty() && batch.len() + line.len() > FEED_BATCH)
+                {
+                    break;
+                }
+                if line.trim_start().starts_with('[') {
+                    batch.push_str(line.trim_start());
+                } else {
+                    batch.push_str(&format!("[{}] {line}", now_secs()));
+                }
+                batch.push('\n');
+                last_end = Some(*end);
+                lines += 1;
+            }
+        }
+        if batch.is_empty() {
+            save_fed(&node);
             let _ = tokio::time::timeout(Duration::from_millis(500), node.feed.notified()).await;
             continue;
-        };
-        let name = line
-            .trim_start()
-            .trim_start_matches(|c: char| c == '[' || c.is_ascii_digit() || c == ']')
-            .trim_start()
-            .split(';')
-            .next()
-            .unwrap_or("")
-            .to_string();
-        if DROPPED.contains(&name.as_str()) {
-            warn!(command = %name, "command dropped: the node does not let it stop the engine or read files");
-            let mut j = node.journal.lock().expect("not poisoned");
-            j.pending.pop_front();
-            j.dropped += 1;
-            continue;
         }
-        let text = if line.trim_start().starts_with('[') {
-            format!("{}\n", line.trim_start())
-        } else {
-            format!("[{}] {line}\n", now_secs())
-        };
-        let fifo2 = fifo.clone();
-        let written = tokio::task::spawn_blocking(move || -> std::io::Result<()> {
-            let mut f = std::fs::OpenOptions::new()
-                .write(true)
-                .custom_flags(libc::O_NONBLOCK)
-                .open(&fifo2)?;
-            f.write_all(text.as_bytes())
-        })
-        .await
-        .unwrap_or_else(|e| Err(std::io::Error::other(e)));
-        match written {
-            Ok(()) => {
-                let mut j = node.journal.lock().expect("not poisoned");
-                j.pending.pop_front();
-                j.fed += 1;
+        let bytes = batch.into_bytes();
+        let mut at = 0;
+        while at < bytes.len() {
+            let file = match &out {
+                Some(f) => f.clone(),
+                None => match std::fs::OpenOptions::new()
+                    .write(true)
+                    .custom_flags(libc::O_NONBLOCK)
+                    .open(&fifo)
+                {
+                    Ok(f) => {
+                        let f = Arc::new(f);
+                        out = Some(f.clone());
+                        f
+                    }
+                    Err(_) => {
+                        // No reader yet (ENXIO): try again shortly.
+                        tokio::time::sleep(Duration::from_millis(100)).await;
+                        if at == 0 && !node_running(&node) {
+                            break;
+                        }
+                        continue;
+                    }
+                },
+            };
+            let chunk = bytes[at..].to_vec();
+            let written = tokio::task::spawn_blocking(move || (&*file).write(&chunk))
+                .await
+                .unwrap_or_else(|e| Err(std::io::Error::other(e)));
+            match written {
+                Ok(n) => at += n,
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                    // Full: the engine reads it soon.
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
+                Err(_) => {
+                    // The reader went away (EPIPE, an engine restart): open again.
+                    out = None;
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    if at == 0 && !node_running(&node) {
+                        break;
+                    }
+                }
             }
-            Err(_) => {
-                // No reader yet (ENXIO), or full (EAGAIN): try again shortly.
-                tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        if at < bytes.len() {
+            continue; // the engine stopped before the batch went in: it stays pending
+        }
+        let mut j = node.journal.lock().expect("not poisoned");
+        for _ in 0..lines {
+            j.pending.pop_front();
+        }
+        j.fed += lines;
+        if let Some(end) = last_end {
+            j.fed_offset = end;
+        }
+        drop(j);
+        save_fed(&node);
+    }
+}
+
+/// `ADD_HOST_COMMENT` of `[123] ADD_HOST_COMMENT;h;…`.
+fn command_name(line: &str) -> &str {
+    line.trim_start()
+        .trim_start_matches(|c: char| c == '[' || c.is_ascii_digit() || c == ']')
+        .trim_start()
+        .split(';')
+        .next()
+        .unwrap_or("")
+}
+
+fn node_running(node: &Node) -> bool {
+    node.view.lock().expect("not poisoned").state == EngineState::Running
+}
+
+/// Records how far the journal was fed (no fsync: after a machine crash a few lines may be
+/// fed twice, never lost), and empties a long log once all of it was fed.
+fn save_fed(node: &Node) {
+    let Some(shard) = node.held().map(|h| h.shard) else {
+        return;
+    };
+    let (log, fed) = journal_paths(node, &shard);
+    let mut j = node.journal.lock().expect("not poisoned");
+    if j.pending.is_empty() && j.log_len > COMPACT_AT {
+        let header = format!("epoch\t{}\t{}\n", j.epoch.as_deref().unwrap_or(""), j.high);
+        if j.epoch.is_none() || sync_write(&log, header.as_bytes()).is_ok() {
+            if j.epoch.is_none() {
+                let _ = sync_write(&log, b"");
             }
+            j.log_len = if j.epoch.is_some() {
+                header.len() as u64
+            } else {
+                0
+            };
+            j.fed_offset = j.log_len;
+        }
+    }
+    let offset = j.fed_offset;
+    drop(j);
+    let saved = std::fs::read_to_string(&fed)
+        .ok()
+        .and_then(|t| t.trim().parse::<u64>().ok());
+    if saved != Some(offset) && log.exists() {
+        let tmp = fed.with_extension("fed.tmp");
+        if std::fs::write(&tmp, format!("{offset}\n")).is_ok() {
+            let _ = std::fs::rename(&tmp, &fed);
         }
     }
 }
@@ -803,6 +1003,8 @@ struct CommandReport {
     fed: u64,
     dropped: u64,
     waiting: usize,
+    /// Lines a restarted node found in its journal not yet fed.
+    replayed: u64,
 }
 
 async fn ping(State(node): State<Arc<Node>>) -> (StatusCode, Json<Report>) {
@@ -824,6 +1026,7 @@ async fn ping(State(node): State<Arc<Node>>) -> (StatusCode, Json<Report>) {
             fed: j.fed,
             dropped: j.dropped,
             waiting: j.pending.len(),
+            replayed: j.replayed,
         }
     };
     let code = if engine.state == EngineState::Failed {
@@ -895,6 +1098,18 @@ pub async fn run(
         crashes: Mutex::new(VecDeque::new()),
         crash_tx,
     });
+    // Lines the last run took and had not fed are fed once the engine runs.
+    if let Some(h) = &held {
+        match restore_journal(&node, &h.shard) {
+            Ok(j) => {
+                if !j.pending.is_empty() {
+                    info!(shard = %h.shard, lines = j.pending.len(), "journal lines not yet fed are fed again");
+                }
+                *node.journal.lock().expect("not poisoned") = j;
+            }
+            Err(e) => error!(shard = %h.shard, error = %e, "cannot read the journal"),
+        }
+    }
     let supervisor = {
         let node = node.clone();
         tokio::spawn(async move {
