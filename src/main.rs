@@ -346,7 +346,7 @@ fn check(
         Ok((c, t)) => {
             if timings {
                 for (stage, d) in t {
-                    eprintln!("{stage:>12}: {:8.1} ms", d.as_secs_f64() * 1000.0);
+                    eprintln!("{stage:>13}: {:8.1} ms", d.as_secs_f64() * 1000.0);
                 }
             }
             c

@@ -135,10 +135,10 @@ pub fn check_timed(path: &Path, options: &Options) -> Result<(Checked, Timings),
     );
     let (plan, place_diags) = plan;
     diagnostics.extend(place_diags);
-    lap("place", &mut timings);
+    lap("place+summary", &mut timings);
     nothing_defined(path, &ir, &summary, semantics, &mut diagnostics);
     monitorc_grammar::diag::sort(&mut diagnostics);
-    lap("summary", &mut timings);
+    lap("diagnostics", &mut timings);
     let checked = Checked {
         loaded,
         ir,
