@@ -1,6 +1,7 @@
 //! `monitorc`: the command line. Argument parsing and output rendering only; everything else
 //! lives in the library crates.
 
+mod ci;
 mod render;
 
 // A large configuration makes millions of small allocations (attribute values, services);
@@ -171,6 +172,18 @@ enum Command {
         #[command(flatten)]
         engine: EngineArgs,
     },
+    /// Print a shell completion script (for example
+    /// `monitorc completions bash > /etc/bash_completion.d/monitorc`).
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print a manual page (roff): `monitorc man > monitorc.1`, and one per command,
+    /// `monitorc man check > monitorc-check.1`.
+    Man {
+        /// The command whose page to print (the main page without it).
+        command: Option<String>,
+    },
 }
 
 /// Which engine's semantics apply, and the Alignak environment to read.
@@ -254,7 +267,14 @@ enum Format {
     Human,
     Short,
     Json,
+    /// GitHub Actions annotations (workflow commands).
     Github,
+    /// SARIF 2.1.0 (GitHub code scanning and other SARIF readers).
+    Sarif,
+    /// GitLab code quality report (JSON).
+    Gitlab,
+    /// JUnit XML: a test case per file read.
+    Junit,
 }
 
 fn main() -> ExitCode {
@@ -282,6 +302,35 @@ fn main() -> ExitCode {
             engine,
         } => explain(args, format, engine),
         Command::Diff { old, new, files } => diff(old, new, files),
+        Command::Completions { shell } => {
+            use clap::CommandFactory as _;
+            let mut out = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "monitorc", &mut out);
+            write_out(&out)
+        }
+        Command::Man { command } => {
+            use clap::CommandFactory as _;
+            let cli = Cli::command();
+            let page = match command {
+                None => cli,
+                Some(name) => match cli.find_subcommand(&name) {
+                    // The process prints one page and ends: the name may live as long.
+                    Some(c) => c
+                        .clone()
+                        .name(&*Box::leak(format!("monitorc-{name}").into_boxed_str()))
+                        .version(env!("CARGO_PKG_VERSION")),
+                    None => {
+                        eprintln!("monitorc: error: no command `{name}`");
+                        return ExitCode::from(2);
+                    }
+                },
+            };
+            let mut out = Vec::new();
+            if clap_mangen::Man::new(page).render(&mut out).is_err() {
+                return ExitCode::from(2);
+            }
+            write_out(&out)
+        }
         Command::Route { dir, line, format } => route(dir, line, format),
         Command::Failover { dir, dead } => failover(dir, dead),
         Command::Arbiter {
@@ -334,6 +383,15 @@ fn main() -> ExitCode {
     }
 }
 
+/// Writes generated text to stdout: exit code 2 when it cannot.
+fn write_out(bytes: &[u8]) -> ExitCode {
+    let mut stdout = std::io::stdout().lock();
+    match stdout.write_all(bytes).and_then(|_| stdout.flush()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(_) => ExitCode::from(2),
+    }
+}
+
 fn check(
     config: PathBuf,
     format: Option<Format>,
@@ -369,6 +427,9 @@ fn check(
         }
         Format::Short => render::short(&checked),
         Format::Github => render::github(&checked),
+        Format::Sarif => ci::sarif(&checked),
+        Format::Gitlab => ci::gitlab(&checked),
+        Format::Junit => ci::junit(&checked),
         Format::Json => {
             let mut s = serde_json::to_string_pretty(&render::json(&checked))
                 .expect("JSON values always serialize");

@@ -12,15 +12,15 @@ use monitorc_compiler::Checked;
 use serde_json::{json, Value};
 
 /// Where a diagnostic points, as text.
-struct Place {
-    file: Option<String>,
-    line: usize,
-    column: usize,
-    end_line: usize,
-    end_column: usize,
+pub(crate) struct Place {
+    pub(crate) file: Option<String>,
+    pub(crate) line: usize,
+    pub(crate) column: usize,
+    pub(crate) end_line: usize,
+    pub(crate) end_column: usize,
 }
 
-fn place(sources: &SourceMap, d: &Diagnostic) -> Place {
+pub(crate) fn place(sources: &SourceMap, d: &Diagnostic) -> Place {
     match d.primary {
         Some(span) => {
             let f = sources.get(span.file);

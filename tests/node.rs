@@ -187,6 +187,25 @@ fn until(what: &str, secs: u64, mut cond: impl FnMut() -> bool) {
     }
 }
 
+/// The first host a shard names (`h1`…).
+fn first_host(shard: &str) -> String {
+    shard
+        .lines()
+        .find_map(|l| {
+            l.trim()
+                .strip_prefix("\"h")
+                .map(|r| format!("h{}", &r[..1]))
+        })
+        .unwrap()
+}
+
+/// A resource file whose `$USER1$` holds `/bin/true`.
+fn resource_file(dir: &Path) -> PathBuf {
+    let resource = dir.join("resource.cfg");
+    std::fs::write(&resource, "$USER1$=/bin\n").unwrap();
+    resource
+}
+
 fn status_dat(state: &Path) -> String {
     std::fs::read_to_string(state.join("engine/status.dat")).unwrap_or_default()
 }
@@ -201,8 +220,7 @@ fn a_node_runs_its_shard_on_nagios() {
     let set = build_set(tmp.path());
     let a = std::fs::read_to_string(set.join("schedulers/a.ron")).unwrap();
     let b = std::fs::read_to_string(set.join("schedulers/b.ron")).unwrap();
-    let resource = tmp.path().join("resource.cfg");
-    std::fs::write(&resource, "$USER1$=/bin\n").unwrap();
+    let resource = resource_file(tmp.path());
     let state = tmp.path().join("node");
     let node = start_node(&state, &resource);
     let (code, idle) = ping(&node);
@@ -272,14 +290,7 @@ fn a_node_runs_its_shard_on_nagios() {
 
     // Commands: de-duplicated by number, fed through the FIFO with a timestamp added;
     // SHUTDOWN_PROGRAM is taken but never fed.
-    let host_b = b
-        .lines()
-        .find_map(|l| {
-            l.trim()
-                .strip_prefix("\"h")
-                .map(|r| format!("h{}", &r[..1]))
-        })
-        .unwrap();
+    let host_b = first_host(&b);
     let line = format!("ADD_HOST_COMMENT;{host_b};1;node;fed through the fifo");
     let (code, text) = post(&node, "scheduler/b", 1, &line);
     assert_eq!(
@@ -421,8 +432,7 @@ fn the_arbiter_fails_over_between_real_nodes() {
         h.sort();
         h
     };
-    let resource = tmp.path().join("resource.cfg");
-    std::fs::write(&resource, "$USER1$=/bin\n").unwrap();
+    let resource = resource_file(tmp.path());
     let states: Vec<PathBuf> = names
         .iter()
         .map(|n| tmp.path().join(format!("node-{n}")))
@@ -495,8 +505,7 @@ fn a_node_says_what_keeps_it_from_running_a_shard() {
     let tmp = tempfile::tempdir().unwrap();
     let set = build_set(tmp.path());
     let a = std::fs::read_to_string(set.join("schedulers/a.ron")).unwrap();
-    let resource = tmp.path().join("resource.cfg");
-    std::fs::write(&resource, "$USER1$=/bin\n").unwrap();
+    let resource = resource_file(tmp.path());
     let node = start_node_with(
         &tmp.path().join("n1"),
         &resource,
@@ -531,16 +540,8 @@ fn lines_taken_and_not_fed_are_fed_after_a_node_restart() {
     let tmp = tempfile::tempdir().unwrap();
     let set = build_set(tmp.path());
     let a = std::fs::read_to_string(set.join("schedulers/a.ron")).unwrap();
-    let host = a
-        .lines()
-        .find_map(|l| {
-            l.trim()
-                .strip_prefix("\"h")
-                .map(|r| format!("h{}", &r[..1]))
-        })
-        .unwrap();
-    let resource = tmp.path().join("resource.cfg");
-    std::fs::write(&resource, "$USER1$=/bin\n").unwrap();
+    let host = first_host(&a);
+    let resource = resource_file(tmp.path());
     let state = tmp.path().join("node");
     let node = start_node(&state, &resource);
     let (code, text) = put(&node, &a);
