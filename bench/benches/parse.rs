@@ -7,13 +7,17 @@
 //!
 //! The trees are generated once into `target/bench-data/<name>/` and reused while their
 //! marker file matches the generator version. Throughput is in bytes of configuration text.
-//! Dropping the results is not timed (`iter_with_large_drop`).
+//! Dropping the results is not timed (`iter_with_large_drop`). The allocator is mimalloc,
+//! as in the `monitorc` binary.
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, criterion_main, Criterion, SamplingMode, Throughput};
 use monitorc_bench::{generate_tree, GenStats, Tree, GENERATOR_VERSION};
+
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 const SIZES: &[usize] = &[1_000, 10_000, 50_000, 100_000];
 /// Hosts of the cartesian trees.
