@@ -128,7 +128,13 @@ struct Journal {
     fed_offset: u64,
     /// Lines found in the log at start and fed again.
     replayed: u64,
+    /// Which holding this journal is for: a batch of an earlier one is never counted as fed
+    /// in this one.
+    holding: u64,
 }
+
+/// Numbers the journals of successive holdings.
+static HOLDINGS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
 
 /// The journal's log is emptied once it is longer than this and all of it was fed.
 const COMPACT_AT: u64 = 4 << 20;
@@ -200,7 +206,10 @@ fn reset_journal(node: &Node, shard: &str) {
     let (log, fed) = journal_paths(node, shard);
     let _ = std::fs::remove_file(log);
     let _ = std::fs::remove_file(fed);
-    *node.journal.lock().expect("not poisoned") = Journal::default();
+    *node.journal.lock().expect("not poisoned") = Journal {
+        holding: HOLDINGS.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+        ..Journal::default()
+    };
 }
 
 /// The running engine, owned by whoever holds the control lock.
@@ -834,8 +843,10 @@ async fn feeder(node: Arc<Node>) {
         let mut batch = String::new();
         let mut last_end = None;
         let mut lines = 0u64;
+        let mut holding = 0;
         if ready {
             let mut j = node.journal.lock().expect("not poisoned");
+            holding = j.holding;
             while let Some((_, line, end)) = j.pending.front().cloned() {
                 let name = command_name(&line);
                 if !DROPPED.contains(&name) {
@@ -869,7 +880,18 @@ async fn feeder(node: Arc<Node>) {
         }
         let bytes = batch.into_bytes();
         let mut at = 0;
+        let current = |node: &Node| node.journal.lock().expect("not poisoned").holding == holding;
         while at < bytes.len() {
+            if !current(&node) {
+                // The shard was dropped or replaced meanwhile: its lines are not fed to the
+                // next engine. A line cut in two is ended, so that the next one is whole.
+                if at > 0 {
+                    if let Some(f) = &out {
+                        let _ = (&**f).write(b"\n");
+                    }
+                }
+                break;
+            }
             let file = match &out {
                 Some(f) => f.clone(),
                 None => match std::fs::OpenOptions::new()
@@ -916,6 +938,9 @@ async fn feeder(node: Arc<Node>) {
             continue; // the engine stopped before the batch went in: it stays pending
         }
         let mut j = node.journal.lock().expect("not poisoned");
+        if j.holding != holding {
+            continue;
+        }
         for _ in 0..lines {
             j.pending.pop_front();
         }
