@@ -158,6 +158,10 @@ enum Command {
         /// Seconds between two writes of the engine's status file.
         #[arg(long, default_value_t = 10)]
         status_interval: u32,
+        /// An engine whose status file has not been written for this many seconds is hung:
+        /// it is killed and restarted like a crashed one (at least 3 status intervals).
+        #[arg(long, default_value_t = 120)]
+        hang_after: u32,
     },
     /// Show one host or service with every resolved attribute and where it came from.
     ///
@@ -346,6 +350,7 @@ fn main() -> ExitCode {
             engine_bin,
             engine_set,
             status_interval,
+            hang_after,
         } => {
             let mut set = Vec::new();
             for kv in engine_set {
@@ -363,6 +368,9 @@ fn main() -> ExitCode {
                 resource_file,
                 engine_set: set,
                 status_interval,
+                hang_after: std::time::Duration::from_secs(u64::from(
+                    hang_after.max(3 * status_interval),
+                )),
             };
             node(listen, opts)
         }

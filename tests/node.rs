@@ -70,6 +70,12 @@ fn start_node_on(state: &Path, resource: &Path, listen: &str) -> NodeProcess {
 }
 
 fn start_node_with(state: &Path, resource: &Path, listen: &str, engine: &str) -> NodeProcess {
+    let args = node_args(state, resource, listen, engine);
+    spawn_server(&[&["node".to_string()][..], &args].concat())
+}
+
+/// The arguments of a test node: loopback, short intervals, as root where needed.
+fn node_args(state: &Path, resource: &Path, listen: &str, engine: &str) -> Vec<String> {
     let mut args = vec![
         "--engine-bin".to_string(),
         engine.to_string(),
@@ -98,7 +104,7 @@ fn start_node_with(state: &Path, resource: &Path, listen: &str, engine: &str) ->
             args.extend(["--engine-set".to_string(), kv.to_string()]);
         }
     }
-    spawn_server(&[&["node".to_string()][..], &args].concat())
+    args
 }
 
 /// Runs `monitorc ARGS` (a node or the arbiter), keeps its log, and waits until it says
@@ -639,4 +645,45 @@ fn lines_taken_and_not_fed_are_fed_after_a_node_restart() {
     for i in first_waiting..=LINES {
         assert_eq!(seen.get(&i), Some(&1), "line {i}");
     }
+}
+
+/// An engine that stops writing its status file (here stopped with SIGSTOP) is killed and
+/// restarted on the same shard, and the ping says why.
+#[test]
+fn a_hung_engine_is_killed_and_restarted() {
+    if !Path::new(NAGIOS).exists() {
+        eprintln!("SKIPPED: nagios4-core is not installed; run `apt-get install nagios4-core`");
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let set = build_set(tmp.path());
+    let a = std::fs::read_to_string(set.join("schedulers/a.ron")).unwrap();
+    let resource = resource_file(tmp.path());
+    let state = tmp.path().join("node");
+    let mut args = node_args(&state, &resource, "127.0.0.1:0", NAGIOS);
+    args.extend(["--hang-after".to_string(), "3".to_string()]);
+    let node = spawn_server(&[&["node".to_string()][..], &args].concat());
+    let (code, text) = put(&node, &a);
+    assert_eq!(code, 200, "{text}");
+    let hung = ping(&node).1["engine"]["pid"].as_u64().unwrap();
+    unsafe { libc::kill(hung as i32, libc::SIGSTOP) };
+    until("the hung engine is replaced", 30, || {
+        let p = ping(&node).1;
+        p["engine"]["restarts"] == 1
+            && p["engine"]["state"] == "running"
+            && p["engine"]["pid"].as_u64() != Some(hung)
+    });
+    assert!(
+        unsafe { libc::kill(hung as i32, 0) } != 0,
+        "the hung one is gone"
+    );
+    let (code, p) = ping(&node);
+    assert_eq!(code, 200);
+    assert_eq!(p["shard"], "scheduler/a");
+    assert!(
+        p["last_error"]
+            .as_str()
+            .is_some_and(|e| e.contains("wrote no status")),
+        "{p}"
+    );
 }

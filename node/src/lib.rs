@@ -18,7 +18,8 @@
 //!   fails over.
 //!
 //! Supervision: the engine runs in its own process group and dies with the node; a crash is
-//! restarted on the same generation (at most three times in five minutes).
+//! restarted on the same generation (at most three times in five minutes), and so is an
+//! engine that stopped writing `status.dat` for [`Options::hang_after`] (killed first).
 //!
 //! Files under the state directory: `node.lock` (one node per directory), `node.json` (what is
 //! held), `gens/<N>/` (`shard.ron`, `objects.cfg`, `verify/` for validation), `current` →
@@ -74,6 +75,9 @@ pub struct Options {
     pub engine_set: Vec<(String, String)>,
     /// Seconds between two writes of `status.dat`.
     pub status_interval: u32,
+    /// A running engine whose `status.dat` is older than this is hung: it is killed, and
+    /// restarted as after a crash.
+    pub hang_after: Duration,
 }
 
 /// What the node holds, as `node.json` keeps it across restarts.
@@ -953,6 +957,43 @@ async fn feeder(node: Arc<Node>) {
     }
 }
 
+/// Kills a running engine that stopped writing its status file (hung, or stopped with
+/// SIGSTOP): the supervisor then restarts it as after a crash, within the crash budget, and
+/// the journal lines not yet fed go to the new process.
+async fn watchdog(node: Arc<Node>) {
+    let status = node.dir("engine/status.dat");
+    loop {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        let (state, pid) = {
+            let v = node.view.lock().expect("not poisoned");
+            (v.state, v.pid)
+        };
+        let (EngineState::Running, Some(pid)) = (state, pid) else {
+            continue;
+        };
+        let age = std::fs::metadata(&status)
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.elapsed().ok());
+        let Some(age) = age.filter(|a| *a > node.opts.hang_after) else {
+            continue;
+        };
+        error!(
+            pid,
+            silent_for = age.as_secs(),
+            "the engine has not written its status file: hung, killing it"
+        );
+        node.view.lock().expect("not poisoned").last_error = Some(format!(
+            "the engine (pid {pid}) wrote no status for {} s and was killed",
+            age.as_secs()
+        ));
+        // SAFETY: signalling our own child's process group; a stopped process dies too.
+        unsafe { libc::kill(-(pid as i32), libc::SIGKILL) };
+        // Wait for the supervisor to take it over before looking again.
+        tokio::time::sleep(node.opts.hang_after.min(Duration::from_secs(10))).await;
+    }
+}
+
 /// `ADD_HOST_COMMENT` of `[123] ADD_HOST_COMMENT;h;…`.
 fn command_name(line: &str) -> &str {
     line.trim_start()
@@ -1159,6 +1200,7 @@ pub async fn run(
         });
     }
     let feeding = tokio::spawn(feeder(node.clone()));
+    let watching = tokio::spawn(watchdog(node.clone()));
     let app = Router::new()
         .route("/v1/ping", get(ping))
         .route("/v1/shard", put(put_shard).delete(delete_shard))
@@ -1170,6 +1212,7 @@ pub async fn run(
         .with_graceful_shutdown(shutdown)
         .await?;
     feeding.abort();
+    watching.abort();
     supervisor.abort();
     let mut slot = node.control.lock().await;
     // The retention file stays in place: the next run restores it.
