@@ -687,3 +687,53 @@ fn a_hung_engine_is_killed_and_restarted() {
         "{p}"
     );
 }
+
+/// An engine killed while it reloads a new shard: the push fails (500, saying why), and the
+/// previous generation runs again on a new engine, as held.
+#[test]
+fn an_engine_killed_mid_reload_leaves_the_previous_shard_running() {
+    if !Path::new(NAGIOS).exists() {
+        eprintln!("SKIPPED: nagios4-core is not installed; run `apt-get install nagios4-core`");
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let set = build_set(tmp.path());
+    let a = std::fs::read_to_string(set.join("schedulers/a.ron")).unwrap();
+    let resource = resource_file(tmp.path());
+    let state = tmp.path().join("node");
+    let node = start_node(&state, &resource);
+    let (code, text) = put(&node, &a);
+    assert_eq!(code, 200, "{text}");
+    let pid = ping(&node).1["engine"]["pid"].as_u64().unwrap() as i32;
+    // Stopped, the engine cannot take the reload's SIGHUP: it is killed a second into it.
+    unsafe { libc::kill(pid, libc::SIGSTOP) };
+    let killer = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_secs(1));
+        unsafe { libc::kill(pid, libc::SIGKILL) };
+    });
+    let changed = a.replacen(
+        "\"max_check_attempts\": \"1\"",
+        "\"max_check_attempts\": \"2\"",
+        1,
+    );
+    assert_ne!(changed, a);
+    let (code, text) = put(&node, &changed);
+    killer.join().unwrap();
+    assert_eq!(code, 500, "{text}");
+    assert!(text.contains("exited while loading"), "{text}");
+    let (code, p) = ping(&node);
+    assert_eq!(code, 200, "{p}");
+    assert_eq!(
+        p["digest"],
+        digest(a.as_bytes()),
+        "the previous shard is held"
+    );
+    assert_eq!(p["engine"]["state"], "running", "{p}");
+    assert_ne!(p["engine"]["pid"].as_u64(), Some(pid as u64));
+    assert_eq!(p["generation"], 1);
+    // The generation that failed is gone; the one that runs is the first.
+    assert!(!state.join("gens/2").exists());
+    assert!(std::fs::read_link(state.join("current"))
+        .unwrap()
+        .ends_with("gens/1"));
+}
