@@ -1166,10 +1166,7 @@ impl<'a> Placer<'a> {
                 continue;
             }
             let busy: Vec<usize> = list.iter().copied().filter(|&i| working(i)).collect();
-            let names: Vec<String> = list
-                .iter()
-                .map(|&i| format!("{} `{}`", d[i].kind.keyword(), d[i].name))
-                .collect();
+            let names: Vec<String> = list.iter().map(|&i| names_of(d, &[i])).collect();
             let endpoint = format!("{host}:{port}");
             let (code, why, help) = if busy.len() >= 2 {
                 (
@@ -1188,7 +1185,7 @@ impl<'a> Placer<'a> {
                     "give each daemon its own `port` (or `address`), or remove the one that is not used",
                 )
             };
-            // Reported at the later definitions, each pointing to the first.
+            // Reported at the second definition, pointing to the first and to any others.
             let first = list[0];
             let at = |i: usize| {
                 let def = d[i].def.expect("defined daemons only");
@@ -1210,11 +1207,8 @@ impl<'a> Placer<'a> {
             .secondary(at(first), format!("{} is here", names[0]))
             .note(why)
             .help(help);
-            for &i in &list[2..] {
-                diag = diag.secondary(
-                    at(i),
-                    format!("{} too", names[list.iter().position(|&x| x == i).unwrap()]),
-                );
+            for (&i, name) in list.iter().zip(&names).skip(2) {
+                diag = diag.secondary(at(i), format!("{name} too"));
             }
             found.push(diag);
         }
