@@ -368,9 +368,7 @@ fn main() -> ExitCode {
                 resource_file,
                 engine_set: set,
                 status_interval,
-                hang_after: std::time::Duration::from_secs(u64::from(
-                    hang_after.max(3 * status_interval),
-                )),
+                hang_after: std::time::Duration::from_secs(u64::from(hang_after)),
             };
             node(listen, opts)
         }

@@ -193,6 +193,44 @@ fn until(what: &str, secs: u64, mut cond: impl FnMut() -> bool) {
     }
 }
 
+/// Scheduler `a`'s shard, a resource file and a node directory in a temporary directory; `None`
+/// (the test is skipped) without nagios4.
+struct Fixture {
+    tmp: tempfile::TempDir,
+    a: String,
+    resource: PathBuf,
+    state: PathBuf,
+}
+
+fn fixture() -> Option<Fixture> {
+    if !Path::new(NAGIOS).exists() {
+        eprintln!("SKIPPED: nagios4-core is not installed; run `apt-get install nagios4-core`");
+        return None;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let set = build_set(tmp.path());
+    let a = std::fs::read_to_string(set.join("schedulers/a.ron")).unwrap();
+    let resource = resource_file(tmp.path());
+    let state = tmp.path().join("node");
+    Some(Fixture {
+        tmp,
+        a,
+        resource,
+        state,
+    })
+}
+
+/// A shard changed in one attribute (a reload, not a new shard).
+fn changed_shard(shard: &str) -> String {
+    let changed = shard.replacen(
+        "\"max_check_attempts\": \"1\"",
+        "\"max_check_attempts\": \"2\"",
+        1,
+    );
+    assert_ne!(changed, shard);
+    changed
+}
+
 /// The first host a shard names (`h1`…).
 fn first_host(shard: &str) -> String {
     shard
@@ -269,12 +307,7 @@ fn a_node_runs_its_shard_on_nagios() {
     assert_eq!(p["engine"]["pid"], pid);
 
     // A changed shard: reloaded in place (same process).
-    let changed = a.replacen(
-        "\"max_check_attempts\": \"1\"",
-        "\"max_check_attempts\": \"2\"",
-        1,
-    );
-    assert_ne!(changed, a);
+    let changed = changed_shard(&a);
     let (code, text) = put(&node, &changed);
     assert_eq!(code, 200, "{text}");
     let (_, p) = ping(&node);
@@ -539,16 +572,16 @@ fn a_node_says_what_keeps_it_from_running_a_shard() {
 /// directory, once each; its numbering (the arbiter's epoch) survives too.
 #[test]
 fn lines_taken_and_not_fed_are_fed_after_a_node_restart() {
-    if !Path::new(NAGIOS).exists() {
-        eprintln!("SKIPPED: nagios4-core is not installed; run `apt-get install nagios4-core`");
+    let Some(Fixture {
+        tmp: _tmp,
+        a,
+        resource,
+        state,
+    }) = fixture()
+    else {
         return;
-    }
-    let tmp = tempfile::tempdir().unwrap();
-    let set = build_set(tmp.path());
-    let a = std::fs::read_to_string(set.join("schedulers/a.ron")).unwrap();
+    };
     let host = first_host(&a);
-    let resource = resource_file(tmp.path());
-    let state = tmp.path().join("node");
     let node = start_node(&state, &resource);
     let (code, text) = put(&node, &a);
     assert_eq!(code, 200, "{text}");
@@ -651,15 +684,15 @@ fn lines_taken_and_not_fed_are_fed_after_a_node_restart() {
 /// restarted on the same shard, and the ping says why.
 #[test]
 fn a_hung_engine_is_killed_and_restarted() {
-    if !Path::new(NAGIOS).exists() {
-        eprintln!("SKIPPED: nagios4-core is not installed; run `apt-get install nagios4-core`");
+    let Some(Fixture {
+        tmp: _tmp,
+        a,
+        resource,
+        state,
+    }) = fixture()
+    else {
         return;
-    }
-    let tmp = tempfile::tempdir().unwrap();
-    let set = build_set(tmp.path());
-    let a = std::fs::read_to_string(set.join("schedulers/a.ron")).unwrap();
-    let resource = resource_file(tmp.path());
-    let state = tmp.path().join("node");
+    };
     let mut args = node_args(&state, &resource, "127.0.0.1:0", NAGIOS);
     args.extend(["--hang-after".to_string(), "3".to_string()]);
     let node = spawn_server(&[&["node".to_string()][..], &args].concat());
@@ -692,15 +725,15 @@ fn a_hung_engine_is_killed_and_restarted() {
 /// previous generation runs again on a new engine, as held.
 #[test]
 fn an_engine_killed_mid_reload_leaves_the_previous_shard_running() {
-    if !Path::new(NAGIOS).exists() {
-        eprintln!("SKIPPED: nagios4-core is not installed; run `apt-get install nagios4-core`");
+    let Some(Fixture {
+        tmp: _tmp,
+        a,
+        resource,
+        state,
+    }) = fixture()
+    else {
         return;
-    }
-    let tmp = tempfile::tempdir().unwrap();
-    let set = build_set(tmp.path());
-    let a = std::fs::read_to_string(set.join("schedulers/a.ron")).unwrap();
-    let resource = resource_file(tmp.path());
-    let state = tmp.path().join("node");
+    };
     let node = start_node(&state, &resource);
     let (code, text) = put(&node, &a);
     assert_eq!(code, 200, "{text}");
@@ -711,12 +744,7 @@ fn an_engine_killed_mid_reload_leaves_the_previous_shard_running() {
         std::thread::sleep(Duration::from_secs(1));
         unsafe { libc::kill(pid, libc::SIGKILL) };
     });
-    let changed = a.replacen(
-        "\"max_check_attempts\": \"1\"",
-        "\"max_check_attempts\": \"2\"",
-        1,
-    );
-    assert_ne!(changed, a);
+    let changed = changed_shard(&a);
     let (code, text) = put(&node, &changed);
     killer.join().unwrap();
     assert_eq!(code, 500, "{text}");

@@ -118,7 +118,7 @@ pub fn check_timed(path: &Path, options: &Options) -> Result<(Checked, Timings),
     let model = expand::expand(&ir, &resolved, &loaded.sources, semantics, &mut diagnostics);
     lap("expand", &mut timings);
     // The summary's counts are taken on the second core while placement runs.
-    let (plan, summary) = rayon::join(
+    let ((plan, place_diags), summary) = rayon::join(
         || {
             let mut diags = Vec::new();
             let plan = place::place(
@@ -133,7 +133,6 @@ pub fn check_timed(path: &Path, options: &Options) -> Result<(Checked, Timings),
         },
         || summary::summarize(&ir, &resolved, &model),
     );
-    let (plan, place_diags) = plan;
     diagnostics.extend(place_diags);
     lap("place+summary", &mut timings);
     nothing_defined(path, &ir, &summary, semantics, &mut diagnostics);

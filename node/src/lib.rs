@@ -75,8 +75,8 @@ pub struct Options {
     pub engine_set: Vec<(String, String)>,
     /// Seconds between two writes of `status.dat`.
     pub status_interval: u32,
-    /// A running engine whose `status.dat` is older than this is hung: it is killed, and
-    /// restarted as after a crash.
+    /// A running engine whose `status.dat` is older than this (and than three status
+    /// intervals) is hung: it is killed, and restarted as after a crash.
     pub hang_after: Duration,
 }
 
@@ -132,6 +132,8 @@ struct Journal {
     fed_offset: u64,
     /// Lines found in the log at start and fed again.
     replayed: u64,
+    /// The offset `<shard>.fed` holds, as last written or read.
+    saved_offset: Option<u64>,
     /// Which holding this journal is for: a batch of an earlier one is never counted as fed
     /// in this one.
     holding: u64,
@@ -176,6 +178,7 @@ fn restore_journal(node: &Node, shard: &str) -> std::io::Result<Journal> {
     let mut j = Journal {
         log_len: complete as u64,
         fed_offset: fed_offset.min(complete as u64),
+        saved_offset: Some(fed_offset),
         ..Journal::default()
     };
     let mut offset = 0u64;
@@ -962,6 +965,9 @@ async fn feeder(node: Arc<Node>) {
 /// the journal lines not yet fed go to the new process.
 async fn watchdog(node: Arc<Node>) {
     let status = node.dir("engine/status.dat");
+    let hang_after = node.opts.hang_after.max(Duration::from_secs(
+        3 * u64::from(node.opts.status_interval),
+    ));
     loop {
         tokio::time::sleep(Duration::from_secs(1)).await;
         let (state, pid) = {
@@ -975,7 +981,7 @@ async fn watchdog(node: Arc<Node>) {
             .and_then(|m| m.modified())
             .ok()
             .and_then(|t| t.elapsed().ok());
-        let Some(age) = age.filter(|a| *a > node.opts.hang_after) else {
+        let Some(age) = age.filter(|a| *a > hang_after) else {
             continue;
         };
         error!(
@@ -990,7 +996,7 @@ async fn watchdog(node: Arc<Node>) {
         // SAFETY: signalling our own child's process group; a stopped process dies too.
         unsafe { libc::kill(-(pid as i32), libc::SIGKILL) };
         // Wait for the supervisor to take it over before looking again.
-        tokio::time::sleep(node.opts.hang_after.min(Duration::from_secs(10))).await;
+        tokio::time::sleep(hang_after.min(Duration::from_secs(10))).await;
     }
 }
 
@@ -1017,29 +1023,23 @@ fn save_fed(node: &Node) {
     let (log, fed) = journal_paths(node, &shard);
     let mut j = node.journal.lock().expect("not poisoned");
     if j.pending.is_empty() && j.log_len > COMPACT_AT {
-        let header = format!("epoch\t{}\t{}\n", j.epoch.as_deref().unwrap_or(""), j.high);
-        if j.epoch.is_none() || sync_write(&log, header.as_bytes()).is_ok() {
-            if j.epoch.is_none() {
-                let _ = sync_write(&log, b"");
-            }
-            j.log_len = if j.epoch.is_some() {
-                header.len() as u64
-            } else {
-                0
-            };
+        // Only the run's numbering is kept.
+        let header = match &j.epoch {
+            Some(e) => format!("epoch\t{e}\t{}\n", j.high),
+            None => String::new(),
+        };
+        if sync_write(&log, header.as_bytes()).is_ok() {
+            j.log_len = header.len() as u64;
             j.fed_offset = j.log_len;
         }
     }
     let offset = j.fed_offset;
-    drop(j);
-    let saved = std::fs::read_to_string(&fed)
-        .ok()
-        .and_then(|t| t.trim().parse::<u64>().ok());
-    if saved != Some(offset) && log.exists() {
-        let tmp = fed.with_extension("fed.tmp");
-        if std::fs::write(&tmp, format!("{offset}\n")).is_ok() {
-            let _ = std::fs::rename(&tmp, &fed);
-        }
+    if j.saved_offset == Some(offset) || !log.exists() {
+        return;
+    }
+    let tmp = fed.with_extension("fed.tmp");
+    if std::fs::write(&tmp, format!("{offset}\n")).is_ok() && std::fs::rename(&tmp, &fed).is_ok() {
+        j.saved_offset = Some(offset);
     }
 }
 

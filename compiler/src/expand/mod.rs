@@ -405,7 +405,6 @@ impl<'a> Expander<'a> {
         self.model.host_by_name = Arc::new(by_name);
         self.model.host_names = Arc::new(names);
         self.model.hosts = Arc::new(objects);
-        self.model.parents = vec![Vec::new(); self.model.hosts.len()];
         self.all = (0..self.model.hosts.len() as HostId).collect();
     }
 
