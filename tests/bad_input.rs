@@ -516,3 +516,38 @@ fn a_closed_output_ends_quietly() {
         out.status
     );
 }
+
+#[test]
+fn range_patterns_are_bounded() {
+    // `%0Nd` pads like printf; a width past what Rust's formatter takes (u16) once panicked.
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("objects.cfg");
+    write(
+        &f,
+        "define command {\n command_name c\n command_line /bin/true\n}\n\
+         define host {\n max_check_attempts 1\n check_command c\n host_name web[1-3-%05d]\n}\n\
+         define service {\n max_check_attempts 1\n check_command c\n host_name web00002\n service_description s\n}\n\
+         define host {\n max_check_attempts 1\n host_name a[0-1-%099999d]\n}\n\
+         define host {\n max_check_attempts 1\n host_name b[0-1-%0999999999999999999999d]\n}\n\
+         define host {\n max_check_attempts 1\n host_name c[0-4000000000]\n}\n",
+    );
+    // A `duplicate_foreach` key range whose padding is past the formatter's width stays one key.
+    let mut text = std::fs::read_to_string(&f).unwrap();
+    text.push_str(&format!(
+        "define host {{\n max_check_attempts 1\n host_name d\n _disks k[{}1-2]\n}}\n\
+         define service {{\n max_check_attempts 1\n check_command c\n host_name d\n \
+         service_description disk $KEY$\n duplicate_foreach _disks\n}}\n",
+        "0".repeat(70_000)
+    ));
+    write(&f, text);
+    let p = f.display().to_string();
+    let run = monitorc_with_limit(
+        &["check", &p, "--engine", "alignak", "--format", "json"],
+        Duration::from_secs(60),
+    );
+    assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
+    assert_eq!(codes(&run), ["E0073", "E0073", "E0073"], "{}", run.stdout);
+    let json = common::json(&run);
+    assert_eq!(json["summary"]["hosts"], 4, "{}", run.stdout);
+    assert_eq!(json["summary"]["services"], 2, "{}", run.stdout);
+}

@@ -40,8 +40,9 @@ pub fn lower(loaded: &Loaded, sem: &Semantics) -> (Ir, Vec<Diagnostic>) {
             for block in &tree.blocks {
                 if let Some(o) = lower_block(&file.text, block, sem, &mut diags) {
                     let first = objects.len();
-                    match name_pattern(&o).filter(|_| sem.host_name_ranges) {
-                        Some(copies) => objects.extend(copies),
+                    match sem.host_name_ranges.then(|| name_pattern(&o)).flatten() {
+                        Some(Ok(copies)) => objects.extend(copies),
+                        Some(Err(d)) => diags.push(d),
                         None => objects.push(o),
                     }
                     for o in &objects[first..] {
@@ -667,12 +668,15 @@ fn none_criteria(obj: &mut Object) {
 /// Alignak's host name patterns: `host_name web[1-3]` is three hosts `web1`, `web2`, `web3`;
 /// `db[0-10-%02d]` gives `db00` … `db10` (a printf format, `%d` by default). `$HOSTNAME$` in
 /// `display_name`, `alias`, `notes`, `notes_url` and `action_url` becomes each host's name.
-/// Only `[N-M]` or `[N-M-FORMAT]` makes a pattern: other brackets are part of the name.
-fn name_pattern(obj: &Object) -> Option<Vec<Object>> {
+/// Only `[N-M]` or `[N-M-FORMAT]` makes a pattern: other brackets are part of the name. A
+/// pattern past [`MAX_PATTERN_HOSTS`] hosts or [`MAX_PATTERN_WIDTH`] digits is refused (E0073)
+/// and the host is left out.
+fn name_pattern(obj: &Object) -> Option<Result<Vec<Object>, Diagnostic>> {
     if obj.kind != ObjectKind::Host || !obj.register {
         return None;
     }
-    let name = obj.get_str("host_name")?;
+    let attr = obj.get("host_name")?;
+    let name = attr.raw.as_str();
     let open = name.find('[')?;
     let close = open + name[open..].find(']')?;
     let inner = &name[open + 1..close];
@@ -685,20 +689,46 @@ fn name_pattern(obj: &Object) -> Option<Vec<Object>> {
     let spec = &format[at + 1..];
     let d = spec.find('d')?;
     let width = &spec[..d];
-    if max < min || max - min >= 100_000 || !width.bytes().all(|b| b.is_ascii_digit()) {
+    if max < min || !width.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
     let zero = width.starts_with('0');
-    let width: usize = width.parse().unwrap_or(0);
+    let width: Option<usize> = if width.is_empty() {
+        Some(0)
+    } else {
+        width.parse().ok()
+    };
+    let count = u64::from(max - min) + 1;
+    let width = match width {
+        Some(w) if w <= MAX_PATTERN_WIDTH && count <= MAX_PATTERN_HOSTS => w,
+        _ => {
+            let what = if count > MAX_PATTERN_HOSTS {
+                format!("{count} hosts")
+            } else {
+                let digits = spec[..d].trim_start_matches('0');
+                format!("names padded to {digits} digits")
+            };
+            return Some(Err(Diagnostic::new(
+                codes::HOST_NAME_PATTERN_TOO_LARGE,
+                format!("the host name pattern `[{inner}]` would make {what}"),
+            )
+            .at(attr.value_span)
+            .label(format!(
+                "monitorc expands at most {MAX_PATTERN_HOSTS} hosts of at most {MAX_PATTERN_WIDTH} digits per pattern; Alignak would try to make them all"
+            ))
+            .help("split the range into several host definitions, or write a narrower format such as `%03d`")));
+        }
+    };
     let (before, after) = (&format[..at], &spec[d + 1..]);
-    let mut out = Vec::with_capacity((max - min + 1) as usize);
+    let mut out = Vec::with_capacity(count as usize);
     for i in min..=max {
-        let n = if zero {
-            format!("{i:0width$}")
-        } else {
-            format!("{i:width$}")
-        };
-        let host = format!("{}{before}{n}{after}{}", &name[..open], &name[close + 1..]);
+        let digits = i.to_string();
+        let pad = if zero { "0" } else { " " }.repeat(width.saturating_sub(digits.len()));
+        let host = format!(
+            "{}{before}{pad}{digits}{after}{}",
+            &name[..open],
+            &name[close + 1..]
+        );
         let mut copy = obj.clone();
         for a in &mut copy.attrs {
             if &*a.name == "host_name" {
@@ -712,8 +742,13 @@ fn name_pattern(obj: &Object) -> Option<Vec<Object>> {
         }
         out.push(copy);
     }
-    Some(out)
+    Some(Ok(out))
 }
+
+/// The most hosts one Alignak name pattern may make.
+const MAX_PATTERN_HOSTS: u64 = 100_000;
+/// The widest `%0Nd` an Alignak name pattern may pad to.
+const MAX_PATTERN_WIDTH: usize = 255;
 
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn typed(

@@ -170,6 +170,8 @@ registry! {
         "a `bp_rule!` expression that cannot be read, or a pattern in it that matches nothing";
     UNKNOWN_TRIGGER = "E0072" "unknown-trigger" Error
         "a `trigger_name` with no `NAME.trig` file under the main configuration's `triggers_dir`";
+    HOST_NAME_PATTERN_TOO_LARGE = "E0073" "host-name-pattern-too-large" Error
+        "an Alignak host name pattern (`web[1-200000]`, `db[1-9-%0999d]`) that would make more than 100,000 hosts or names padded past 255 characters";
 
     // Realms, packs and placement (E008x)
     REALM_LOOP = "E0080" "realm-loop" Error

@@ -952,7 +952,8 @@ fn expand_range(key: &str) -> Vec<String> {
         let close = key[open..].find(']')? + open;
         let (a, b) = key[open + 1..close].split_once('-')?;
         let (x, y) = (a.parse::<u64>().ok()?, b.parse::<u64>().ok()?);
-        (x <= y && y - x < 100_000).then_some((open, close, x, y, a.len()))
+        // The width bound keeps `[000…01-2]` within what the formatter pads (u16).
+        (x <= y && y - x < 100_000 && a.len() <= 255).then_some((open, close, x, y, a.len()))
     });
     match parsed {
         Some((open, close, x, y, width)) => (x..=y)
