@@ -369,7 +369,20 @@ fn a_node_runs_its_shard_on_nagios() {
         "the repeated line was not fed twice"
     );
     let journal = std::fs::read_to_string(state.join("journal/scheduler_b.log")).unwrap();
-    assert_eq!(journal.lines().count(), 2, "{journal}");
+    assert_eq!(
+        journal
+            .lines()
+            .filter(|l| !l.starts_with("journal\t"))
+            .count(),
+        2,
+        "{journal}"
+    );
+    let fed_once = |state: &Path| {
+        status_dat(state)
+            .matches("comment_data=fed through the fifo")
+            .count()
+            == 1
+    };
 
     // A crash: restarted on the same generation.
     unsafe { libc::kill(pid_b as i32, libc::SIGKILL) };
@@ -380,6 +393,11 @@ fn a_node_runs_its_shard_on_nagios() {
     let (_, p) = ping(&node);
     assert_ne!(p["engine"]["pid"].as_u64(), Some(pid_b));
     let pid_restarted = p["engine"]["pid"].as_u64().unwrap();
+    // No retention save since the engine started: the line goes to the new engine again.
+    assert_eq!(p["commands"]["replayed"], 1, "{p}");
+    until("the comment is in the restarted engine", 20, || {
+        fed_once(&state)
+    });
 
     // A node restarted restores what it held.
     unsafe { libc::kill(node.child.id() as i32, libc::SIGTERM) };
@@ -398,6 +416,10 @@ fn a_node_runs_its_shard_on_nagios() {
         ping(&node).1["engine"]["state"] == "running"
     });
     let (_, p) = ping(&node);
+    // The engine stopped cleanly and saved its state after taking the line: not fed again.
+    assert_eq!(p["commands"]["replayed"], 0, "{p}");
+    std::thread::sleep(Duration::from_secs(2));
+    assert!(fed_once(&state), "{}", status_dat(&state));
 
     // A drop: the engine stops, its retention is kept aside.
     let pid = p["engine"]["pid"].as_u64().unwrap();
@@ -569,7 +591,9 @@ fn a_node_says_what_keeps_it_from_running_a_shard() {
 }
 
 /// Lines a node took and had not fed when it died are fed by the node that restarts on its
-/// directory, once each; its numbering (the arbiter's epoch) survives too.
+/// directory, and so are those its dead engine had in its FIFO and never took (no marker of
+/// theirs in its log): each line reaches the engine once. The numbering (the arbiter's epoch)
+/// survives too.
 #[test]
 fn lines_taken_and_not_fed_are_fed_after_a_node_restart() {
     let Some(Fixture {
@@ -612,7 +636,7 @@ fn lines_taken_and_not_fed_are_fed_after_a_node_restart() {
         std::mem::replace(&mut last, now) == now && now.0 + now.1 == LINES
     });
     let (fed, waiting) = last;
-    assert!(waiting > 0, "{fed} fed, {waiting} waiting");
+    assert!(waiting > 0 && fed > 0, "{fed} fed, {waiting} waiting");
 
     // The node dies without a word; its stopped engine with it.
     unsafe { libc::kill(node.child.id() as i32, libc::SIGKILL) };
@@ -639,14 +663,13 @@ fn lines_taken_and_not_fed_are_fed_after_a_node_restart() {
             c["high"].as_u64(),
             c["epoch"].as_str()
         ),
-        (Some(waiting), Some(LINES), Some("run-1")),
+        (Some(LINES), Some(LINES), Some("run-1")),
         "{c}"
     );
-    until("the waiting lines are fed", 60, || {
+    until("the lines are fed again", 60, || {
         let c = ping(&node).1["commands"].clone();
-        c["waiting"] == 0 && c["fed"].as_u64() == Some(waiting)
+        c["waiting"] == 0 && c["fed"].as_u64() == Some(LINES)
     });
-    let first_waiting = fed + 1;
     until("the last line is in the engine", 60, || {
         status_dat(&state).contains(&format!(
             "comment_data=replayed line {LINES:05} of a journal"
@@ -663,8 +686,8 @@ fn lines_taken_and_not_fed_are_fed_after_a_node_restart() {
         .unwrap();
     assert_eq!(r.text().unwrap(), r#"{"taken":0,"duplicates":1}"#);
     std::thread::sleep(Duration::from_secs(2));
-    // Every line that waited in the node reached the engine once (those in the dead
-    // engine's FIFO buffer were the engine's to lose).
+    // Every line reached the engine once: those that waited in the node and those lost in the
+    // dead engine's FIFO buffer.
     let s = status_dat(&state);
     let mut seen = std::collections::HashMap::new();
     for l in s.lines() {
@@ -675,9 +698,85 @@ fn lines_taken_and_not_fed_are_fed_after_a_node_restart() {
             *seen.entry(n).or_insert(0) += 1;
         }
     }
-    for i in first_waiting..=LINES {
+    for i in 1..=LINES {
         assert_eq!(seen.get(&i), Some(&1), "line {i}");
     }
+}
+
+/// The comments `TAG N` in `status.dat`: each N, with how often it is there.
+fn comments(state: &Path, tag: &str) -> std::collections::BTreeMap<u64, usize> {
+    let mut seen = std::collections::BTreeMap::new();
+    for l in status_dat(state).lines() {
+        if let Some(rest) = l.trim().strip_prefix(&format!("comment_data={tag} ")) {
+            *seen.entry(rest.parse::<u64>().unwrap()).or_insert(0) += 1;
+        }
+    }
+    seen
+}
+
+/// A crashed engine restarts from its last retention save: what it took before the save is
+/// in it, and every line whose delivery marker Nagios had not logged before the save is fed
+/// again, so each line is in the new engine once.
+#[test]
+fn lines_a_crashed_engine_lost_are_fed_again() {
+    let Some(Fixture {
+        tmp: _tmp,
+        a,
+        resource,
+        state,
+    }) = fixture()
+    else {
+        return;
+    };
+    let host = first_host(&a);
+    let node = start_node(&state, &resource);
+    let (code, text) = put(&node, &a);
+    assert_eq!(code, 200, "{text}");
+    let lines = |from: u64, to: u64| -> String {
+        (from..=to)
+            .map(|i| format!("ADD_HOST_COMMENT;{host};1;node;crash {i}"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    let confirmed = |n: u64| {
+        until(&format!("Nagios logged taking line {n}"), 30, || {
+            ping(&node).1["commands"]["confirmed"].as_u64() == Some(n)
+        })
+    };
+    // Lines 1–50, then a reload, which saves retention with them in it.
+    assert_eq!(post(&node, "scheduler/a", 1, &lines(1, 50)).0, 200);
+    confirmed(50);
+    std::thread::sleep(Duration::from_millis(1100));
+    let (code, text) = put(&node, &changed_shard(&a));
+    assert_eq!(code, 200, "{text}");
+    // Lines 51–80 are taken after the save, and lost when the engine is killed.
+    assert_eq!(post(&node, "scheduler/a", 51, &lines(51, 80)).0, 200);
+    confirmed(80);
+    until("lines 1–80 are in the engine, once each", 30, || {
+        let c = comments(&state, "crash");
+        (1..=80).all(|i| c.get(&i) == Some(&1))
+    });
+    let pid = ping(&node).1["engine"]["pid"].as_u64().unwrap();
+    unsafe { libc::kill(pid as i32, libc::SIGKILL) };
+    until("the engine is restarted", 30, || {
+        let p = ping(&node).1;
+        p["engine"]["state"] == "running" && p["engine"]["pid"].as_u64() != Some(pid)
+    });
+    let p = ping(&node).1;
+    assert_eq!(p["engine"]["restarts"], 1, "{p}");
+    assert_eq!(p["commands"]["replayed"], 30, "{p}");
+    until("the lost lines are in the new engine", 30, || {
+        comments(&state, "crash").len() == 80
+    });
+    std::thread::sleep(Duration::from_secs(2));
+    let after = comments(&state, "crash");
+    assert!(
+        (1..=80).all(|i| after.get(&i) == Some(&1)),
+        "each line once: {after:?}"
+    );
+    // New lines go on after the replayed ones.
+    assert_eq!(post(&node, "scheduler/a", 81, &lines(81, 81)).0, 200);
+    confirmed(81);
 }
 
 /// An engine that stops writing its status file (here stopped with SIGSTOP) is killed and

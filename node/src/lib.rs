@@ -21,6 +21,11 @@
 //! restarted on the same generation (at most three times in five minutes), and so is an
 //! engine that stopped writing `status.dat` for [`Options::hang_after`] (killed first).
 //!
+//! Delivery ([`confirm`]): each fed batch ends with a marker Nagios logs once it has processed
+//! the batch. The restarted engine of a crash, a hang or a node restart starts from its last
+//! retention save, so every line whose marker was not logged before that save is fed again:
+//! nothing taken is lost, and a line may reach the engine's history twice (its state once).
+//!
 //! Files under the state directory: `node.lock` (one node per directory), `node.json` (what is
 //! held), `gens/<N>/` (`shard.ron`, `objects.cfg`, `verify/` for validation), `current` →
 //! `gens/<N>`, `engine/` (the main config and Nagios' runtime files, stable across
@@ -43,6 +48,9 @@ use serde::{Deserialize, Serialize};
 use tokio::net::TcpListener;
 use tokio::sync::{watch, Notify};
 use tracing::{error, info, warn};
+
+mod confirm;
+use confirm::Marker;
 
 /// How long a start or reload may take before it counts as failed (inside the arbiter's
 /// two-minute push timeout, with validation).
@@ -113,12 +121,15 @@ struct View {
 }
 
 /// Command lines taken for the shard held. On disk, `journal/<shard>.log` holds one record
-/// per line taken (`SEQ<TAB>LINE`) and one per arbiter run (`epoch<TAB>EPOCH<TAB>HIGH`), each
-/// fsynced before the answer; `journal/<shard>.fed` holds the offset in the log up to which
-/// every line was fed, so a restarted node feeds the rest. The log is emptied once everything
-/// in it was fed and it has grown past [`COMPACT_AT`].
+/// per line taken (`SEQ<TAB>LINE`), one per arbiter run (`epoch<TAB>EPOCH<TAB>HIGH`) and the
+/// journal's id (`journal<TAB>ID`, which the feeder's markers name), each fsynced before the
+/// answer; `journal/<shard>.fed` holds the offset in the log up to which every line was fed, so
+/// a restarted node feeds the rest. The log is emptied once it has grown past [`COMPACT_AT`]
+/// and every line in it reached the engine before its last retention save.
 #[derive(Debug, Default)]
 struct Journal {
+    /// Names this log in the feeder's markers (empty until the first line is taken).
+    id: String,
     epoch: Option<String>,
     /// The highest sequence number taken.
     high: u64,
@@ -130,16 +141,20 @@ struct Journal {
     /// The log's length, and the offset up to which every line was fed.
     log_len: u64,
     fed_offset: u64,
-    /// Lines found in the log at start and fed again.
+    /// Lines fed again: not fed when the node last stopped, or lost with a crashed engine.
     replayed: u64,
+    /// The markers of this log that Nagios logged (those before its last retention save
+    /// collapsed into the furthest one), and the arbiter's number of the last line confirmed.
+    markers: Vec<Marker>,
+    confirmed: u64,
     /// The offset `<shard>.fed` holds, as last written or read.
     saved_offset: Option<u64>,
-    /// Which holding this journal is for: a batch of an earlier one is never counted as fed
-    /// in this one.
+    /// Which holding of the shard, and which engine process of it, lines now go to: a batch
+    /// written for an earlier one is never counted as fed in this one.
     holding: u64,
 }
 
-/// Numbers the journals of successive holdings.
+/// Numbers the journals of successive holdings and engine processes.
 static HOLDINGS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
 
 /// The journal's log is emptied once it is longer than this and all of it was fed.
@@ -191,6 +206,7 @@ fn restore_journal(node: &Node, shard: &str) -> std::io::Result<Journal> {
                 j.epoch = Some(epoch.to_string());
                 j.high = high.parse().unwrap_or(0);
             }
+            (Some("journal"), Some(id), None) => j.id = id.to_string(),
             (Some(seq), Some(line), None) => {
                 let Ok(seq) = seq.parse::<u64>() else {
                     continue;
@@ -239,6 +255,18 @@ struct Node {
     crashes: Mutex<VecDeque<Instant>>,
     /// The pids of engines that exited on their own, for the supervisor.
     crash_tx: tokio::sync::mpsc::UnboundedSender<u32>,
+    /// How far `nagios.log` was read for markers.
+    follow: Mutex<confirm::Follow>,
+}
+
+/// A journal id no other journal of this directory had.
+fn new_journal_id() -> String {
+    format!(
+        "{}.{}.{}",
+        now_secs(),
+        std::process::id(),
+        HOLDINGS.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    )
 }
 
 fn now_secs() -> u64 {
@@ -275,6 +303,77 @@ impl Node {
             status_update_interval: self.opts.status_interval,
             check_workers: 2,
             extra: self.opts.engine_set.clone(),
+        }
+    }
+
+    /// Reads the markers Nagios logged since the last look.
+    fn confirm(&self) {
+        let Some(shard) = self.held().map(|h| h.shard) else {
+            return;
+        };
+        let id = self.journal.lock().expect("not poisoned").id.clone();
+        if id.is_empty() {
+            return;
+        }
+        let new = confirm::follow(
+            &self.dir("engine/nagios.log"),
+            &mut self.follow.lock().expect("not poisoned"),
+            &shard,
+            &id,
+        );
+        let created = confirm::retention_created(&self.dir("engine/retention.dat"));
+        let mut j = self.journal.lock().expect("not poisoned");
+        if j.id != id {
+            return;
+        }
+        if let Some(last) = new.last() {
+            j.confirmed = last.seq;
+        }
+        j.markers.extend(new);
+        // Of the markers before the last retention save, only the furthest one matters.
+        let safe = confirm::safe_offset(&j.markers, created);
+        if let Some(c) = created {
+            let mut kept = false;
+            j.markers
+                .retain(|m| m.at >= c || (m.offset == safe && !std::mem::replace(&mut kept, true)));
+        }
+    }
+
+    /// The engine starts again from its last retention save (after a crash, a hang or a node
+    /// restart): every line fed whose marker Nagios had not logged before that save goes to
+    /// the engine again, ahead of the lines not fed yet.
+    fn refeed(&self, why: &str) {
+        let Some(shard) = self.held().map(|h| h.shard) else {
+            return;
+        };
+        self.confirm();
+        let created = confirm::retention_created(&self.dir("engine/retention.dat"));
+        let (log, _) = journal_paths(self, &shard);
+        let mut j = self.journal.lock().expect("not poisoned");
+        // A batch the feeder was writing belongs to the engine that died.
+        j.holding = HOLDINGS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let safe = confirm::safe_offset(&j.markers, created);
+        if safe >= j.fed_offset {
+            return;
+        }
+        match confirm::read_lines(&log, safe, j.fed_offset) {
+            Ok(lines) => {
+                // Lines dropped before are dropped again as the feeder passes them, and are
+                // not counted as fed again.
+                let n = lines
+                    .iter()
+                    .filter(|(_, line, _)| !DROPPED.contains(&command_name(line)))
+                    .count() as u64;
+                for line in lines.into_iter().rev() {
+                    j.pending.push_front(line);
+                }
+                j.fed_offset = safe;
+                j.replayed += n;
+                if n > 0 {
+                    info!(shard = %shard, lines = n, reason = why, "lines the engine may not have taken before its last retention save are fed again");
+                }
+            }
+            Err(e) => error!(shard = %shard, error = %e, "cannot read the journal back"),
         }
     }
 
@@ -550,6 +649,7 @@ impl Node {
         }
         self.view.lock().expect("not poisoned").restarts += 1;
         self.set_state(EngineState::Starting, None);
+        self.refeed("the engine crashed");
         tokio::time::sleep(Duration::from_secs(1)).await;
         if let Err(e) = self.start(&mut slot).await {
             self.fail(e);
@@ -758,6 +858,10 @@ async fn post_commands(
         ));
     }
     let mut text = String::new();
+    if j.id.is_empty() {
+        j.id = new_journal_id();
+        text.push_str(&format!("journal\t{}\n", j.id));
+    }
     if epoch.is_some() && epoch != j.epoch {
         // A new arbiter run numbers from 1 again.
         j.epoch = epoch;
@@ -851,6 +955,7 @@ async fn feeder(node: Arc<Node>) {
         let mut last_end = None;
         let mut lines = 0u64;
         let mut holding = 0;
+        let shard = node.held().map(|h| h.shard).unwrap_or_default();
         if ready {
             let mut j = node.journal.lock().expect("not poisoned");
             holding = j.holding;
@@ -864,7 +969,7 @@ async fn feeder(node: Arc<Node>) {
                 j.dropped += 1;
                 j.fed_offset = end;
             }
-            for (_, line, end) in &j.pending {
+            for (seq, line, end) in &j.pending {
                 if DROPPED.contains(&command_name(line))
                     || (!batch.is_empty() && batch.len() + line.len() > FEED_BATCH)
                 {
@@ -876,8 +981,16 @@ async fn feeder(node: Arc<Node>) {
                     batch.push_str(&format!("[{}] {line}", now_secs()));
                 }
                 batch.push('\n');
-                last_end = Some(*end);
+                last_end = Some((*seq, *end));
                 lines += 1;
+            }
+            if let Some((seq, end)) = last_end {
+                batch.push_str(&format!(
+                    "[{}] {};{shard};{};{end};{seq}\n",
+                    now_secs(),
+                    confirm::MARKER,
+                    j.id
+                ));
             }
         }
         if batch.is_empty() {
@@ -952,7 +1065,7 @@ async fn feeder(node: Arc<Node>) {
             j.pending.pop_front();
         }
         j.fed += lines;
-        if let Some(end) = last_end {
+        if let Some((_, end)) = last_end {
             j.fed_offset = end;
         }
         drop(j);
@@ -970,6 +1083,7 @@ async fn watchdog(node: Arc<Node>) {
     ));
     loop {
         tokio::time::sleep(Duration::from_secs(1)).await;
+        node.confirm();
         let (state, pid) = {
             let v = node.view.lock().expect("not poisoned");
             (v.state, v.pid)
@@ -1022,13 +1136,23 @@ fn save_fed(node: &Node) {
     };
     let (log, fed) = journal_paths(node, &shard);
     let mut j = node.journal.lock().expect("not poisoned");
-    if j.pending.is_empty() && j.log_len > COMPACT_AT {
-        // Only the run's numbering is kept.
-        let header = match &j.epoch {
-            Some(e) => format!("epoch\t{e}\t{}\n", j.high),
-            None => String::new(),
-        };
+    if j.pending.is_empty()
+        && j.log_len > COMPACT_AT
+        && confirm::safe_offset(
+            &j.markers,
+            confirm::retention_created(&node.dir("engine/retention.dat")),
+        ) >= j.log_len
+    {
+        // Every line is in the engine's retention: only a new id and the run's numbering
+        // are kept.
+        let id = new_journal_id();
+        let mut header = format!("journal\t{id}\n");
+        if let Some(e) = &j.epoch {
+            header.push_str(&format!("epoch\t{e}\t{}\n", j.high));
+        }
         if sync_write(&log, header.as_bytes()).is_ok() {
+            j.id = id;
+            j.markers.clear();
             j.log_len = header.len() as u64;
             j.fed_offset = j.log_len;
         }
@@ -1069,8 +1193,10 @@ struct CommandReport {
     fed: u64,
     dropped: u64,
     waiting: usize,
-    /// Lines a restarted node found in its journal not yet fed.
+    /// Lines fed again: not fed when the node last stopped, or lost with a crashed engine.
     replayed: u64,
+    /// The arbiter's number of the last line Nagios logged taking (its marker).
+    confirmed: u64,
 }
 
 async fn ping(State(node): State<Arc<Node>>) -> (StatusCode, Json<Report>) {
@@ -1093,6 +1219,7 @@ async fn ping(State(node): State<Arc<Node>>) -> (StatusCode, Json<Report>) {
             dropped: j.dropped,
             waiting: j.pending.len(),
             replayed: j.replayed,
+            confirmed: j.confirmed,
         }
     };
     let code = if engine.state == EngineState::Failed {
@@ -1163,6 +1290,7 @@ pub async fn run(
         control: tokio::sync::Mutex::new(None),
         crashes: Mutex::new(VecDeque::new()),
         crash_tx,
+        follow: Mutex::new(confirm::Follow::default()),
     });
     // Lines the last run took and had not fed are fed once the engine runs.
     if let Some(h) = &held {
@@ -1172,6 +1300,9 @@ pub async fn run(
                     info!(shard = %h.shard, lines = j.pending.len(), "journal lines not yet fed are fed again");
                 }
                 *node.journal.lock().expect("not poisoned") = j;
+                if h.scheduler {
+                    node.refeed("the node restarted");
+                }
             }
             Err(e) => error!(shard = %h.shard, error = %e, "cannot read the journal"),
         }
