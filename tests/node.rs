@@ -864,3 +864,129 @@ fn an_engine_killed_mid_reload_leaves_the_previous_shard_running() {
         .unwrap()
         .ends_with("gens/1"));
 }
+
+/// A tmpfs of `size` mounted at `dir` for the life of the value; `None` where this process
+/// may not mount (not root, or no CAP_SYS_ADMIN in a container).
+struct Tmpfs(PathBuf);
+
+impl Tmpfs {
+    fn mount(dir: &Path, size: &str) -> Option<Tmpfs> {
+        std::fs::create_dir_all(dir).unwrap();
+        let ok = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(dir)
+            .status()
+            .is_ok_and(|s| s.success());
+        ok.then(|| Tmpfs(dir.to_path_buf()))
+    }
+}
+
+/// `dir` seen read-only through a bind mount of itself, until dropped (files already open
+/// stay writable, as on a file system remounted read-only under a running process).
+struct ReadOnly(PathBuf);
+
+impl ReadOnly {
+    fn bind(dir: &Path) -> ReadOnly {
+        for args in [&["--bind"][..], &["-o", "remount,bind,ro"][..]] {
+            let s = std::process::Command::new("mount")
+                .args(args)
+                .args([dir, dir])
+                .status()
+                .unwrap();
+            assert!(s.success(), "mount {args:?}");
+        }
+        ReadOnly(dir.to_path_buf())
+    }
+}
+
+impl Drop for ReadOnly {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount").arg(&self.0).status();
+    }
+}
+
+impl Drop for Tmpfs {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount")
+            .arg("-l")
+            .arg(&self.0)
+            .status();
+    }
+}
+
+/// A state directory that is full, then read-only: commands are refused with 503 and the
+/// reason (the arbiter keeps them), a new shard with 500, the running engine keeps its shard;
+/// once there is room again the same lines are taken and reach the engine.
+#[test]
+fn a_full_or_read_only_state_directory_refuses_and_loses_nothing() {
+    let Some(Fixture {
+        tmp,
+        a,
+        resource,
+        state: _,
+    }) = fixture()
+    else {
+        return;
+    };
+    let Some(fs) = Tmpfs::mount(&tmp.path().join("fs"), "8m") else {
+        eprintln!("SKIPPED: cannot mount a tmpfs here (needs root with CAP_SYS_ADMIN)");
+        return;
+    };
+    let state = fs.0.join("node");
+    let host = first_host(&a);
+    let node = start_node(&state, &resource);
+    let (code, text) = put(&node, &a);
+    assert_eq!(code, 200, "{text}");
+    // Lines over a page, so that each append needs a block the full file system lacks.
+    let line = |n: u64| {
+        format!(
+            "ADD_HOST_COMMENT;{host};1;node;room {n} {}",
+            "x".repeat(6000)
+        )
+    };
+    assert_eq!(post(&node, "scheduler/a", 1, &line(1)).0, 200);
+
+    // Full: a file takes every block left.
+    let filler = fs.0.join("filler");
+    {
+        let mut f = std::fs::File::create(&filler).unwrap();
+        let block = vec![0u8; 64 << 10];
+        while std::io::Write::write_all(&mut f, &block).is_ok() {}
+    }
+    let (code, text) = post(&node, "scheduler/a", 2, &line(2));
+    assert_eq!(code, 503, "{text}");
+    assert!(text.contains("No space left"), "{text}");
+    let (code, text) = put(&node, &changed_shard(&a));
+    assert_eq!(code, 500, "{text}");
+    assert!(text.contains("No space left"), "{text}");
+    let p = ping(&node).1;
+    assert_eq!(p["digest"], digest(a.as_bytes()), "{p}");
+    assert_eq!(p["commands"]["high"], 1, "nothing of line 2 counts: {p}");
+    std::fs::remove_file(&filler).unwrap();
+
+    // Read-only: the same.
+    let read_only = ReadOnly::bind(&state);
+    let (code, text) = post(&node, "scheduler/a", 2, &line(2));
+    assert_eq!(code, 503, "{text}");
+    assert!(text.contains("Read-only file system"), "{text}");
+    let (code, text) = put(&node, &changed_shard(&a));
+    assert_eq!(code, 500, "{text}");
+    assert!(text.contains("Read-only file system"), "{text}");
+    assert_eq!(ping(&node).1["digest"], digest(a.as_bytes()));
+    drop(read_only);
+
+    // Room again: the refused line is taken (the arbiter sends it again) and reaches the
+    // engine, once, after line 1.
+    assert_eq!(
+        post(&node, "scheduler/a", 2, &line(2)),
+        (200, r#"{"taken":1,"duplicates":0}"#.to_string())
+    );
+    until("both lines are in the engine", 30, || {
+        let s = status_dat(&state);
+        s.matches("comment_data=room 1 ").count() == 1
+            && s.matches("comment_data=room 2 ").count() == 1
+    });
+    let (code, text) = put(&node, &changed_shard(&a));
+    assert_eq!(code, 200, "{text}");
+    drop(node);
+}
