@@ -2379,6 +2379,41 @@ fn host(o: &mut String, s: &Style, site: &Site, h: &HostPlan) {
     s.close(o);
 }
 
+/// What every loopback tree a real engine runs starts with: the one command (`ok`,
+/// `$USER1$/true`, so with `$USER1$=/bin` no check touches the network), a timeperiod that is
+/// always on, and a contact whose notifications run that same command (no mail is sent).
+pub const LOOPBACK_BASE: &str = "define command {\n  command_name  ok\n  command_line  $USER1$/true\n}\n\
+     define timeperiod {\n  timeperiod_name  always\n  alias  always\n  sunday  00:00-24:00\n  \
+     monday  00:00-24:00\n  tuesday  00:00-24:00\n  wednesday  00:00-24:00\n  thursday  00:00-24:00\n  \
+     friday  00:00-24:00\n  saturday  00:00-24:00\n}\n\
+     define contact {\n  contact_name  nobody\n  alias  nobody\n  host_notification_period  always\n  \
+     service_notification_period  always\n  host_notification_commands  ok\n  \
+     service_notification_commands  ok\n}\n";
+
+/// A loopback tree for a real engine: [`LOOPBACK_BASE`], `daemons` as given, and `hosts` hosts
+/// `h0`… at 127.0.0.1 with `services` services `s0`… each, all checked by `ok` every
+/// `interval` minutes.
+pub fn loopback_tree(daemons: &str, hosts: usize, services: usize, interval: u32) -> String {
+    let mut cfg = String::from(LOOPBACK_BASE);
+    cfg.push_str(daemons);
+    for h in 0..hosts {
+        let _ = write!(
+            cfg,
+            "define host {{\n  host_name  h{h}\n  address  127.0.0.1\n  check_command  ok\n  \
+             max_check_attempts  1\n  check_interval  {interval}\n  check_period  always\n  contacts  nobody\n}}\n"
+        );
+        for s in 0..services {
+            let _ = write!(
+                cfg,
+                "define service {{\n  host_name  h{h}\n  service_description  s{s}\n  check_command  ok\n  \
+                 max_check_attempts  1\n  check_interval  {interval}\n  retry_interval  {interval}\n  \
+                 check_period  always\n  contacts  nobody\n}}\n"
+            );
+        }
+    }
+    cfg
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1200,6 +1200,8 @@ struct CommandReport {
 }
 
 async fn ping(State(node): State<Arc<Node>>) -> (StatusCode, Json<Report>) {
+    // What Nagios confirmed up to now, not up to the watchdog's last look.
+    node.confirm();
     let (held, engine, last_error) = {
         let v = node.view.lock().expect("not poisoned");
         let e = EngineReport {

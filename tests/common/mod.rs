@@ -274,13 +274,6 @@ define service {
 }
 ";
 
-/// What a tree run by a real Nagios in a test needs besides its hosts: a command that only
-/// runs `$USER1$/true` (the resource file sets `$USER1$`), a timeperiod and a contact whose
-/// notifications run that command. Nothing leaves the machine.
-pub const LOOPBACK_BASE: &str = "define command {\n  command_name  ok\n  command_line  $USER1$/true\n}\n\
-         define timeperiod {\n  timeperiod_name  always\n  alias  always\n  sunday  00:00-24:00\n  \
-         monday  00:00-24:00\n  tuesday  00:00-24:00\n  wednesday  00:00-24:00\n  thursday  00:00-24:00\n  \
-         friday  00:00-24:00\n  saturday  00:00-24:00\n}\n\
-         define contact {\n  contact_name  nobody\n  alias  nobody\n  host_notification_period  always\n  \
-         service_notification_period  always\n  host_notification_commands  ok\n  \
-         service_notification_commands  ok\n}\n";
+/// What a tree run by a real Nagios in a test needs besides its hosts (shared with the node
+/// benchmarks).
+pub use monitorc_bench::LOOPBACK_BASE;
