@@ -990,3 +990,108 @@ fn a_full_or_read_only_state_directory_refuses_and_loses_nothing() {
     assert_eq!(code, 200, "{text}");
     drop(node);
 }
+
+/// The arbiter, with `--state`, over real nodes: killed (`SIGKILL`) while lines for a node
+/// that does not answer (stopped) wait in it, and restarted on the same state. Every line it
+/// answered for reaches an engine exactly once: those taken before, those that waited, those
+/// posted after.
+#[test]
+fn lines_the_arbiter_answered_for_reach_real_engines_once_across_its_restart() {
+    if !Path::new(NAGIOS).exists() {
+        eprintln!("SKIPPED: nagios4-core is not installed; run `apt-get install nagios4-core`");
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let names = ["a", "b"];
+    let ports: Vec<u16> = names.iter().map(|_| free_port()).collect();
+    let mut daemons = String::new();
+    for (name, port) in names.iter().zip(&ports) {
+        daemons.push_str(&format!(
+            "define scheduler {{\n  scheduler_name  {name}\n  address  127.0.0.1\n  port  {port}\n  \
+             check_interval  1\n  timeout  2\n  max_check_attempts  2\n}}\n"
+        ));
+    }
+    let set_dir = build_set_with(tmp.path(), &daemons);
+    let set = monitorc_runtime::shard::ShardSet::open(&set_dir).unwrap();
+    let hosts: Vec<(String, String)> = set.manifest.hosts.clone().into_iter().collect();
+    let resource = resource_file(tmp.path());
+    let states: Vec<PathBuf> = names
+        .iter()
+        .map(|n| tmp.path().join(format!("node-{n}")))
+        .collect();
+    let nodes: Vec<NodeProcess> = states
+        .iter()
+        .zip(&ports)
+        .map(|(s, p)| start_node_on(s, &resource, &format!("127.0.0.1:{p}")))
+        .collect();
+    let arbiter_state = tmp.path().join("arbiter");
+    let start_arbiter = || {
+        spawn_server(&[
+            "arbiter".to_string(),
+            set_dir.display().to_string(),
+            "--listen".into(),
+            "127.0.0.1:0".into(),
+            "--state".into(),
+            arbiter_state.display().to_string(),
+        ])
+    };
+    let mut arbiter = start_arbiter();
+    for s in &states {
+        until("the engines run", 30, || !engine_hosts(s).is_empty());
+    }
+    // Lines over every host, numbered.
+    let chunk = |from: usize| -> String {
+        (from..from + 10)
+            .map(|n| {
+                format!(
+                    "ADD_HOST_COMMENT;{};1;t;stream {n}",
+                    hosts[n % hosts.len()].0
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    let post = |arbiter: &NodeProcess, from: usize| {
+        let r = client()
+            .post(format!("{}/v1/commands", arbiter.url))
+            .body(chunk(from))
+            .send()
+            .unwrap();
+        assert!(r.status().is_success(), "{}", r.text().unwrap());
+    };
+    for from in (0..50).step_by(10) {
+        post(&arbiter, from);
+    }
+    // b's node stops answering; lines for its hosts wait in the arbiter, which is killed.
+    let b = nodes[1].child.id() as i32;
+    unsafe { libc::kill(b, libc::SIGSTOP) };
+    for from in (50..100).step_by(10) {
+        post(&arbiter, from);
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    arbiter.child.kill().unwrap();
+    arbiter.child.wait().unwrap();
+    unsafe { libc::kill(b, libc::SIGCONT) };
+    arbiter = start_arbiter();
+    for from in (100..150).step_by(10) {
+        post(&arbiter, from);
+    }
+    let all = || {
+        let mut seen = comments(&states[0], "stream");
+        for (n, k) in comments(&states[1], "stream") {
+            *seen.entry(n).or_insert(0) += k;
+        }
+        seen
+    };
+    until("every line is in an engine", 60, || all().len() == 150);
+    std::thread::sleep(Duration::from_secs(2));
+    let seen = all();
+    let twice: Vec<_> = seen.iter().filter(|(_, &k)| k != 1).collect();
+    assert!(twice.is_empty(), "lines not there once: {twice:?}");
+    let log = arbiter.log.lock().unwrap().join("\n");
+    assert!(
+        log.contains("lines accepted by an earlier run wait again"),
+        "{log}"
+    );
+    drop(nodes);
+}
