@@ -1095,3 +1095,57 @@ fn lines_the_arbiter_answered_for_reach_real_engines_once_across_its_restart() {
     );
     drop(nodes);
 }
+
+/// An engine that keeps dying: restarted three times, then the node gives up and its ping
+/// answers 503 with the reason, so the arbiter moves the shard to a spare. Pushing the shard
+/// again starts it afresh.
+#[test]
+fn a_crash_loop_turns_the_ping_to_503() {
+    let Some(Fixture {
+        tmp: _tmp,
+        a,
+        resource,
+        state,
+    }) = fixture()
+    else {
+        return;
+    };
+    let node = start_node(&state, &resource);
+    let (code, text) = put(&node, &a);
+    assert_eq!(code, 200, "{text}");
+    let mut last = None;
+    for crash in 1..=4 {
+        let mut pid = None;
+        until(&format!("the engine runs before crash {crash}"), 30, || {
+            let p = ping(&node).1;
+            pid = p["engine"]["pid"]
+                .as_u64()
+                .filter(|_| p["engine"]["state"] == "running");
+            pid.is_some() && pid != last
+        });
+        unsafe { libc::kill(pid.unwrap() as i32, libc::SIGKILL) };
+        last = pid;
+    }
+    until("the node gives up", 30, || ping(&node).0 == 503);
+    let (code, p) = ping(&node);
+    assert_eq!(
+        (code, p["engine"]["state"].as_str()),
+        (503, Some("failed")),
+        "{p}"
+    );
+    assert_eq!(p["engine"]["restarts"], 3, "{p}");
+    assert!(
+        p["last_error"]
+            .as_str()
+            .is_some_and(|e| e.contains("crashed more than 3 times")),
+        "{p}"
+    );
+    let (code, text) = put(&node, &a);
+    assert_eq!(code, 200, "{text}");
+    let (code, p) = ping(&node);
+    assert_eq!(
+        (code, p["engine"]["state"].as_str()),
+        (200, Some("running")),
+        "{p}"
+    );
+}
