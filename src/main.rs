@@ -176,6 +176,13 @@ enum Command {
         #[command(flatten)]
         engine: EngineArgs,
     },
+    /// Run the language server on stdin/stdout (for editors: diagnostics as you type, go to
+    /// definition, references, hover, completion, outline and rename).
+    Lsp {
+        /// Accepted for editors that pass it; stdio is the only transport.
+        #[arg(long)]
+        stdio: bool,
+    },
     /// Print a shell completion script (for example
     /// `monitorc completions bash > /etc/bash_completion.d/monitorc`).
     Completions {
@@ -306,6 +313,13 @@ fn main() -> ExitCode {
             engine,
         } => explain(args, format, engine),
         Command::Diff { old, new, files } => diff(old, new, files),
+        Command::Lsp { stdio: _ } => match monitorc_lsp::run_stdio() {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("monitorc lsp: {e}");
+                ExitCode::from(2)
+            }
+        },
         Command::Completions { shell } => {
             use clap::CommandFactory as _;
             let mut out = Vec::new();

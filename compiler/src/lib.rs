@@ -68,6 +68,8 @@ pub struct Options {
     /// An Alignak environment file (`alignak.ini`) to load with the configuration; a CONFIG
     /// ending in `.ini` is one too.
     pub alignak_env: Option<std::path::PathBuf>,
+    /// Texts read instead of files on disk (an editor's unsaved buffers).
+    pub overlay: Option<std::sync::Arc<monitorc_grammar::Overlay>>,
 }
 
 /// Loads, parses, lowers, resolves, expands and places the configuration at `path`,
@@ -90,10 +92,12 @@ pub fn check_timed(path: &Path, options: &Options) -> Result<(Checked, Timings),
         clock = now;
     };
     let is_env = path.extension().is_some_and(|e| e == "ini") && path.is_file();
+    let no_overlay = monitorc_grammar::Overlay::default();
+    let overlay = options.overlay.as_deref().unwrap_or(&no_overlay);
     let mut loaded = match (&options.alignak_env, is_env) {
-        (Some(env), _) => monitorc_grammar::load_alignak(env, Some(path))?,
-        (None, true) => monitorc_grammar::load_alignak(path, None)?,
-        (None, false) => monitorc_grammar::load(path)?,
+        (Some(env), _) => monitorc_grammar::load_alignak_with(env, Some(path), overlay)?,
+        (None, true) => monitorc_grammar::load_alignak_with(path, None, overlay)?,
+        (None, false) => monitorc_grammar::load_with(path, overlay)?,
     };
     lap("load+parse", &mut timings);
     // The engine is chosen from the syntax trees, before anything is interpreted.

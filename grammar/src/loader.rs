@@ -12,7 +12,7 @@
 //! Problems with included files are diagnostics at the directive that named them and the load
 //! goes on; only a CONFIG path that cannot be used at all is a [`LoadError`].
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
@@ -107,12 +107,52 @@ struct Pending {
     origin: Origin,
 }
 
+/// Texts that stand for files on disk: an editor's unsaved buffers. A file is looked up by
+/// its path as the loader reaches it, then by its canonical path.
+#[derive(Clone, Debug, Default)]
+pub struct Overlay {
+    files: HashMap<PathBuf, String>,
+}
+
+impl Overlay {
+    /// `text` stands for the file at `path` (made canonical when it exists).
+    pub fn insert(&mut self, path: &Path, text: String) {
+        let key = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+        self.files.insert(key, text);
+    }
+
+    pub fn remove(&mut self, path: &Path) {
+        let key = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+        self.files.remove(&key);
+        self.files.remove(path);
+    }
+
+    pub fn get(&self, path: &Path) -> Option<&str> {
+        if self.files.is_empty() {
+            return None;
+        }
+        self.files
+            .get(path)
+            .or_else(|| self.files.get(&std::fs::canonicalize(path).ok()?))
+            .map(String::as_str)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.files.is_empty()
+    }
+}
+
 /// Loads the configuration rooted at `root`.
 pub fn load(root: &Path) -> Result<Loaded, LoadError> {
+    load_with(root, &Overlay::default())
+}
+
+/// [`load`], with the texts of `overlay` read instead of those files on disk.
+pub fn load_with(root: &Path, overlay: &Overlay) -> Result<Loaded, LoadError> {
     let mut loaded = Loaded::default();
     let mut pending = Vec::new();
     add_root(root, &mut pending, &mut loaded)?;
-    follow(pending, &mut loaded);
+    follow(pending, &mut loaded, overlay);
     Ok(loaded)
 }
 
@@ -120,6 +160,16 @@ pub fn load(root: &Path) -> Result<Loaded, LoadError> {
 /// `*.ini` under the `alignak.d` folder beside it (in name order, as Alignak reads them), the
 /// object files their `[alignak-configuration]` `cfg…` options name, and `config` if given.
 pub fn load_alignak(env: &Path, config: Option<&Path>) -> Result<Loaded, LoadError> {
+    load_alignak_with(env, config, &Overlay::default())
+}
+
+/// [`load_alignak`], with the texts of `overlay` read instead of those object files on disk
+/// (the `.ini` files are read from disk).
+pub fn load_alignak_with(
+    env: &Path,
+    config: Option<&Path>,
+    overlay: &Overlay,
+) -> Result<Loaded, LoadError> {
     let mut loaded = Loaded::default();
     let text = monitorc_runtime::fs::read(env).map_err(|e| match e.kind() {
         std::io::ErrorKind::NotFound => LoadError::NotFound(env.to_path_buf()),
@@ -209,7 +259,7 @@ pub fn load_alignak(env: &Path, config: Option<&Path>) -> Result<Loaded, LoadErr
         path: env.to_path_buf(),
         sections,
     });
-    follow(pending, &mut loaded);
+    follow(pending, &mut loaded, overlay);
     Ok(loaded)
 }
 
@@ -251,7 +301,7 @@ fn add_root(root: &Path, pending: &mut Vec<Pending>, loaded: &mut Loaded) -> Res
 }
 
 /// Reads and parses the pending files, then the files their directives name, level by level.
-fn follow(mut pending: Vec<Pending>, loaded: &mut Loaded) {
+fn follow(mut pending: Vec<Pending>, loaded: &mut Loaded, overlay: &Overlay) {
     let mut seen = HashSet::new();
     while !pending.is_empty() {
         // Keep the first mention of each file; later mentions are harmless repeats.
@@ -259,7 +309,7 @@ fn follow(mut pending: Vec<Pending>, loaded: &mut Loaded) {
             Ok(c) => seen.insert(c),
             Err(_) => true, // reported when read
         });
-        let read: Vec<_> = pending.par_iter().map(read_file).collect();
+        let read: Vec<_> = pending.par_iter().map(|p| read_file(p, overlay)).collect();
         let first_id = loaded.sources.len() as u32;
         let mut ok = Vec::new();
         for (p, r) in pending.drain(..).zip(read) {
@@ -466,11 +516,14 @@ fn io_reason(e: &walkdir::Error) -> String {
 /// A file's text (invalid bytes kept as escape characters) and its first invalid byte.
 type Read = (String, Option<(usize, u8)>);
 
-fn read_file(p: &Pending) -> Result<Read, Diagnostic> {
+fn read_file(p: &Pending, overlay: &Overlay) -> Result<Read, Diagnostic> {
     let at = |d: Diagnostic| match p.directive {
         Some(s) => d.at(s).label("included here"),
         None => d.in_file(&p.path),
     };
+    if let Some(text) = overlay.get(&p.path) {
+        return Ok((text.to_string(), None));
+    }
     let bytes = match monitorc_runtime::fs::read(&p.path) {
         Ok(b) => b,
         Err(e) => {

@@ -1,0 +1,312 @@
+//! Every name of a checked tree, where it is written: the definitions (an object's own name, a
+//! template's `name`) and the values that name an object (`use`, `hostgroups`,
+//! `check_command` before its `!`, …), found in the source text itself so that each list entry
+//! has its exact place.
+
+use std::collections::HashMap;
+
+use monitorc_compiler::ir::Object;
+use monitorc_compiler::schema::ObjectKind;
+use monitorc_compiler::Checked;
+use monitorc_grammar::{FileId, Span};
+
+/// What a name names: an object of a type, or a template of a type (`use` names templates of
+/// its own object's type).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Space {
+    Object(ObjectKind),
+    Template(ObjectKind),
+}
+
+impl Space {
+    pub fn describe(self) -> String {
+        match self {
+            Space::Object(k) => k.keyword().to_string(),
+            Space::Template(k) => format!("{} template", k.keyword()),
+        }
+    }
+}
+
+/// One place a name is written.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Occurrence {
+    pub span: Span,
+    pub space: Space,
+    pub name: String,
+    /// The definition itself (`host_name` of a host, `name` of a template).
+    pub def: bool,
+}
+
+/// A `define` block, for outlines and for what the cursor is in.
+#[derive(Clone, Debug)]
+pub struct Block {
+    pub object: usize,
+    pub kind: ObjectKind,
+    pub label: String,
+    pub span: Span,
+    pub header: Span,
+}
+
+#[derive(Debug, Default)]
+pub struct Index {
+    /// Per file, in text order.
+    pub occurrences: HashMap<FileId, Vec<Occurrence>>,
+    pub blocks: HashMap<FileId, Vec<Block>>,
+    /// Where each name is defined.
+    pub defs: HashMap<(Space, String), Vec<Span>>,
+}
+
+/// The attributes of `kind` whose values name objects of another type.
+pub fn target(kind: ObjectKind, attr: &str) -> Option<ObjectKind> {
+    use ObjectKind as K;
+    let common = match attr {
+        "check_command" | "event_handler" => Some(K::Command),
+        "check_period"
+        | "notification_period"
+        | "maintenance_period"
+        | "snapshot_period"
+        | "escalation_period"
+        | "dependency_period" => Some(K::Timeperiod),
+        "contacts" => Some(K::Contact),
+        "contact_groups" | "contactgroups" => Some(K::Contactgroup),
+        "realm" | "realm_members" | "higher_realms" => Some(K::Realm),
+        "escalations" => Some(K::Escalation),
+        _ => None,
+    };
+    let specific = match (kind, attr) {
+        (K::Host, "parents") => Some(K::Host),
+        (K::Host, "hostgroups") => Some(K::Hostgroup),
+        (K::Service, "host_name" | "hosts") => Some(K::Host),
+        (K::Service, "hostgroup_name" | "hostgroups") => Some(K::Hostgroup),
+        (K::Service, "servicegroups") => Some(K::Servicegroup),
+        (K::Hostgroup, "members") => Some(K::Host),
+        (K::Hostgroup, "hostgroup_members") => Some(K::Hostgroup),
+        (K::Servicegroup, "servicegroup_members") => Some(K::Servicegroup),
+        (K::Contactgroup, "members") => Some(K::Contact),
+        (K::Contactgroup, "contactgroup_members") => Some(K::Contactgroup),
+        (K::Contact | K::Notificationway, a) if a.ends_with("_notification_commands") => {
+            Some(K::Command)
+        }
+        (K::Contact | K::Notificationway, a) if a.ends_with("_notification_period") => {
+            Some(K::Timeperiod)
+        }
+        (K::Contact, "notificationways") => Some(K::Notificationway),
+        (K::Timeperiod, "exclude") => Some(K::Timeperiod),
+        (
+            K::Hostdependency | K::Servicedependency | K::Hostescalation | K::Serviceescalation,
+            "host_name" | "dependent_host_name",
+        ) => Some(K::Host),
+        (
+            K::Hostdependency | K::Servicedependency | K::Hostescalation | K::Serviceescalation,
+            "hostgroup_name" | "dependent_hostgroup_name",
+        ) => Some(K::Hostgroup),
+        (
+            K::Scheduler | K::Poller | K::Reactionner | K::Broker | K::Receiver | K::Arbiter,
+            "modules",
+        ) => Some(K::Module),
+        _ => None,
+    };
+    specific.or(common)
+}
+
+/// The entries of a list value written at `start` in `text`: each name with its byte range.
+/// A leading `+` or `!` is not part of a name; a command ends at its first `!`; a hostgroup
+/// expression's operators separate names; `*` and regular expressions name nothing.
+fn entries(
+    text: &str,
+    start: usize,
+    end: usize,
+    target: Option<ObjectKind>,
+) -> Vec<(usize, usize)> {
+    let value = &text[start..end];
+    let command = target == Some(ObjectKind::Command);
+    let expression = target == Some(ObjectKind::Hostgroup) || target == Some(ObjectKind::Host);
+    let mut out = Vec::new();
+    let mut from = 0;
+    let is_sep = |c: char| c == ',' || (expression && matches!(c, '&' | '|' | '(' | ')'));
+    for (i, c) in value.char_indices().chain([(value.len(), ',')]) {
+        if !is_sep(c) {
+            continue;
+        }
+        let part = &value[from..i];
+        let mut s = from + (part.len() - part.trim_start().len());
+        let mut e = (from + part.trim_end().len()).max(s);
+        from = i + c.len_utf8();
+        while s < e && matches!(value.as_bytes()[s], b'+' | b'!') {
+            s += 1;
+        }
+        if command {
+            if let Some(bang) = value[s..e].find('!') {
+                e = s + bang;
+            }
+            e = s + value[s..e].trim_end().len();
+        }
+        let name = &value[s..e];
+        if name.is_empty() || name == "*" || name.starts_with("r:") || name.contains('\\') {
+            continue;
+        }
+        out.push((start + s, start + e));
+    }
+    out
+}
+
+impl Index {
+    pub fn build(c: &Checked) -> Index {
+        let mut index = Index::default();
+        for (i, o) in c.ir.objects.iter().enumerate() {
+            let file = o.span.file;
+            let text = &c.loaded.sources.get(file).text;
+            index.blocks.entry(file).or_default().push(Block {
+                object: i,
+                kind: o.kind,
+                label: label(o),
+                span: o.span,
+                header: o.header,
+            });
+            let occ = index.occurrences.entry(file).or_default();
+            for a in &o.attrs {
+                let (s, e) = (a.value_span.start as usize, a.value_span.end as usize);
+                if e > text.len() || s > e {
+                    continue;
+                }
+                let at = |(s, e): (usize, usize)| Span::new(file, s, e);
+                let (space, def, target) = if Some(&*a.name) == o.kind.name_key() {
+                    (Space::Object(o.kind), true, None)
+                } else if &*a.name == "name" {
+                    (Space::Template(o.kind), true, None)
+                } else if &*a.name == "use" {
+                    (Space::Template(o.kind), false, None)
+                } else if let Some(t) = target(o.kind, &a.name) {
+                    (Space::Object(t), false, Some(t))
+                } else {
+                    continue;
+                };
+                let parts = if def {
+                    let v = &text[s..e];
+                    let s = s + (v.len() - v.trim_start().len());
+                    vec![(s, s + text[s..e].trim_end().len())]
+                } else {
+                    entries(text, s, e, target)
+                };
+                for p in parts {
+                    let name = text[p.0..p.1].to_string();
+                    if def {
+                        index
+                            .defs
+                            .entry((space, name.clone()))
+                            .or_default()
+                            .push(at(p));
+                    }
+                    occ.push(Occurrence {
+                        span: at(p),
+                        space,
+                        name,
+                        def,
+                    });
+                }
+            }
+        }
+        for list in index.occurrences.values_mut() {
+            list.sort_by_key(|o| (o.span.start, o.span.end));
+            list.dedup();
+        }
+        for list in index.blocks.values_mut() {
+            list.sort_by_key(|b| b.span.start);
+            list.dedup_by_key(|b| b.span);
+        }
+        for spans in index.defs.values_mut() {
+            spans.sort_by_key(|s| (s.file.0, s.start));
+            spans.dedup();
+        }
+        index
+    }
+
+    /// The name written at `offset` of `file`.
+    pub fn at(&self, file: FileId, offset: usize) -> Option<&Occurrence> {
+        self.occurrences
+            .get(&file)?
+            .iter()
+            .find(|o| (o.span.start as usize) <= offset && offset <= o.span.end as usize)
+    }
+
+    /// The block `offset` of `file` is in.
+    pub fn block(&self, file: FileId, offset: usize) -> Option<&Block> {
+        self.blocks
+            .get(&file)?
+            .iter()
+            .find(|b| (b.span.start as usize) <= offset && offset < b.span.end as usize)
+    }
+
+    /// Every place `name` of `space` is written, definitions included.
+    pub fn all(&self, space: Space, name: &str) -> Vec<Span> {
+        let mut out: Vec<Span> = self
+            .occurrences
+            .values()
+            .flatten()
+            .filter(|o| o.space == space && o.name == name)
+            .map(|o| o.span)
+            .collect();
+        out.sort_by_key(|s| (s.file.0, s.start));
+        out
+    }
+
+    /// The names defined in `space`, sorted.
+    pub fn names(&self, space: Space) -> Vec<&str> {
+        let mut out: Vec<&str> = self
+            .defs
+            .keys()
+            .filter(|(s, _)| *s == space)
+            .map(|(_, n)| n.as_str())
+            .collect();
+        out.sort_unstable();
+        out
+    }
+}
+
+/// `host web-01`, `host template generic-host`, `service PING on web-01`.
+fn label(o: &Object) -> String {
+    let kw = o.kind.keyword();
+    if let Some(n) = o.name() {
+        return format!("{kw} {n}");
+    }
+    if let Some(n) = o.get_str("name") {
+        return format!("{kw} template {n}");
+    }
+    if let Some(d) = o.get_str("service_description") {
+        let on = o
+            .get_str("host_name")
+            .or_else(|| o.get_str("hostgroup_name"))
+            .unwrap_or("");
+        return format!("{kw} {d} on {on}")
+            .trim_end_matches(" on ")
+            .to_string();
+    }
+    kw.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(text: &str, target: Option<ObjectKind>) -> Vec<&str> {
+        entries(text, 0, text.len(), target)
+            .into_iter()
+            .map(|(s, e)| &text[s..e])
+            .collect()
+    }
+
+    #[test]
+    fn list_entries_are_names_without_their_operators() {
+        assert_eq!(names("+a, b ,c", None), ["a", "b", "c"]);
+        assert_eq!(
+            names("check_http!80!/x", Some(ObjectKind::Command)),
+            ["check_http"]
+        );
+        assert_eq!(
+            names("(web|db)&!old, *", Some(ObjectKind::Hostgroup)),
+            ["web", "db", "old"]
+        );
+        assert_eq!(names("r:^web, x", Some(ObjectKind::Host)), ["x"]);
+        assert!(names(" , ", None).is_empty());
+    }
+}

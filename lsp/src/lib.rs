@@ -1,0 +1,759 @@
+//! `monitorc lsp`: a language server over stdio (`lsp-server` + `lsp-types`, the crates
+//! rust-analyzer is built on: a synchronous loop over channels, which suits a checker that
+//! runs on its own rayon pool, without an async runtime).
+//!
+//! The workspace root is the main configuration found upward from the first file opened
+//! (`nagios.cfg`, `shinken.cfg`, `alignak.ini`, `monitorc.cfg`), or else the workspace folder.
+//! Every change re-checks the whole tree on a worker thread with the editor's open buffers
+//! standing for their files ([`monitorc_grammar::Overlay`]); a check still queued when a newer
+//! edit arrives is skipped, and only the newest result is published. Requests (definition,
+//! references, hover, completion, symbols, rename) are answered from the last result.
+
+mod index;
+mod text;
+
+use std::collections::{HashMap, HashSet};
+use std::error::Error;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crossbeam_channel::{select, Receiver, Sender};
+use lsp_server::{Connection, ErrorCode, Message, Notification, Request, Response};
+use lsp_types::notification::{
+    DidChangeTextDocument, DidCloseTextDocument, DidOpenTextDocument, DidSaveTextDocument,
+    Notification as _, PublishDiagnostics, ShowMessage,
+};
+use lsp_types::request::{
+    Completion, DocumentSymbolRequest, GotoDefinition, HoverRequest, References, Rename,
+    Request as _,
+};
+use lsp_types::{
+    CompletionItem, CompletionItemKind, CompletionOptions, CompletionParams, CompletionResponse,
+    Diagnostic as LspDiagnostic, DiagnosticRelatedInformation, DiagnosticSeverity,
+    DidChangeTextDocumentParams, DidCloseTextDocumentParams, DidOpenTextDocumentParams,
+    DidSaveTextDocumentParams, DocumentSymbol, DocumentSymbolParams, DocumentSymbolResponse,
+    GotoDefinitionParams, GotoDefinitionResponse, Hover, HoverContents, HoverParams,
+    HoverProviderCapability, InitializeParams, Location, MarkupContent, MarkupKind, MessageType,
+    NumberOrString, OneOf, Position, PublishDiagnosticsParams, ReferenceParams, RenameParams,
+    ServerCapabilities, ShowMessageParams, SymbolKind, TextDocumentContentChangeEvent,
+    TextDocumentSyncCapability, TextDocumentSyncKind, TextEdit, Uri, WorkspaceEdit,
+};
+use monitorc_compiler::grammar::{FileId, Overlay, Severity, Span};
+use monitorc_compiler::schema::ObjectKind;
+use monitorc_compiler::{Checked, Options};
+
+use index::{Index, Space};
+use text::Lines;
+
+type Fallible<T> = Result<T, Box<dyn Error + Send + Sync>>;
+
+/// The main configuration files a root is recognised by, nearest first.
+const MAIN_CONFIGS: &[&str] = &["monitorc.cfg", "nagios.cfg", "shinken.cfg", "alignak.ini"];
+
+/// Runs the server on stdin/stdout until the client says `exit`.
+pub fn run_stdio() -> Fallible<()> {
+    let (connection, io) = Connection::stdio();
+    serve(connection)?;
+    io.join()?;
+    Ok(())
+}
+
+/// Runs the server on `connection` (stdio, or an in-memory pair in tests).
+pub fn serve(connection: Connection) -> Fallible<()> {
+    let caps = ServerCapabilities {
+        text_document_sync: Some(TextDocumentSyncCapability::Kind(
+            TextDocumentSyncKind::INCREMENTAL,
+        )),
+        definition_provider: Some(OneOf::Left(true)),
+        references_provider: Some(OneOf::Left(true)),
+        hover_provider: Some(HoverProviderCapability::Simple(true)),
+        completion_provider: Some(CompletionOptions::default()),
+        document_symbol_provider: Some(OneOf::Left(true)),
+        rename_provider: Some(OneOf::Left(true)),
+        ..ServerCapabilities::default()
+    };
+    let params = connection.initialize(serde_json::to_value(caps)?)?;
+    let params: InitializeParams = serde_json::from_value(params)?;
+    #[allow(deprecated)]
+    let folder = params
+        .workspace_folders
+        .as_ref()
+        .and_then(|f| f.first())
+        .map(|f| f.uri.clone())
+        .or(params.root_uri.clone())
+        .and_then(|u| text::path(&u));
+    let (jobs, job_rx) = crossbeam_channel::unbounded::<Job>();
+    let (done_tx, done) = crossbeam_channel::unbounded::<Done>();
+    let worker = std::thread::spawn(move || worker(job_rx, done_tx));
+    let mut server = Server {
+        conn: connection,
+        folder,
+        root: None,
+        docs: HashMap::new(),
+        analysis: None,
+        published: HashSet::new(),
+        generation: 0,
+        jobs,
+    };
+    let result = server.run(&done);
+    drop(server);
+    let _ = worker.join();
+    result
+}
+
+/// An open document: the editor's text and version.
+struct Doc {
+    version: i32,
+    text: String,
+}
+
+/// What one check produced.
+struct Analysis {
+    checked: Checked,
+    index: Index,
+    lines: HashMap<FileId, Lines>,
+    by_path: HashMap<PathBuf, FileId>,
+}
+
+struct Job {
+    generation: u64,
+    root: PathBuf,
+    overlay: Arc<Overlay>,
+}
+
+struct Done {
+    generation: u64,
+    root: PathBuf,
+    result: Result<Analysis, String>,
+}
+
+/// Checks on its own thread; a job still queued behind a newer one is skipped.
+fn worker(jobs: Receiver<Job>, done: Sender<Done>) {
+    while let Ok(mut job) = jobs.recv() {
+        while let Ok(newer) = jobs.try_recv() {
+            job = newer;
+        }
+        let options = Options {
+            overlay: Some(job.overlay.clone()),
+            ..Options::default()
+        };
+        let result = std::panic::catch_unwind(|| {
+            monitorc_compiler::check_timed(&job.root, &options)
+                .map(|(checked, _)| analyse(checked))
+                .map_err(|e| e.to_string())
+        })
+        .unwrap_or_else(|_| {
+            Err("the checker failed on this tree (a bug: please report it)".into())
+        });
+        if done
+            .send(Done {
+                generation: job.generation,
+                root: job.root,
+                result,
+            })
+            .is_err()
+        {
+            return;
+        }
+    }
+}
+
+fn analyse(checked: Checked) -> Analysis {
+    let index = Index::build(&checked);
+    let mut lines = HashMap::new();
+    let mut by_path = HashMap::new();
+    for (id, f) in checked.loaded.sources.iter() {
+        lines.insert(id, Lines::new(&f.text));
+        let p = std::fs::canonicalize(&f.path).unwrap_or_else(|_| f.path.clone());
+        by_path.insert(p, id);
+    }
+    Analysis {
+        checked,
+        index,
+        lines,
+        by_path,
+    }
+}
+
+struct Server {
+    conn: Connection,
+    folder: Option<PathBuf>,
+    root: Option<PathBuf>,
+    docs: HashMap<PathBuf, Doc>,
+    analysis: Option<Arc<Analysis>>,
+    /// Files that have diagnostics on the client, to clear when they have none.
+    published: HashSet<PathBuf>,
+    generation: u64,
+    jobs: Sender<Job>,
+}
+
+impl Server {
+    fn run(&mut self, done: &Receiver<Done>) -> Fallible<()> {
+        if let Some(root) = self.folder.as_deref().and_then(find_root_in) {
+            self.root = Some(root);
+            self.recheck();
+        }
+        loop {
+            select! {
+                recv(self.conn.receiver) -> msg => {
+                    let Ok(msg) = msg else { return Ok(()) };
+                    match msg {
+                        Message::Request(req) => {
+                            if self.conn.handle_shutdown(&req)? {
+                                return Ok(());
+                            }
+                            self.request(req)?;
+                        }
+                        Message::Notification(n) => self.notification(n)?,
+                        Message::Response(_) => {}
+                    }
+                }
+                recv(done) -> d => {
+                    let Ok(d) = d else { return Ok(()) };
+                    self.finished(d)?;
+                }
+            }
+        }
+    }
+
+    fn send(&self, msg: Message) -> Fallible<()> {
+        self.conn.sender.send(msg)?;
+        Ok(())
+    }
+
+    fn notify<N: lsp_types::notification::Notification>(&self, params: N::Params) -> Fallible<()> {
+        self.send(Message::Notification(Notification::new(
+            N::METHOD.to_string(),
+            params,
+        )))
+    }
+
+    fn tell(&self, typ: MessageType, message: String) -> Fallible<()> {
+        self.notify::<ShowMessage>(ShowMessageParams { typ, message })
+    }
+
+    /// Queues a check of the root with the open buffers.
+    fn recheck(&mut self) {
+        let Some(root) = self.root.clone() else {
+            return;
+        };
+        self.generation += 1;
+        let mut overlay = Overlay::default();
+        for (p, d) in &self.docs {
+            overlay.insert(p, d.text.clone());
+        }
+        let _ = self.jobs.send(Job {
+            generation: self.generation,
+            root,
+            overlay: Arc::new(overlay),
+        });
+    }
+
+    fn notification(&mut self, n: Notification) -> Fallible<()> {
+        match n.method.as_str() {
+            DidOpenTextDocument::METHOD => {
+                let p: DidOpenTextDocumentParams = serde_json::from_value(n.params)?;
+                let Some(path) = text::path(&p.text_document.uri) else {
+                    return Ok(());
+                };
+                if self.root.is_none() {
+                    self.root = find_root_from(&path).or_else(|| {
+                        self.folder
+                            .as_deref()
+                            .filter(|f| path.starts_with(f))
+                            .map(Path::to_path_buf)
+                    });
+                    if self.root.is_none() {
+                        self.tell(
+                            MessageType::WARNING,
+                            format!(
+                                "monitorc: no main configuration ({}) above {}; open the folder that holds it",
+                                MAIN_CONFIGS.join(", "),
+                                path.display()
+                            ),
+                        )?;
+                    }
+                }
+                self.docs.insert(
+                    canonical(&path),
+                    Doc {
+                        version: p.text_document.version,
+                        text: p.text_document.text,
+                    },
+                );
+                self.recheck();
+            }
+            DidChangeTextDocument::METHOD => {
+                let p: DidChangeTextDocumentParams = serde_json::from_value(n.params)?;
+                let Some(path) = text::path(&p.text_document.uri) else {
+                    return Ok(());
+                };
+                let Some(doc) = self.docs.get_mut(&canonical(&path)) else {
+                    // A change for a document that is not open: nothing to apply it to.
+                    return self.tell(
+                        MessageType::WARNING,
+                        format!(
+                            "monitorc: a change for {}, which is not open; ignored",
+                            path.display()
+                        ),
+                    );
+                };
+                if p.text_document.version <= doc.version {
+                    // Out of order: an older edit arriving late would undo a newer one.
+                    let held = doc.version;
+                    return self.tell(
+                        MessageType::WARNING,
+                        format!(
+                            "monitorc: change {} of {} arrived after change {held}; ignored (reopen the file if it looks wrong)",
+                            p.text_document.version,
+                            path.display(),
+                        ),
+                    );
+                }
+                doc.version = p.text_document.version;
+                for change in p.content_changes {
+                    apply(&mut doc.text, change);
+                }
+                self.recheck();
+            }
+            DidSaveTextDocument::METHOD => {
+                let _: DidSaveTextDocumentParams = serde_json::from_value(n.params)?;
+                self.recheck();
+            }
+            DidCloseTextDocument::METHOD => {
+                let p: DidCloseTextDocumentParams = serde_json::from_value(n.params)?;
+                if let Some(path) = text::path(&p.text_document.uri) {
+                    self.docs.remove(&canonical(&path));
+                }
+                self.recheck();
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// A check is done: the newest one's diagnostics are published.
+    fn finished(&mut self, d: Done) -> Fallible<()> {
+        if d.generation != self.generation {
+            return Ok(());
+        }
+        let analysis = match d.result {
+            Ok(a) => a,
+            Err(e) => {
+                return self.tell(
+                    MessageType::ERROR,
+                    format!("monitorc: cannot check {}: {e}", d.root.display()),
+                )
+            }
+        };
+        let mut per_file: HashMap<PathBuf, Vec<LspDiagnostic>> = HashMap::new();
+        let c = &analysis.checked;
+        for diag in &c.diagnostics {
+            let (path, range) = match diag.primary {
+                Some(s) => (
+                    c.loaded.sources.path(s.file).to_path_buf(),
+                    range_of(&analysis, s),
+                ),
+                None => (
+                    diag.path.clone().unwrap_or_else(|| d.root.clone()),
+                    lsp_types::Range::default(),
+                ),
+            };
+            let mut message = diag.message.clone();
+            if let Some(l) = &diag.label {
+                message.push_str(&format!("\n{l}"));
+            }
+            if let Some(h) = &diag.help {
+                message.push_str(&format!("\nhelp: {h}"));
+            }
+            for n in &diag.notes {
+                message.push_str(&format!("\nnote: {n}"));
+            }
+            let related: Vec<DiagnosticRelatedInformation> = diag
+                .secondary
+                .iter()
+                .map(|l| DiagnosticRelatedInformation {
+                    location: location(&analysis, l.span),
+                    message: l.message.clone(),
+                })
+                .collect();
+            per_file
+                .entry(canonical(&path))
+                .or_default()
+                .push(LspDiagnostic {
+                    range,
+                    severity: Some(match diag.severity() {
+                        Severity::Error => DiagnosticSeverity::ERROR,
+                        Severity::Warning => DiagnosticSeverity::WARNING,
+                    }),
+                    code: Some(NumberOrString::String(diag.code.code.to_string())),
+                    source: Some("monitorc".into()),
+                    message,
+                    related_information: (!related.is_empty()).then_some(related),
+                    ..LspDiagnostic::default()
+                });
+        }
+        let stale: Vec<PathBuf> = self
+            .published
+            .iter()
+            .filter(|p| !per_file.contains_key(*p))
+            .cloned()
+            .collect();
+        for p in stale {
+            self.publish(&p, Vec::new())?;
+        }
+        self.published = per_file.keys().cloned().collect();
+        let mut files: Vec<_> = per_file.into_iter().collect();
+        files.sort_by(|a, b| a.0.cmp(&b.0));
+        for (p, diags) in files {
+            self.publish(&p, diags)?;
+        }
+        self.analysis = Some(Arc::new(analysis));
+        Ok(())
+    }
+
+    fn publish(&self, path: &Path, diagnostics: Vec<LspDiagnostic>) -> Fallible<()> {
+        let version = self.docs.get(path).map(|d| d.version);
+        self.notify::<PublishDiagnostics>(PublishDiagnosticsParams {
+            uri: text::uri(path),
+            diagnostics,
+            version,
+        })
+    }
+
+    fn request(&mut self, req: Request) -> Fallible<()> {
+        let id = req.id.clone();
+        let answer = match self.answer(req) {
+            Ok(v) => Response::new_ok(id, v),
+            Err((code, message)) => Response::new_err(id, code as i32, message),
+        };
+        self.send(Message::Response(answer))
+    }
+
+    fn answer(&self, req: Request) -> Result<serde_json::Value, (ErrorCode, String)> {
+        let bad = |e: serde_json::Error| (ErrorCode::InvalidParams, e.to_string());
+        let a = self.analysis.clone();
+        let json = |v: serde_json::Result<serde_json::Value>| {
+            v.map_err(|e| (ErrorCode::InternalError, e.to_string()))
+        };
+        match req.method.as_str() {
+            GotoDefinition::METHOD => {
+                let p: GotoDefinitionParams = serde_json::from_value(req.params).map_err(bad)?;
+                let pos = p.text_document_position_params;
+                let r = a.as_deref().and_then(|a| {
+                    let (file, offset) = a.at(&pos.text_document.uri, pos.position)?;
+                    let o = a.index.at(file, offset)?;
+                    let defs = a.index.defs.get(&(o.space, o.name.clone()))?;
+                    Some(GotoDefinitionResponse::Array(
+                        defs.iter().map(|s| location(a, *s)).collect(),
+                    ))
+                });
+                json(serde_json::to_value(r))
+            }
+            References::METHOD => {
+                let p: ReferenceParams = serde_json::from_value(req.params).map_err(bad)?;
+                let pos = p.text_document_position;
+                let r = a.as_deref().and_then(|a| {
+                    let (file, offset) = a.at(&pos.text_document.uri, pos.position)?;
+                    let o = a.index.at(file, offset)?;
+                    let defs = a.index.defs.get(&(o.space, o.name.clone()));
+                    let spans: Vec<Location> = a
+                        .index
+                        .all(o.space, &o.name)
+                        .into_iter()
+                        .filter(|s| {
+                            p.context.include_declaration || !defs.is_some_and(|d| d.contains(s))
+                        })
+                        .map(|s| location(a, s))
+                        .collect();
+                    Some(spans)
+                });
+                json(serde_json::to_value(r))
+            }
+            Rename::METHOD => {
+                let p: RenameParams = serde_json::from_value(req.params).map_err(bad)?;
+                let pos = p.text_document_position;
+                let Some(a) = a.as_deref() else {
+                    return Err((
+                        ErrorCode::RequestFailed,
+                        "the tree is not checked yet".into(),
+                    ));
+                };
+                let Some((file, offset)) = a.at(&pos.text_document.uri, pos.position) else {
+                    return Err((
+                        ErrorCode::RequestFailed,
+                        "this file is not part of the tree".into(),
+                    ));
+                };
+                let Some(o) = a.index.at(file, offset) else {
+                    return Err((ErrorCode::RequestFailed, "no name here to rename".into()));
+                };
+                if p.new_name.is_empty() || p.new_name.contains([',', ' ', '\t', '\n', ';', '!']) {
+                    return Err((
+                        ErrorCode::InvalidParams,
+                        format!("`{}` cannot be a name", p.new_name),
+                    ));
+                }
+                // The protocol's own type keys edits by URI.
+                #[allow(clippy::mutable_key_type)]
+                let mut changes: HashMap<Uri, Vec<TextEdit>> = HashMap::new();
+                for s in a.index.all(o.space, &o.name) {
+                    let l = location(a, s);
+                    changes.entry(l.uri).or_default().push(TextEdit {
+                        range: l.range,
+                        new_text: p.new_name.clone(),
+                    });
+                }
+                json(serde_json::to_value(WorkspaceEdit {
+                    changes: Some(changes),
+                    ..WorkspaceEdit::default()
+                }))
+            }
+            HoverRequest::METHOD => {
+                let p: HoverParams = serde_json::from_value(req.params).map_err(bad)?;
+                let pos = p.text_document_position_params;
+                let r = a
+                    .as_deref()
+                    .and_then(|a| hover(a, &pos.text_document.uri, pos.position));
+                json(serde_json::to_value(r))
+            }
+            Completion::METHOD => {
+                let p: CompletionParams = serde_json::from_value(req.params).map_err(bad)?;
+                let pos = p.text_document_position;
+                let text = text::path(&pos.text_document.uri)
+                    .and_then(|path| self.docs.get(&canonical(&path)))
+                    .map(|d| d.text.as_str());
+                let r = a
+                    .as_deref()
+                    .and_then(|a| complete(a, &pos.text_document.uri, pos.position, text))
+                    .map(CompletionResponse::Array);
+                json(serde_json::to_value(r))
+            }
+            DocumentSymbolRequest::METHOD => {
+                let p: DocumentSymbolParams = serde_json::from_value(req.params).map_err(bad)?;
+                let r = a.as_deref().and_then(|a| {
+                    let path = text::path(&p.text_document.uri)?;
+                    let file = *a.by_path.get(&canonical(&path))?;
+                    let blocks = a.index.blocks.get(&file)?;
+                    #[allow(deprecated)]
+                    let symbols = blocks
+                        .iter()
+                        .map(|b| DocumentSymbol {
+                            name: b.label.clone(),
+                            detail: None,
+                            kind: if b.label.contains(" template ") {
+                                SymbolKind::CLASS
+                            } else {
+                                SymbolKind::OBJECT
+                            },
+                            tags: None,
+                            deprecated: None,
+                            range: range_of(a, b.span),
+                            selection_range: range_of(a, b.header),
+                            children: None,
+                        })
+                        .collect();
+                    Some(DocumentSymbolResponse::Nested(symbols))
+                });
+                json(serde_json::to_value(r))
+            }
+            _ => Err((
+                ErrorCode::MethodNotFound,
+                format!("monitorc does not answer `{}`", req.method),
+            )),
+        }
+    }
+}
+
+impl Analysis {
+    /// The file and byte offset of a position in a document of the tree.
+    fn at(&self, uri: &Uri, pos: Position) -> Option<(FileId, usize)> {
+        let path = text::path(uri)?;
+        let file = *self.by_path.get(&canonical(&path))?;
+        let text = &self.checked.loaded.sources.get(file).text;
+        Some((file, self.lines[&file].offset(text, pos)))
+    }
+}
+
+fn range_of(a: &Analysis, s: Span) -> lsp_types::Range {
+    let text = &a.checked.loaded.sources.get(s.file).text;
+    a.lines[&s.file].range(text, s.start as usize, s.end as usize)
+}
+
+fn location(a: &Analysis, s: Span) -> Location {
+    let path = a.checked.loaded.sources.path(s.file);
+    Location::new(text::uri(&canonical(path)), range_of(a, s))
+}
+
+fn canonical(p: &Path) -> PathBuf {
+    std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf())
+}
+
+/// The nearest main configuration at or above the directory of `file`.
+fn find_root_from(file: &Path) -> Option<PathBuf> {
+    file.ancestors().skip(1).find_map(find_root_in)
+}
+
+fn find_root_in(dir: &Path) -> Option<PathBuf> {
+    MAIN_CONFIGS
+        .iter()
+        .map(|n| dir.join(n))
+        .find(|p| p.is_file())
+}
+
+/// Applies one change to a document's text (a whole-text change, or a range).
+fn apply(text: &mut String, change: TextDocumentContentChangeEvent) {
+    match change.range {
+        None => *text = change.text,
+        Some(r) => {
+            let lines = Lines::new(text);
+            let start = lines.offset(text, r.start);
+            let end = lines.offset(text, r.end).max(start);
+            text.replace_range(start..end, &change.text);
+        }
+    }
+}
+
+/// What the cursor is on: a name (what it names, where it is defined; for a host, its realm,
+/// scheduler, pack and services), or an attribute of a host or service (its resolved value
+/// and where that came from).
+fn hover(a: &Analysis, uri: &Uri, pos: Position) -> Option<Hover> {
+    let (file, offset) = a.at(uri, pos)?;
+    let c = &a.checked;
+    let place = |s: Span| {
+        format!(
+            "{}:{}",
+            c.loaded.sources.path(s.file).display(),
+            c.loaded.sources.location(s).line
+        )
+    };
+    let mut md = String::new();
+    if let Some(o) = a.index.at(file, offset) {
+        md.push_str(&format!("**{}** `{}`", o.space.describe(), o.name));
+        match a.index.defs.get(&(o.space, o.name.clone())) {
+            Some(defs) => {
+                let at: Vec<String> = defs.iter().map(|s| place(*s)).collect();
+                md.push_str(&format!(", defined at {}", at.join(", ")));
+            }
+            None => md.push_str(", defined nowhere in the tree"),
+        }
+        if o.space == Space::Object(ObjectKind::Host) {
+            if let Ok(e) = monitorc_compiler::explain::host(c, &o.name) {
+                if let Some(p) = &e.placement {
+                    md.push_str(&format!(
+                        "\n\nrealm `{}`, scheduler `{}`, pack of {} host(s)",
+                        p.realm,
+                        p.scheduler.as_deref().unwrap_or("none"),
+                        p.pack.len()
+                    ));
+                }
+                md.push_str(&format!(
+                    "\n\n{} service(s): {}",
+                    e.services.len(),
+                    e.services.join(", ")
+                ));
+            }
+        }
+    } else {
+        let b = a.index.block(file, offset)?;
+        let o = &c.ir.objects[b.object];
+        let attr = o
+            .attrs
+            .iter()
+            .find(|x| x.key_span.start as usize <= offset && offset <= x.value_span.end as usize)?;
+        let explained = match o.kind {
+            ObjectKind::Host => o
+                .name()
+                .and_then(|n| monitorc_compiler::explain::host(c, n).ok()),
+            ObjectKind::Service => o.get_str("service_description").and_then(|d| {
+                let host = o.get_str("host_name")?.split(',').next()?.trim();
+                monitorc_compiler::explain::service(c, host, d).ok()
+            }),
+            _ => None,
+        };
+        let resolved = explained
+            .as_ref()
+            .and_then(|e| e.attributes.iter().find(|x| x.name == *attr.name));
+        match resolved {
+            Some(x) => {
+                md.push_str(&format!(
+                    "`{}` = `{}` for {} `{}`",
+                    x.name,
+                    x.value,
+                    o.kind.keyword(),
+                    explained.as_ref().map_or("", |e| e.name.as_str())
+                ));
+                for origin in &x.origins {
+                    md.push_str(&format!(
+                        "\n\nset at {}:{}{}",
+                        origin.file,
+                        origin.line,
+                        origin
+                            .template
+                            .as_ref()
+                            .map(|t| format!(" (template `{t}`)"))
+                            .unwrap_or_default()
+                    ));
+                }
+            }
+            None => md.push_str(&format!("`{}` = `{}`", attr.name, attr.raw)),
+        }
+    }
+    Some(Hover {
+        contents: HoverContents::Markup(MarkupContent {
+            kind: MarkupKind::Markdown,
+            value: md,
+        }),
+        range: None,
+    })
+}
+
+/// Attribute names at the start of a line in a block; the names a value can take after a
+/// key that names objects (`use`, `hostgroups`, `check_command`…).
+fn complete(
+    a: &Analysis,
+    uri: &Uri,
+    pos: Position,
+    live: Option<&str>,
+) -> Option<Vec<CompletionItem>> {
+    let (file, _) = a.at(uri, pos)?;
+    // The line as the editor has it now (the analysis may be a keystroke behind).
+    let checked_text = &a.checked.loaded.sources.get(file).text;
+    let text = live.unwrap_or(checked_text);
+    let offset = Lines::new(text).offset(text, pos);
+    let line_start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
+    let before = &text[line_start..offset];
+    // The block: found in the checked text at the same line.
+    let checked_offset = a.lines[&file].offset(checked_text, pos);
+    let kind = a.index.block(file, checked_offset).map(|b| b.kind)?;
+    let trimmed = before.trim_start();
+    let items: Vec<CompletionItem> = if !trimmed.contains(char::is_whitespace) {
+        kind.attributes()
+            .iter()
+            .filter(|(n, _)| n.starts_with(trimmed))
+            .map(|(n, _)| CompletionItem {
+                label: (*n).to_string(),
+                kind: Some(CompletionItemKind::PROPERTY),
+                ..CompletionItem::default()
+            })
+            .collect()
+    } else {
+        let key = trimmed.split_whitespace().next()?;
+        let space = if key == "use" {
+            Space::Template(kind)
+        } else {
+            Space::Object(index::target(kind, key)?)
+        };
+        a.index
+            .names(space)
+            .into_iter()
+            .map(|n| CompletionItem {
+                label: n.to_string(),
+                kind: Some(CompletionItemKind::REFERENCE),
+                detail: Some(space.describe()),
+                ..CompletionItem::default()
+            })
+            .collect()
+    };
+    Some(items)
+}
