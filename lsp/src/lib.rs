@@ -54,7 +54,8 @@ const MAIN_CONFIGS: &[&str] = &["monitorc.cfg", "nagios.cfg", "shinken.cfg", "al
 pub fn run_stdio() -> Fallible<()> {
     let (connection, io) = Connection::stdio();
     serve(connection)?;
-    io.join()?;
+    // The client may close its end first; that is no failure once it said `exit`.
+    let _ = io.join();
     Ok(())
 }
 
@@ -94,6 +95,7 @@ pub fn serve(connection: Connection) -> Fallible<()> {
         published: HashSet::new(),
         generation: 0,
         jobs,
+        shutdown: false,
     };
     let result = server.run(&done);
     drop(server);
@@ -185,6 +187,8 @@ struct Server {
     published: HashSet<PathBuf>,
     generation: u64,
     jobs: Sender<Job>,
+    /// `shutdown` was asked: only `exit` is awaited.
+    shutdown: bool,
 }
 
 impl Server {
@@ -198,12 +202,21 @@ impl Server {
                 recv(self.conn.receiver) -> msg => {
                     let Ok(msg) = msg else { return Ok(()) };
                     match msg {
-                        Message::Request(req) => {
-                            if self.conn.handle_shutdown(&req)? {
-                                return Ok(());
-                            }
-                            self.request(req)?;
+                        // After `shutdown` only `exit` counts; a client that asks twice (Neovim
+                        // does when it quits while stopping the server) is answered, not fatal.
+                        Message::Request(req) if req.method == "shutdown" => {
+                            self.shutdown = true;
+                            self.send(Message::Response(Response::new_ok(req.id, ())))?;
                         }
+                        Message::Request(req) if self.shutdown => {
+                            self.send(Message::Response(Response::new_err(
+                                req.id,
+                                ErrorCode::InvalidRequest as i32,
+                                "the server is shutting down".into(),
+                            )))?;
+                        }
+                        Message::Request(req) => self.request(req)?,
+                        Message::Notification(n) if n.method == "exit" => return Ok(()),
                         Message::Notification(n) => self.notification(n)?,
                         Message::Response(_) => {}
                     }

@@ -276,4 +276,5 @@ define service {
 
 /// What a tree run by a real Nagios in a test needs besides its hosts (shared with the node
 /// benchmarks).
+#[allow(unused_imports)]
 pub use monitorc_bench::LOOPBACK_BASE;
