@@ -421,7 +421,10 @@ impl Server {
         for (p, diags) in files {
             self.publish(&p, diags)?;
         }
-        self.analysis = Some(Arc::new(analysis));
+        // Freeing a large tree's analysis takes as long as a good part of checking it: the
+        // previous one goes on another thread, so the next edit is not kept waiting.
+        let old = self.analysis.replace(Arc::new(analysis));
+        std::thread::spawn(move || drop(old));
         Ok(())
     }
 
