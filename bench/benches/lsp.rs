@@ -87,7 +87,10 @@ impl Session {
     fn notify(&self, method: &str, params: Value) {
         self.client
             .sender
-            .send(Message::Notification(Notification::new(method.into(), params)))
+            .send(Message::Notification(Notification::new(
+                method.into(),
+                params,
+            )))
             .unwrap();
     }
 
@@ -113,7 +116,10 @@ impl Session {
             if let Message::Notification(n) = m {
                 if n.method == "textDocument/publishDiagnostics"
                     && n.params["uri"] == self.uri.as_str()
-                    && n.params["diagnostics"].as_array().is_some_and(|d| d.is_empty()) != typo
+                    && n.params["diagnostics"]
+                        .as_array()
+                        .is_some_and(|d| d.is_empty())
+                        != typo
                 {
                     return start.elapsed();
                 }

@@ -70,6 +70,8 @@ pub struct Options {
     pub alignak_env: Option<std::path::PathBuf>,
     /// Texts read instead of files on disk (an editor's unsaved buffers).
     pub overlay: Option<std::sync::Arc<monitorc_grammar::Overlay>>,
+    /// Set by the caller to stop the check between two stages (`LoadError::Cancelled`).
+    pub cancel: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
 }
 
 /// Loads, parses, lowers, resolves, expands and places the configuration at `path`,
@@ -86,10 +88,20 @@ pub type Timings = Vec<(&'static str, Duration)>;
 pub fn check_timed(path: &Path, options: &Options) -> Result<(Checked, Timings), LoadError> {
     let mut timings = Vec::new();
     let mut clock = Instant::now();
+    let cancelled = || {
+        options
+            .cancel
+            .as_ref()
+            .is_some_and(|c| c.load(std::sync::atomic::Ordering::Relaxed))
+    };
     let mut lap = |name: &'static str, timings: &mut Vec<(&'static str, Duration)>| {
         let now = Instant::now();
         timings.push((name, now - clock));
         clock = now;
+        if cancelled() {
+            return Err(LoadError::Cancelled);
+        }
+        Ok(())
     };
     let is_env = path.extension().is_some_and(|e| e == "ini") && path.is_file();
     let no_overlay = monitorc_grammar::Overlay::default();
@@ -99,7 +111,7 @@ pub fn check_timed(path: &Path, options: &Options) -> Result<(Checked, Timings),
         (None, true) => monitorc_grammar::load_alignak_with(path, None, overlay)?,
         (None, false) => monitorc_grammar::load_with(path, overlay)?,
     };
-    lap("load+parse", &mut timings);
+    lap("load+parse", &mut timings)?;
     // The engine is chosen from the syntax trees, before anything is interpreted.
     let env_name = loaded
         .alignak_env
@@ -114,13 +126,13 @@ pub fn check_timed(path: &Path, options: &Options) -> Result<(Checked, Timings),
     // The syntax trees are not needed past lowering (spans live on in the IR): freeing them
     // here lowers the peak of what follows.
     loaded.trees = Vec::new();
-    lap("lower", &mut timings);
+    lap("lower", &mut timings)?;
     let mut diagnostics = std::mem::take(&mut loaded.diagnostics);
     diagnostics.extend(lower_diags);
     let resolved = resolve::resolve(&ir, semantics, &mut diagnostics);
-    lap("resolve", &mut timings);
+    lap("resolve", &mut timings)?;
     let model = expand::expand(&ir, &resolved, &loaded.sources, semantics, &mut diagnostics);
-    lap("expand", &mut timings);
+    lap("expand", &mut timings)?;
     // The summary's counts are taken on the second core while placement runs.
     let ((plan, place_diags), summary) = rayon::join(
         || {
@@ -138,10 +150,10 @@ pub fn check_timed(path: &Path, options: &Options) -> Result<(Checked, Timings),
         || summary::summarize(&ir, &resolved, &model),
     );
     diagnostics.extend(place_diags);
-    lap("place+summary", &mut timings);
+    lap("place+summary", &mut timings)?;
     nothing_defined(path, &ir, &summary, semantics, &mut diagnostics);
     monitorc_grammar::diag::sort(&mut diagnostics);
-    lap("diagnostics", &mut timings);
+    lap("diagnostics", &mut timings)?;
     let checked = Checked {
         loaded,
         ir,
@@ -197,5 +209,41 @@ fn nothing_defined(
                 )),
             );
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+
+    #[test]
+    fn a_cancelled_check_stops_and_an_overlay_stands_for_its_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let main = dir.path().join("objects.cfg");
+        std::fs::write(
+            &main,
+            "define command {\n command_name c\n command_line /bin/true\n}\n",
+        )
+        .unwrap();
+        let cancel = Arc::new(std::sync::atomic::AtomicBool::new(true));
+        let options = Options {
+            cancel: Some(cancel.clone()),
+            ..Options::default()
+        };
+        assert!(matches!(
+            check_timed(&main, &options),
+            Err(LoadError::Cancelled)
+        ));
+        // The buffer, not the file, is checked.
+        let mut overlay = monitorc_grammar::Overlay::default();
+        overlay.insert(&main, "define host {\n host_name h\n".into());
+        let options = Options {
+            overlay: Some(Arc::new(overlay)),
+            ..Options::default()
+        };
+        let (checked, _) = check_timed(&main, &options).unwrap();
+        let codes: Vec<&str> = checked.diagnostics.iter().map(|d| d.code.code).collect();
+        assert!(codes.contains(&"E0010"), "{codes:?}");
     }
 }

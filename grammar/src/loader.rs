@@ -27,6 +27,8 @@ use crate::tree::{self, SyntaxTree};
 pub enum LoadError {
     NotFound(PathBuf),
     Unreadable(PathBuf, std::io::Error),
+    /// The caller asked for the check to stop (a newer edit in the editor).
+    Cancelled,
 }
 
 impl std::fmt::Display for LoadError {
@@ -34,6 +36,7 @@ impl std::fmt::Display for LoadError {
         match self {
             LoadError::NotFound(p) => write!(f, "{}: no such file or directory", p.display()),
             LoadError::Unreadable(p, e) => write!(f, "{}: {e}", p.display()),
+            LoadError::Cancelled => write!(f, "the check was cancelled"),
         }
     }
 }

@@ -5,8 +5,9 @@
 //! The workspace root is the main configuration found upward from the first file opened
 //! (`nagios.cfg`, `shinken.cfg`, `alignak.ini`, `monitorc.cfg`), or else the workspace folder.
 //! Every change re-checks the whole tree on a worker thread with the editor's open buffers
-//! standing for their files ([`monitorc_grammar::Overlay`]); a check still queued when a newer
-//! edit arrives is skipped, and only the newest result is published. Requests (definition,
+//! standing for their files ([`monitorc_grammar::Overlay`]); a newer edit cancels the check
+//! of an older text (it stops at its next stage, and one still queued never starts), and only
+//! the newest result is published. Requests (definition,
 //! references, hover, completion, symbols, rename) are answered from the last result.
 
 mod index;
@@ -15,6 +16,7 @@ mod text;
 use std::collections::{HashMap, HashSet};
 use std::error::Error;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use crossbeam_channel::{select, Receiver, Sender};
@@ -95,6 +97,7 @@ pub fn serve(connection: Connection) -> Fallible<()> {
         published: HashSet::new(),
         generation: 0,
         jobs,
+        running: None,
         shutdown: false,
     };
     let result = server.run(&done);
@@ -121,6 +124,8 @@ struct Job {
     generation: u64,
     root: PathBuf,
     overlay: Arc<Overlay>,
+    /// Set when a newer edit arrives: the check stops at its next stage.
+    cancel: Arc<AtomicBool>,
 }
 
 struct Done {
@@ -135,8 +140,12 @@ fn worker(jobs: Receiver<Job>, done: Sender<Done>) {
         while let Ok(newer) = jobs.try_recv() {
             job = newer;
         }
+        if job.cancel.load(Ordering::Relaxed) {
+            continue;
+        }
         let options = Options {
             overlay: Some(job.overlay.clone()),
+            cancel: Some(job.cancel.clone()),
             ..Options::default()
         };
         let result = std::panic::catch_unwind(|| {
@@ -187,6 +196,8 @@ struct Server {
     published: HashSet<PathBuf>,
     generation: u64,
     jobs: Sender<Job>,
+    /// The cancel flag of the last check queued.
+    running: Option<Arc<AtomicBool>>,
     /// `shutdown` was asked: only `exit` is awaited.
     shutdown: bool,
 }
@@ -255,10 +266,16 @@ impl Server {
         for (p, d) in &self.docs {
             overlay.insert(p, d.text.clone());
         }
+        // The check of an older text stops at its next stage.
+        let cancel = Arc::new(AtomicBool::new(false));
+        if let Some(old) = self.running.replace(cancel.clone()) {
+            old.store(true, Ordering::Relaxed);
+        }
         let _ = self.jobs.send(Job {
             generation: self.generation,
             root,
             overlay: Arc::new(overlay),
+            cancel,
         });
     }
 
