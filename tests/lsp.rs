@@ -300,6 +300,40 @@ fn an_editor_session_on_the_example() {
         p["uri"] == p_uri && p["diagnostics"].as_array().is_some_and(Vec::is_empty)
     });
 
+    // A mistake in a template: the hosts that use it are listed with the diagnostic.
+    let broken = tpl.replacen(
+        "\tname\t\t\tparis-site\n",
+        "\tname\t\t\tparis-site\n\tmax_check_attempts\tthree\n",
+        1,
+    );
+    assert_ne!(broken, tpl);
+    c.notify(
+        "textDocument/didOpen",
+        json!({"textDocument": {"uri": t_uri, "languageId": "nagios", "version": 1, "text": broken}}),
+    );
+    let diags = c.wait_for("textDocument/publishDiagnostics", 30, |p| {
+        p["uri"] == t_uri && p["diagnostics"].as_array().is_some_and(|d| !d.is_empty())
+    });
+    let d = &diags["diagnostics"][0];
+    assert_eq!(d["code"], "E0020", "{d}");
+    let related: Vec<&str> = d["relatedInformation"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["message"].as_str().unwrap())
+        .collect();
+    assert!(
+        related.contains(&"host paris-gw uses template `paris-site`"),
+        "{related:?}"
+    );
+    c.notify(
+        "textDocument/didClose",
+        json!({"textDocument": {"uri": t_uri}}),
+    );
+    c.wait_for("textDocument/publishDiagnostics", 30, |p| {
+        p["uri"] == t_uri && p["diagnostics"].as_array().is_some_and(Vec::is_empty)
+    });
+
     // Rename a template: every place it is written.
     let edit = c.request(
         "textDocument/rename",

@@ -399,7 +399,7 @@ impl Server {
             for n in &diag.notes {
                 message.push_str(&format!("\nnote: {n}"));
             }
-            let related: Vec<DiagnosticRelatedInformation> = diag
+            let mut related: Vec<DiagnosticRelatedInformation> = diag
                 .secondary
                 .iter()
                 .map(|l| DiagnosticRelatedInformation {
@@ -407,6 +407,9 @@ impl Server {
                     message: l.message.clone(),
                 })
                 .collect();
+            if let Some(s) = diag.primary {
+                related.extend(affected(&analysis, s));
+            }
             per_file
                 .entry(canonical(&path))
                 .or_default()
@@ -606,6 +609,50 @@ impl Analysis {
         let text = &self.checked.loaded.sources.get(file).text;
         Some((file, self.lines[&file].offset(text, pos)))
     }
+}
+
+/// At most this many objects are listed under a diagnostic in a template.
+const AFFECTED_SHOWN: usize = 20;
+
+/// A diagnostic inside a template: the objects that use it (directly), each at its `define`.
+fn affected(a: &Analysis, s: Span) -> Vec<DiagnosticRelatedInformation> {
+    let Some(b) = a.index.block(s.file, s.start as usize) else {
+        return Vec::new();
+    };
+    let o = &a.checked.ir.objects[b.object];
+    let Some(name) = o.get_str("name").filter(|_| !o.register) else {
+        return Vec::new();
+    };
+    let users: Vec<Span> = a
+        .index
+        .all(Space::Template(o.kind), name)
+        .into_iter()
+        .filter(|u| {
+            !a.index
+                .defs
+                .get(&(Space::Template(o.kind), name.to_string()))
+                .is_some_and(|d| d.contains(u))
+        })
+        .collect();
+    let mut out: Vec<DiagnosticRelatedInformation> = users
+        .iter()
+        .filter_map(|u| a.index.block(u.file, u.start as usize))
+        .take(AFFECTED_SHOWN)
+        .map(|user| DiagnosticRelatedInformation {
+            location: location(a, user.header),
+            message: format!("{} uses template `{name}`", user.label),
+        })
+        .collect();
+    if users.len() > AFFECTED_SHOWN {
+        out.push(DiagnosticRelatedInformation {
+            location: location(a, o.header),
+            message: format!(
+                "and {} more objects use template `{name}`",
+                users.len() - AFFECTED_SHOWN
+            ),
+        });
+    }
+    out
 }
 
 fn range_of(a: &Analysis, s: Span) -> lsp_types::Range {
