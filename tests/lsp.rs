@@ -29,15 +29,7 @@ impl Drop for Client {
 }
 
 fn uri(p: &Path) -> String {
-    let mut s = String::from("file://");
-    for b in p.to_string_lossy().bytes() {
-        if b.is_ascii_alphanumeric() || b"/-._~".contains(&b) {
-            s.push(b as char);
-        } else {
-            s.push_str(&format!("%{b:02X}"));
-        }
-    }
-    s
+    monitorc_lsp::text::uri(p).as_str().to_string()
 }
 
 impl Client {
@@ -127,6 +119,13 @@ impl Client {
             Err(RecvTimeoutError::Timeout) => None,
             Err(RecvTimeoutError::Disconnected) => panic!("the server went away"),
         }
+    }
+
+    /// The next `window/showMessage` that says `needle`.
+    fn message(&mut self, needle: &str) {
+        self.wait_for("window/showMessage", 10, |p| {
+            p["message"].as_str().is_some_and(|m| m.contains(needle))
+        });
     }
 
     /// The next notification `method` that `pred` accepts (earlier ones are kept).
@@ -350,21 +349,13 @@ fn an_editor_session_on_the_example() {
         "textDocument/didChange",
         json!({"textDocument": {"uri": p_uri, "version": 2}, "contentChanges": [{"text": "garbage {"}]}),
     );
-    c.wait_for("window/showMessage", 10, |p| {
-        p["message"]
-            .as_str()
-            .is_some_and(|m| m.contains("arrived after change 4"))
-    });
+    c.message("arrived after change 4");
     let closed = uri(&folder.join("objects/hosts/tokyo.cfg"));
     c.notify(
         "textDocument/didChange",
         json!({"textDocument": {"uri": closed, "version": 9}, "contentChanges": [{"text": "x"}]}),
     );
-    c.wait_for("window/showMessage", 10, |p| {
-        p["message"]
-            .as_str()
-            .is_some_and(|m| m.contains("not open"))
-    });
+    c.message("not open");
     let unknown = c.call("textDocument/formatting", json!({}));
     assert_eq!(unknown["error"]["code"], -32601, "{unknown}");
     let bad = c.call("textDocument/hover", json!({"nonsense": true}));

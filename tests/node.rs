@@ -65,6 +65,14 @@ fn start_node(state: &Path, resource: &Path) -> NodeProcess {
     start_node_on(state, resource, "127.0.0.1:0")
 }
 
+/// A node on `state` that runs `shard`.
+fn running_node(state: &Path, resource: &Path, shard: &str) -> NodeProcess {
+    let node = start_node(state, resource);
+    let (code, text) = put(&node, shard);
+    assert_eq!(code, 200, "{text}");
+    node
+}
+
 fn start_node_on(state: &Path, resource: &Path, listen: &str) -> NodeProcess {
     start_node_with(state, resource, listen, NAGIOS)
 }
@@ -606,9 +614,7 @@ fn lines_taken_and_not_fed_are_fed_after_a_node_restart() {
         return;
     };
     let host = first_host(&a);
-    let node = start_node(&state, &resource);
-    let (code, text) = put(&node, &a);
-    assert_eq!(code, 200, "{text}");
+    let node = running_node(&state, &resource, &a);
     let engine = ping(&node).1["engine"]["pid"].as_u64().unwrap() as i32;
 
     // The engine stops reading: the FIFO fills (Nagios makes it 1 MiB) and the rest of the
@@ -729,9 +735,7 @@ fn lines_a_crashed_engine_lost_are_fed_again() {
         return;
     };
     let host = first_host(&a);
-    let node = start_node(&state, &resource);
-    let (code, text) = put(&node, &a);
-    assert_eq!(code, 200, "{text}");
+    let node = running_node(&state, &resource, &a);
     let lines = |from: u64, to: u64| -> String {
         (from..=to)
             .map(|i| format!("ADD_HOST_COMMENT;{host};1;node;crash {i}"))
@@ -833,9 +837,7 @@ fn an_engine_killed_mid_reload_leaves_the_previous_shard_running() {
     else {
         return;
     };
-    let node = start_node(&state, &resource);
-    let (code, text) = put(&node, &a);
-    assert_eq!(code, 200, "{text}");
+    let node = running_node(&state, &resource, &a);
     let pid = ping(&node).1["engine"]["pid"].as_u64().unwrap() as i32;
     // Stopped, the engine cannot take the reload's SIGHUP: it is killed a second into it.
     unsafe { libc::kill(pid, libc::SIGSTOP) };
@@ -934,9 +936,7 @@ fn a_full_or_read_only_state_directory_refuses_and_loses_nothing() {
     };
     let state = fs.0.join("node");
     let host = first_host(&a);
-    let node = start_node(&state, &resource);
-    let (code, text) = put(&node, &a);
-    assert_eq!(code, 200, "{text}");
+    let node = running_node(&state, &resource, &a);
     // Lines over a page, so that each append needs a block the full file system lacks.
     let line = |n: u64| {
         format!(
@@ -1110,9 +1110,7 @@ fn a_crash_loop_turns_the_ping_to_503() {
     else {
         return;
     };
-    let node = start_node(&state, &resource);
-    let (code, text) = put(&node, &a);
-    assert_eq!(code, 200, "{text}");
+    let node = running_node(&state, &resource, &a);
     let mut last = None;
     for crash in 1..=4 {
         let mut pid = None;

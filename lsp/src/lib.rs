@@ -11,7 +11,7 @@
 //! references, hover, completion, symbols, rename) are answered from the last result.
 
 mod index;
-mod text;
+pub mod text;
 
 use std::collections::{HashMap, HashSet};
 use std::error::Error;
