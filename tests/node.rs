@@ -781,6 +781,37 @@ fn lines_a_crashed_engine_lost_are_fed_again() {
     // New lines go on after the replayed ones.
     assert_eq!(post(&node, "scheduler/a", 81, &lines(81, 81)).0, 200);
     confirmed(81);
+
+    // A reload saves all 81; the node stops cleanly, and Nagios' log is rotated away (as at
+    // midnight) with the markers in it: the restarted node still knows the journal is in the
+    // engine's retention, and feeds nothing again.
+    std::thread::sleep(Duration::from_millis(1100));
+    let (code, text) = put(&node, &a);
+    assert_eq!(code, 200, "{text}");
+    ping(&node);
+    std::thread::sleep(Duration::from_millis(1500));
+    unsafe { libc::kill(node.child.id() as i32, libc::SIGTERM) };
+    let mut node = node;
+    until("the node stops", 15, || {
+        node.child.try_wait().unwrap().is_some()
+    });
+    drop(node);
+    std::fs::rename(
+        state.join("engine/nagios.log"),
+        state.join("engine/archives/nagios-rotated.log"),
+    )
+    .unwrap();
+    let node = start_node(&state, &resource);
+    until("the restored engine runs", 20, || {
+        ping(&node).1["engine"]["state"] == "running"
+    });
+    assert_eq!(ping(&node).1["commands"]["replayed"], 0);
+    std::thread::sleep(Duration::from_secs(2));
+    let after = comments(&state, "crash");
+    assert!(
+        (1..=81).all(|i| after.get(&i) == Some(&1)),
+        "each line once: {after:?}"
+    );
 }
 
 /// An engine that stops writing its status file (here stopped with SIGSTOP) is killed and

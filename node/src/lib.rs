@@ -123,8 +123,8 @@ struct View {
 /// Command lines taken for the shard held. On disk, `journal/<shard>.log` holds one record
 /// per line taken (`SEQ<TAB>LINE`), one per arbiter run (`epoch<TAB>EPOCH<TAB>HIGH`) and the
 /// journal's id (`journal<TAB>ID`, which the feeder's markers name), each fsynced before the
-/// answer; `journal/<shard>.fed` holds the offset in the log up to which every line was fed, so
-/// a restarted node feeds the rest. The log is emptied once it has grown past [`COMPACT_AT`]
+/// answer; `journal/<shard>.fed` holds the offset in the log up to which every line was fed (so
+/// a restarted node feeds the rest) and the offset up to which the engine's retention holds it. The log is emptied once it has grown past [`COMPACT_AT`]
 /// and every line in it reached the engine before its last retention save.
 #[derive(Debug, Default)]
 struct Journal {
@@ -147,8 +147,12 @@ struct Journal {
     /// collapsed into the furthest one), and the arbiter's number of the last line confirmed.
     markers: Vec<Marker>,
     confirmed: u64,
-    /// The offset `<shard>.fed` holds, as last written or read.
-    saved_offset: Option<u64>,
+    /// How far the engine's retention is known to hold the journal (a marker logged before a
+    /// retention save), kept in `<shard>.fed` too: `nagios.log` is rotated daily, and a node
+    /// restarted after that finds the markers in the archive only.
+    safe: u64,
+    /// The offsets `<shard>.fed` holds (fed, safe), as last written or read.
+    saved_offset: Option<(u64, u64)>,
     /// Which holding of the shard, and which engine process of it, lines now go to: a batch
     /// written for an earlier one is never counted as fed in this one.
     holding: u64,
@@ -186,14 +190,16 @@ fn restore_journal(node: &Node, shard: &str) -> std::io::Result<Journal> {
             .open(&log)?
             .set_len(complete as u64)?;
     }
-    let fed_offset: u64 = std::fs::read_to_string(&fed)
-        .ok()
-        .and_then(|t| t.trim().parse().ok())
-        .unwrap_or(0);
+    // `FED SAFE` (an older node wrote `FED` alone).
+    let saved = std::fs::read_to_string(&fed).unwrap_or_default();
+    let mut numbers = saved.split_whitespace().map(|n| n.parse::<u64>().ok());
+    let fed_offset = numbers.next().flatten().unwrap_or(0);
+    let safe = numbers.next().flatten().unwrap_or(0);
     let mut j = Journal {
         log_len: complete as u64,
         fed_offset: fed_offset.min(complete as u64),
-        saved_offset: Some(fed_offset),
+        safe: safe.min(fed_offset).min(complete as u64),
+        saved_offset: Some((fed_offset, safe)),
         ..Journal::default()
     };
     let mut offset = 0u64;
@@ -315,12 +321,10 @@ impl Node {
         if id.is_empty() {
             return;
         }
-        let new = confirm::follow(
-            &self.dir("engine/nagios.log"),
-            &mut self.follow.lock().expect("not poisoned"),
-            &shard,
-            &id,
-        );
+        // Held until the markers are in the journal, so that two readers never record
+        // them out of order.
+        let mut follow = self.follow.lock().expect("not poisoned");
+        let new = confirm::follow(&self.dir("engine/nagios.log"), &mut follow, &shard, &id);
         let created = confirm::retention_created(&self.dir("engine/retention.dat"));
         let mut j = self.journal.lock().expect("not poisoned");
         if j.id != id {
@@ -332,6 +336,7 @@ impl Node {
         j.markers.extend(new);
         // Of the markers before the last retention save, only the furthest one matters.
         let safe = confirm::safe_offset(&j.markers, created);
+        j.safe = j.safe.max(safe);
         if let Some(c) = created {
             let mut kept = false;
             j.markers
@@ -352,7 +357,7 @@ impl Node {
         let mut j = self.journal.lock().expect("not poisoned");
         // A batch the feeder was writing belongs to the engine that died.
         j.holding = HOLDINGS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let safe = confirm::safe_offset(&j.markers, created);
+        let safe = confirm::safe_offset(&j.markers, created).max(j.safe);
         if safe >= j.fed_offset {
             return;
         }
@@ -1136,13 +1141,7 @@ fn save_fed(node: &Node) {
     };
     let (log, fed) = journal_paths(node, &shard);
     let mut j = node.journal.lock().expect("not poisoned");
-    if j.pending.is_empty()
-        && j.log_len > COMPACT_AT
-        && confirm::safe_offset(
-            &j.markers,
-            confirm::retention_created(&node.dir("engine/retention.dat")),
-        ) >= j.log_len
-    {
+    if j.pending.is_empty() && j.log_len > COMPACT_AT && j.safe >= j.log_len {
         // Every line is in the engine's retention: only a new id and the run's numbering
         // are kept.
         let id = new_journal_id();
@@ -1155,15 +1154,18 @@ fn save_fed(node: &Node) {
             j.markers.clear();
             j.log_len = header.len() as u64;
             j.fed_offset = j.log_len;
+            j.safe = j.log_len;
         }
     }
-    let offset = j.fed_offset;
-    if j.saved_offset == Some(offset) || !log.exists() {
+    let offsets = (j.fed_offset, j.safe);
+    if j.saved_offset == Some(offsets) || !log.exists() {
         return;
     }
     let tmp = fed.with_extension("fed.tmp");
-    if std::fs::write(&tmp, format!("{offset}\n")).is_ok() && std::fs::rename(&tmp, &fed).is_ok() {
-        j.saved_offset = Some(offset);
+    if std::fs::write(&tmp, format!("{} {}\n", offsets.0, offsets.1)).is_ok()
+        && std::fs::rename(&tmp, &fed).is_ok()
+    {
+        j.saved_offset = Some(offsets);
     }
 }
 
