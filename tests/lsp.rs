@@ -153,6 +153,15 @@ impl Client {
     }
 }
 
+/// `KEY` of each entry of the array `v`.
+fn strings<'a>(v: &'a Value, key: &str) -> Vec<&'a str> {
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x[key].as_str().unwrap())
+        .collect()
+}
+
 fn pos(uri: &str, line: u32, character: u32) -> Value {
     json!({"textDocument": {"uri": uri}, "position": {"line": line, "character": character}})
 }
@@ -196,12 +205,7 @@ fn an_editor_session_on_the_example() {
         assert!(start.elapsed() < Duration::from_secs(30), "never checked");
         std::thread::sleep(Duration::from_millis(50));
     };
-    let names: Vec<&str> = symbols
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| s["name"].as_str().unwrap())
-        .collect();
+    let names = strings(&symbols, "name");
     assert!(names.contains(&"host paris-gw"), "{names:?}");
     assert_eq!(
         names.len(),
@@ -246,12 +250,7 @@ fn an_editor_session_on_the_example() {
 
     // Completion: template names after `use`, attribute names at a line's start.
     let items = c.request("textDocument/completion", pos(&p_uri, line, col));
-    let labels: Vec<&str> = items
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|i| i["label"].as_str().unwrap())
-        .collect();
+    let labels = strings(&items, "label");
     assert!(
         labels.contains(&"generic-host") && labels.contains(&"tokyo-site"),
         "{labels:?}"
@@ -265,12 +264,7 @@ fn an_editor_session_on_the_example() {
                                    "text": "\tcheck_inter\n"}]}),
     );
     let items = c.request("textDocument/completion", pos(&p_uri, al1, 12));
-    let labels: Vec<&str> = items
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|i| i["label"].as_str().unwrap())
-        .collect();
+    let labels = strings(&items, "label");
     assert!(labels.contains(&"check_interval"), "{labels:?}");
     assert!(!labels.contains(&"address"), "{labels:?}");
 
@@ -315,12 +309,7 @@ fn an_editor_session_on_the_example() {
     });
     let d = &diags["diagnostics"][0];
     assert_eq!(d["code"], "E0020", "{d}");
-    let related: Vec<&str> = d["relatedInformation"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["message"].as_str().unwrap())
-        .collect();
+    let related = strings(&d["relatedInformation"], "message");
     assert!(
         related.contains(&"host paris-gw uses template `paris-site`"),
         "{related:?}"

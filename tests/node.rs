@@ -456,6 +456,42 @@ fn free_port() -> u16 {
     l.local_addr().unwrap().port()
 }
 
+/// A shard set of loopback schedulers (`spare` names the spare, if any) and one running node
+/// per scheduler at its port, each on `DIR/node-NAME`.
+struct Cluster {
+    set_dir: PathBuf,
+    set: monitorc_runtime::shard::ShardSet,
+    states: Vec<PathBuf>,
+    nodes: Vec<NodeProcess>,
+}
+
+fn cluster(dir: &Path, names: &[&str], spare: &str) -> Cluster {
+    let ports: Vec<u16> = names.iter().map(|_| free_port()).collect();
+    let daemons: String = names
+        .iter()
+        .zip(&ports)
+        .map(|(name, port)| monitorc_bench::loopback_scheduler(name, *port, *name == spare))
+        .collect();
+    let set_dir = build_set_with(dir, &daemons);
+    let set = monitorc_runtime::shard::ShardSet::open(&set_dir).unwrap();
+    let resource = resource_file(dir);
+    let states: Vec<PathBuf> = names
+        .iter()
+        .map(|n| dir.join(format!("node-{n}")))
+        .collect();
+    let nodes = states
+        .iter()
+        .zip(&ports)
+        .map(|(s, p)| start_node_on(s, &resource, &format!("127.0.0.1:{p}")))
+        .collect();
+    Cluster {
+        set_dir,
+        set,
+        states,
+        nodes,
+    }
+}
+
 /// The hosts whose status the engine of a node's state directory writes.
 fn engine_hosts(state: &Path) -> Vec<String> {
     let mut hosts: Vec<String> = status_dat(state)
@@ -481,18 +517,13 @@ fn the_arbiter_fails_over_between_real_nodes() {
         return;
     }
     let tmp = tempfile::tempdir().unwrap();
-    let names = ["a", "b", "sp"];
-    let ports: Vec<u16> = names.iter().map(|_| free_port()).collect();
-    let mut daemons = String::new();
-    for (name, port) in names.iter().zip(&ports) {
-        daemons.push_str(&format!(
-            "define scheduler {{\n  scheduler_name  {name}\n  address  127.0.0.1\n  port  {port}\n  \
-             spare  {}\n  check_interval  1\n  timeout  2\n  max_check_attempts  2\n}}\n",
-            u8::from(*name == "sp")
-        ));
-    }
-    let set_dir = build_set_with(tmp.path(), &daemons);
-    let set = monitorc_runtime::shard::ShardSet::open(&set_dir).unwrap();
+    let Cluster {
+        set_dir,
+        set,
+        states,
+        nodes,
+    } = cluster(tmp.path(), &["a", "b", "sp"], "sp");
+    let mut nodes: Vec<Option<NodeProcess>> = nodes.into_iter().map(Some).collect();
     let hosts_of = |s: &str| -> Vec<String> {
         let mut h: Vec<String> = (set.manifest.hosts.iter())
             .filter(|(_, x)| x.as_str() == s)
@@ -501,16 +532,6 @@ fn the_arbiter_fails_over_between_real_nodes() {
         h.sort();
         h
     };
-    let resource = resource_file(tmp.path());
-    let states: Vec<PathBuf> = names
-        .iter()
-        .map(|n| tmp.path().join(format!("node-{n}")))
-        .collect();
-    let mut nodes: Vec<Option<NodeProcess>> = states
-        .iter()
-        .zip(&ports)
-        .map(|(s, p)| Some(start_node_on(s, &resource, &format!("127.0.0.1:{p}"))))
-        .collect();
     let arbiter = spawn_server(&[
         "arbiter".to_string(),
         set_dir.display().to_string(),
@@ -1033,28 +1054,13 @@ fn lines_the_arbiter_answered_for_reach_real_engines_once_across_its_restart() {
         return;
     }
     let tmp = tempfile::tempdir().unwrap();
-    let names = ["a", "b"];
-    let ports: Vec<u16> = names.iter().map(|_| free_port()).collect();
-    let mut daemons = String::new();
-    for (name, port) in names.iter().zip(&ports) {
-        daemons.push_str(&format!(
-            "define scheduler {{\n  scheduler_name  {name}\n  address  127.0.0.1\n  port  {port}\n  \
-             check_interval  1\n  timeout  2\n  max_check_attempts  2\n}}\n"
-        ));
-    }
-    let set_dir = build_set_with(tmp.path(), &daemons);
-    let set = monitorc_runtime::shard::ShardSet::open(&set_dir).unwrap();
+    let Cluster {
+        set_dir,
+        set,
+        states,
+        nodes,
+    } = cluster(tmp.path(), &["a", "b"], "");
     let hosts: Vec<(String, String)> = set.manifest.hosts.clone().into_iter().collect();
-    let resource = resource_file(tmp.path());
-    let states: Vec<PathBuf> = names
-        .iter()
-        .map(|n| tmp.path().join(format!("node-{n}")))
-        .collect();
-    let nodes: Vec<NodeProcess> = states
-        .iter()
-        .zip(&ports)
-        .map(|(s, p)| start_node_on(s, &resource, &format!("127.0.0.1:{p}")))
-        .collect();
     let arbiter_state = tmp.path().join("arbiter");
     let start_arbiter = || {
         spawn_server(&[

@@ -121,14 +121,6 @@ fn until(what: &str, secs: u64, mut cond: impl FnMut() -> bool) {
     }
 }
 
-fn scheduler(name: &str, port: u16, spare: bool) -> String {
-    format!(
-        "define scheduler {{\n  scheduler_name  {name}\n  address  127.0.0.1\n  port  {port}\n  \
-         spare  {}\n  check_interval  1\n  timeout  2\n  max_check_attempts  2\n}}\n",
-        u8::from(spare)
-    )
-}
-
 struct Place {
     _tmp: tempfile::TempDir,
     dir: PathBuf,
@@ -160,7 +152,12 @@ fn reload(c: &mut Criterion, rt: &Runtime) {
     let (l, port) = listener();
     let set = build(
         &p.dir,
-        &monitorc_bench::loopback_tree(&scheduler("a", port, false), 1000, 10, 60),
+        &monitorc_bench::loopback_tree(
+            &monitorc_bench::loopback_scheduler("a", port, false),
+            1000,
+            10,
+            60,
+        ),
     );
     let shard = std::fs::read_to_string(set.join("schedulers/a.ron")).unwrap();
     let changed = shard.replacen(
@@ -205,7 +202,12 @@ fn commands(c: &mut Criterion, rt: &Runtime) {
     let (l, port) = listener();
     let set = build(
         &p.dir,
-        &monitorc_bench::loopback_tree(&scheduler("a", port, false), 1000, 10, 60),
+        &monitorc_bench::loopback_tree(
+            &monitorc_bench::loopback_scheduler("a", port, false),
+            1000,
+            10,
+            60,
+        ),
     );
     let _stop = spawn_node(rt, l, node_options(p.dir.join("node"), &p.resource));
     let node = format!("http://127.0.0.1:{port}");
@@ -276,9 +278,9 @@ fn last_checks(status: &str, hosts: &[String]) -> Vec<u64> {
 fn failover_once(rt: &Runtime) -> (Duration, Duration) {
     let p = place();
     let ls: Vec<(std::net::TcpListener, u16)> = (0..3).map(|_| listener()).collect();
-    let daemons = scheduler("a", ls[0].1, false)
-        + &scheduler("b", ls[1].1, false)
-        + &scheduler("sp", ls[2].1, true);
+    let daemons = monitorc_bench::loopback_scheduler("a", ls[0].1, false)
+        + &monitorc_bench::loopback_scheduler("b", ls[1].1, false)
+        + &monitorc_bench::loopback_scheduler("sp", ls[2].1, true);
     let set = build(&p.dir, &monitorc_bench::loopback_tree(&daemons, 30, 5, 5));
     let manifest = monitorc_runtime::shard::ShardSet::open(&set)
         .unwrap()

@@ -2390,6 +2390,16 @@ pub const LOOPBACK_BASE: &str = "define command {\n  command_name  ok\n  command
      service_notification_period  always\n  host_notification_commands  ok\n  \
      service_notification_commands  ok\n}\n";
 
+/// A scheduler at 127.0.0.1:`port` that the arbiter pings every second and declares dead
+/// after two failed pings (2 s timeout): failovers in tests and benchmarks take seconds.
+pub fn loopback_scheduler(name: &str, port: u16, spare: bool) -> String {
+    format!(
+        "define scheduler {{\n  scheduler_name  {name}\n  address  127.0.0.1\n  port  {port}\n  \
+         spare  {}\n  check_interval  1\n  timeout  2\n  max_check_attempts  2\n}}\n",
+        u8::from(spare)
+    )
+}
+
 /// A loopback tree for a real engine: [`LOOPBACK_BASE`], `daemons` as given, and `hosts` hosts
 /// `h0`… at 127.0.0.1 with `services` services `s0`… each, all checked by `ok` every
 /// `interval` minutes.

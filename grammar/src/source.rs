@@ -87,6 +87,11 @@ impl SourceFile {
         }
     }
 
+    /// Where each line starts (byte offsets; the first is 0).
+    pub fn line_starts(&self) -> &[u32] {
+        &self.line_starts
+    }
+
     /// The text of the 1-based line `line`, without its line ending.
     pub fn line_text(&self, line: usize) -> &str {
         let start = self.line_starts[line - 1] as usize;

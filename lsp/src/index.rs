@@ -237,13 +237,13 @@ impl Index {
             .find(|b| (b.span.start as usize) <= offset && offset < b.span.end as usize)
     }
 
-    /// Every place `name` of `space` is written, definitions included.
-    pub fn all(&self, space: Space, name: &str) -> Vec<Span> {
+    /// Every place `name` of `space` is written, its definitions too if `defs`.
+    pub fn all(&self, space: Space, name: &str, defs: bool) -> Vec<Span> {
         let mut out: Vec<Span> = self
             .occurrences
             .values()
             .flatten()
-            .filter(|o| o.space == space && o.name == name)
+            .filter(|o| o.space == space && o.name == name && (defs || !o.def))
             .map(|o| o.span)
             .collect();
         out.sort_by_key(|s| (s.file.0, s.start));

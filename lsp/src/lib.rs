@@ -116,7 +116,6 @@ struct Doc {
 struct Analysis {
     checked: Checked,
     index: Index,
-    lines: HashMap<FileId, Lines>,
     by_path: HashMap<PathBuf, FileId>,
 }
 
@@ -171,17 +170,15 @@ fn worker(jobs: Receiver<Job>, done: Sender<Done>) {
 
 fn analyse(checked: Checked) -> Analysis {
     let index = Index::build(&checked);
-    let mut lines = HashMap::new();
-    let mut by_path = HashMap::new();
-    for (id, f) in checked.loaded.sources.iter() {
-        lines.insert(id, Lines::new(&f.text));
-        let p = std::fs::canonicalize(&f.path).unwrap_or_else(|_| f.path.clone());
-        by_path.insert(p, id);
-    }
+    let by_path = checked
+        .loaded
+        .sources
+        .iter()
+        .map(|(id, f)| (canonical(&f.path), id))
+        .collect();
     Analysis {
         checked,
         index,
-        lines,
         by_path,
     }
 }
@@ -477,8 +474,7 @@ impl Server {
                 let p: GotoDefinitionParams = serde_json::from_value(req.params).map_err(bad)?;
                 let pos = p.text_document_position_params;
                 let r = a.as_deref().and_then(|a| {
-                    let (file, offset) = a.at(&pos.text_document.uri, pos.position)?;
-                    let o = a.index.at(file, offset)?;
+                    let o = a.name_at(&pos.text_document.uri, pos.position)?;
                     let defs = a.index.defs.get(&(o.space, o.name.clone()))?;
                     Some(GotoDefinitionResponse::Array(
                         defs.iter().map(|s| location(a, *s)).collect(),
@@ -490,16 +486,11 @@ impl Server {
                 let p: ReferenceParams = serde_json::from_value(req.params).map_err(bad)?;
                 let pos = p.text_document_position;
                 let r = a.as_deref().and_then(|a| {
-                    let (file, offset) = a.at(&pos.text_document.uri, pos.position)?;
-                    let o = a.index.at(file, offset)?;
-                    let defs = a.index.defs.get(&(o.space, o.name.clone()));
+                    let o = a.name_at(&pos.text_document.uri, pos.position)?;
                     let spans: Vec<Location> = a
                         .index
-                        .all(o.space, &o.name)
+                        .all(o.space, &o.name, p.context.include_declaration)
                         .into_iter()
-                        .filter(|s| {
-                            p.context.include_declaration || !defs.is_some_and(|d| d.contains(s))
-                        })
                         .map(|s| location(a, s))
                         .collect();
                     Some(spans)
@@ -515,14 +506,11 @@ impl Server {
                         "the tree is not checked yet".into(),
                     ));
                 };
-                let Some((file, offset)) = a.at(&pos.text_document.uri, pos.position) else {
+                let Some(o) = a.name_at(&pos.text_document.uri, pos.position) else {
                     return Err((
                         ErrorCode::RequestFailed,
-                        "this file is not part of the tree".into(),
+                        "no name here to rename (or the file is not part of the tree)".into(),
                     ));
-                };
-                let Some(o) = a.index.at(file, offset) else {
-                    return Err((ErrorCode::RequestFailed, "no name here to rename".into()));
                 };
                 if p.new_name.is_empty() || p.new_name.contains([',', ' ', '\t', '\n', ';', '!']) {
                     return Err((
@@ -533,7 +521,7 @@ impl Server {
                 // The protocol's own type keys edits by URI.
                 #[allow(clippy::mutable_key_type)]
                 let mut changes: HashMap<Uri, Vec<TextEdit>> = HashMap::new();
-                for s in a.index.all(o.space, &o.name) {
+                for s in a.index.all(o.space, &o.name, true) {
                     let l = location(a, s);
                     changes.entry(l.uri).or_default().push(TextEdit {
                         range: l.range,
@@ -602,12 +590,18 @@ impl Server {
 }
 
 impl Analysis {
+    /// The name written at a position.
+    fn name_at(&self, uri: &Uri, pos: Position) -> Option<&index::Occurrence> {
+        let (file, offset) = self.at(uri, pos)?;
+        self.index.at(file, offset)
+    }
+
     /// The file and byte offset of a position in a document of the tree.
     fn at(&self, uri: &Uri, pos: Position) -> Option<(FileId, usize)> {
         let path = text::path(uri)?;
         let file = *self.by_path.get(&canonical(&path))?;
-        let text = &self.checked.loaded.sources.get(file).text;
-        Some((file, self.lines[&file].offset(text, pos)))
+        let f = self.checked.loaded.sources.get(file);
+        Some((file, text::offset(&f.text, f.line_starts(), pos)))
     }
 }
 
@@ -623,17 +617,7 @@ fn affected(a: &Analysis, s: Span) -> Vec<DiagnosticRelatedInformation> {
     let Some(name) = o.get_str("name").filter(|_| !o.register) else {
         return Vec::new();
     };
-    let users: Vec<Span> = a
-        .index
-        .all(Space::Template(o.kind), name)
-        .into_iter()
-        .filter(|u| {
-            !a.index
-                .defs
-                .get(&(Space::Template(o.kind), name.to_string()))
-                .is_some_and(|d| d.contains(u))
-        })
-        .collect();
+    let users = a.index.all(Space::Template(o.kind), name, false);
     let mut out: Vec<DiagnosticRelatedInformation> = users
         .iter()
         .filter_map(|u| a.index.block(u.file, u.start as usize))
@@ -656,8 +640,8 @@ fn affected(a: &Analysis, s: Span) -> Vec<DiagnosticRelatedInformation> {
 }
 
 fn range_of(a: &Analysis, s: Span) -> lsp_types::Range {
-    let text = &a.checked.loaded.sources.get(s.file).text;
-    a.lines[&s.file].range(text, s.start as usize, s.end as usize)
+    let f = a.checked.loaded.sources.get(s.file);
+    text::range(&f.text, f.line_starts(), s.start as usize, s.end as usize)
 }
 
 fn location(a: &Analysis, s: Span) -> Location {
@@ -796,15 +780,13 @@ fn complete(
     pos: Position,
     live: Option<&str>,
 ) -> Option<Vec<CompletionItem>> {
-    let (file, _) = a.at(uri, pos)?;
+    // The block: found in the checked text at the same position.
+    let (file, checked_offset) = a.at(uri, pos)?;
     // The line as the editor has it now (the analysis may be a keystroke behind).
-    let checked_text = &a.checked.loaded.sources.get(file).text;
-    let text = live.unwrap_or(checked_text);
+    let text = live.unwrap_or(&a.checked.loaded.sources.get(file).text);
     let offset = Lines::new(text).offset(text, pos);
     let line_start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
     let before = &text[line_start..offset];
-    // The block: found in the checked text at the same line.
-    let checked_offset = a.lines[&file].offset(checked_text, pos);
     let kind = a.index.block(file, checked_offset).map(|b| b.kind)?;
     let trimmed = before.trim_start();
     let items: Vec<CompletionItem> = if !trimmed.contains(char::is_whitespace) {

@@ -6,50 +6,56 @@ use std::str::FromStr as _;
 
 use lsp_types::{Position, Range, Uri};
 
-/// Where each line of a text starts.
+/// Where each line of a text starts, for a text the checker did not read (an editor's buffer;
+/// the checker's files have [`monitorc_grammar::SourceFile::line_starts`]).
 #[derive(Debug, Default, Clone)]
 pub struct Lines {
-    starts: Vec<usize>,
+    starts: Vec<u32>,
 }
 
 impl Lines {
     pub fn new(text: &str) -> Lines {
         let mut starts = vec![0];
-        starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
+        starts.extend(text.match_indices('\n').map(|(i, _)| i as u32 + 1));
         Lines { starts }
     }
 
-    /// The position of byte `offset` (clamped to the text).
-    pub fn position(&self, text: &str, offset: usize) -> Position {
-        let offset = floor_char(text, offset.min(text.len()));
-        let line = self.starts.partition_point(|&s| s <= offset) - 1;
-        let col = text[self.starts[line]..offset].encode_utf16().count();
-        Position::new(line as u32, col as u32)
-    }
-
-    pub fn range(&self, text: &str, start: usize, end: usize) -> Range {
-        Range::new(self.position(text, start), self.position(text, end))
-    }
-
-    /// The byte offset of `pos` (a line past the end is the end; a column past the line's
-    /// end is its end).
     pub fn offset(&self, text: &str, pos: Position) -> usize {
-        let Some(&start) = self.starts.get(pos.line as usize) else {
-            return text.len();
-        };
-        let end = self
-            .starts
-            .get(pos.line as usize + 1)
-            .map_or(text.len(), |&e| e.saturating_sub(1));
-        let mut units = 0u32;
-        for (i, c) in text[start..end].char_indices() {
-            if units >= pos.character {
-                return start + i;
-            }
-            units += c.len_utf16() as u32;
-        }
-        end
+        offset(text, &self.starts, pos)
     }
+}
+
+/// The position of byte `offset` of `text`, whose lines start at `starts` (clamped to the
+/// text).
+pub fn position(text: &str, starts: &[u32], offset: usize) -> Position {
+    let offset = floor_char(text, offset.min(text.len()));
+    let line = starts.partition_point(|&s| s as usize <= offset) - 1;
+    let col = text[starts[line] as usize..offset].encode_utf16().count();
+    Position::new(line as u32, col as u32)
+}
+
+pub fn range(text: &str, starts: &[u32], start: usize, end: usize) -> Range {
+    Range::new(position(text, starts, start), position(text, starts, end))
+}
+
+/// The byte offset of `pos` (a line past the end is the end; a column past the line's end is
+/// its end).
+pub fn offset(text: &str, starts: &[u32], pos: Position) -> usize {
+    let Some(&start) = starts.get(pos.line as usize) else {
+        return text.len();
+    };
+    let start = start as usize;
+    let end = starts
+        .get(pos.line as usize + 1)
+        .map_or(text.len(), |&e| (e as usize).saturating_sub(1));
+    let mut units = 0u32;
+    for (i, c) in text[start..end].char_indices() {
+        if units >= pos.character {
+            return start + i;
+        }
+        units += c.len_utf16() as u32;
+    }
+    end
 }
 
 fn floor_char(text: &str, mut i: usize) -> usize {
@@ -107,7 +113,7 @@ mod tests {
         let text = "define host {\n  alias  Zürich 𝄞 x\n}\n";
         let lines = Lines::new(text);
         let x = text.find(" x").unwrap() + 1;
-        let p = lines.position(text, x);
+        let p = position(text, &lines.starts, x);
         // `  alias  Zürich ` is 16 units, the clef two more, then a blank.
         assert_eq!(p, Position::new(1, 19));
         assert_eq!(lines.offset(text, p), x);
@@ -116,7 +122,7 @@ mod tests {
             text.find("\n}").unwrap()
         );
         assert_eq!(lines.offset(text, Position::new(99, 0)), text.len());
-        assert_eq!(lines.position(text, 99_999), Position::new(3, 0));
+        assert_eq!(position(text, &lines.starts, 99_999), Position::new(3, 0));
     }
 
     #[test]

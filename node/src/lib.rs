@@ -351,13 +351,13 @@ impl Node {
         let Some(shard) = self.held().map(|h| h.shard) else {
             return;
         };
+        // Brings `safe` up to the markers logged before the last retention save.
         self.confirm();
-        let created = confirm::retention_created(&self.dir("engine/retention.dat"));
         let (log, _) = journal_paths(self, &shard);
         let mut j = self.journal.lock().expect("not poisoned");
         // A batch the feeder was writing belongs to the engine that died.
         j.holding = HOLDINGS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let safe = confirm::safe_offset(&j.markers, created).max(j.safe);
+        let safe = j.safe;
         if safe >= j.fed_offset {
             return;
         }
