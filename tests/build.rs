@@ -174,7 +174,7 @@ fn diff_summarises_what_changed() {
     assert_eq!((same.code, same.stdout.as_str()), (0, ""));
     // A changed copy of the example: one template value, one new host.
     let src = dir.path().join("example");
-    copy_dir(&common::root().join("fixtures/example"), &src);
+    common::copy_dir(&common::root().join("fixtures/example"), &src);
     let services = src.join("objects/templates/services.cfg");
     let text = std::fs::read_to_string(&services).unwrap();
     std::fs::write(
@@ -226,19 +226,6 @@ fn diff_summarises_what_changed() {
     );
     let broken = common::monitorc(&["diff", &a.display().to_string(), "/nonexistent"]);
     assert_eq!(broken.code, 2);
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let p = e.unwrap().path();
-        let target = to.join(p.file_name().unwrap());
-        if p.is_dir() {
-            copy_dir(&p, &target);
-        } else {
-            std::fs::copy(&p, &target).unwrap();
-        }
-    }
 }
 
 /// `--emit nagios`: every scheduler directory of every valid fixture passes `nagios4 -v` (the

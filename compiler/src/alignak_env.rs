@@ -164,7 +164,7 @@ pub fn apply(env: &AlignakEnv, sem: &Semantics, ir: &mut Ir, diags: &mut Vec<Dia
                 .iter()
                 .any(|d| d.kind == o.kind && d.name().is_some() && d.name() == o.name()))
     });
-    ir.objects.extend(daemons);
+    ir.objects.extend(daemons.into_iter().map(Arc::new));
 }
 
 /// Sections of the same name merged in read order (a later file's option replaces an

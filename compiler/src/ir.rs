@@ -136,12 +136,16 @@ impl MainConfig {
 #[derive(Clone, Debug, Default)]
 pub struct Ir {
     pub main: MainConfig,
-    /// Objects of every known type, in load order (file, then position).
-    pub objects: Vec<Object>,
+    /// Objects of every known type, in load order (file, then position). Shared: a file that
+    /// did not change between two checks keeps its objects (`lower::Cache`).
+    pub objects: Vec<std::sync::Arc<Object>>,
 }
 
 impl Ir {
     pub fn of_kind(&self, kind: ObjectKind) -> impl Iterator<Item = &Object> {
-        self.objects.iter().filter(move |o| o.kind == kind)
+        self.objects
+            .iter()
+            .map(|o| &**o)
+            .filter(move |o| o.kind == kind)
     }
 }

@@ -83,9 +83,37 @@ pub fn check(path: &Path) -> Result<Checked, LoadError> {
 /// The wall-clock time of each stage, in order.
 pub type Timings = Vec<(&'static str, Duration)>;
 
+/// What a check keeps for the next check of the same tree (the language server's, on every
+/// edit): each file's text, syntax tree and objects, taken again while the file is unchanged,
+/// and each object's resolution, taken again while it and its templates are unchanged.
+#[derive(Default)]
+pub struct Cache {
+    parse: monitorc_grammar::ParseCache,
+    lower: lower::Cache,
+    resolve: resolve::Cache,
+}
+
 /// [`check`], with options and the wall-clock time of each stage (for `--timings` and
 /// benchmarks).
 pub fn check_timed(path: &Path, options: &Options) -> Result<(Checked, Timings), LoadError> {
+    run(path, options, None)
+}
+
+/// [`check_timed`], reading and lowering again only the files that changed since the checks
+/// that filled `cache`. The result is the same as without the cache.
+pub fn check_cached(
+    path: &Path,
+    options: &Options,
+    cache: &mut Cache,
+) -> Result<(Checked, Timings), LoadError> {
+    run(path, options, Some(cache))
+}
+
+fn run(
+    path: &Path,
+    options: &Options,
+    mut cache: Option<&mut Cache>,
+) -> Result<(Checked, Timings), LoadError> {
     let mut timings = Vec::new();
     let mut clock = Instant::now();
     let cancelled = || {
@@ -106,10 +134,11 @@ pub fn check_timed(path: &Path, options: &Options) -> Result<(Checked, Timings),
     let is_env = path.extension().is_some_and(|e| e == "ini") && path.is_file();
     let no_overlay = monitorc_grammar::Overlay::default();
     let overlay = options.overlay.as_deref().unwrap_or(&no_overlay);
+    let parse = cache.as_deref_mut().map(|c| &mut c.parse);
     let mut loaded = match (&options.alignak_env, is_env) {
-        (Some(env), _) => monitorc_grammar::load_alignak_with(env, Some(path), overlay)?,
-        (None, true) => monitorc_grammar::load_alignak_with(path, None, overlay)?,
-        (None, false) => monitorc_grammar::load_with(path, overlay)?,
+        (Some(env), _) => monitorc_grammar::load_alignak_with(env, Some(path), overlay, parse)?,
+        (None, true) => monitorc_grammar::load_alignak_with(path, None, overlay, parse)?,
+        (None, false) => monitorc_grammar::load_with(path, overlay, parse)?,
     };
     lap("load+parse", &mut timings)?;
     // The engine is chosen from the syntax trees, before anything is interpreted.
@@ -119,7 +148,11 @@ pub fn check_timed(path: &Path, options: &Options) -> Result<(Checked, Timings),
         .map(|e| e.path.display().to_string());
     let engine = engine::detect(&loaded, options.engine, env_name.as_deref());
     let semantics = engine.engine.semantics();
-    let (mut ir, mut lower_diags) = lower::lower(&loaded, semantics);
+    let (mut ir, mut lower_diags) = lower::lower_cached(
+        &loaded,
+        semantics,
+        cache.as_deref_mut().map(|c| &mut c.lower),
+    );
     if let Some(env) = &loaded.alignak_env {
         alignak_env::apply(env, semantics, &mut ir, &mut lower_diags);
     }
@@ -129,7 +162,12 @@ pub fn check_timed(path: &Path, options: &Options) -> Result<(Checked, Timings),
     lap("lower", &mut timings)?;
     let mut diagnostics = std::mem::take(&mut loaded.diagnostics);
     diagnostics.extend(lower_diags);
-    let resolved = resolve::resolve(&ir, semantics, &mut diagnostics);
+    let resolved = resolve::resolve_cached(
+        &ir,
+        semantics,
+        &mut diagnostics,
+        cache.as_deref_mut().map(|c| &mut c.resolve),
+    );
     lap("resolve", &mut timings)?;
     let model = expand::expand(&ir, &resolved, &loaded.sources, semantics, &mut diagnostics);
     lap("expand", &mut timings)?;

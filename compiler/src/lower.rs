@@ -9,14 +9,45 @@ use std::sync::Arc;
 use rayon::prelude::*;
 
 use monitorc_grammar::diag::did_you_mean;
-use monitorc_grammar::{codes, Block, Diagnostic, Loaded, Open, Origin, Span};
+use monitorc_grammar::{
+    codes, Block, Diagnostic, FileId, Loaded, Open, Origin, SourceFile, Span, SyntaxTree,
+};
 
 use crate::engine::{Engine, Semantics, NAGIOS_OBJECT_TYPES};
 use crate::ir::{Attr, Ir, MainConfig, MainParam, Object, Value};
 use crate::schema::{self, ObjectKind, Ty, TIMEPERIOD_DAY_WORDS};
 
+/// What lowering keeps of each file for the next check: its objects and diagnostics, valid
+/// while the file's text and syntax tree are the same ones (shared with the loader's
+/// `ParseCache`), for the same engine and illegal-character set.
+#[derive(Default)]
+pub struct Cache {
+    files: HashMap<FileId, CachedFile>,
+}
+
+struct CachedFile {
+    text: Arc<SourceFile>,
+    tree: Arc<SyntaxTree>,
+    engine: Engine,
+    illegal: String,
+    lowered: Arc<Lowered>,
+}
+
+/// One file's objects and the diagnostics lowering them gave.
+type Lowered = (Vec<Arc<Object>>, Vec<Diagnostic>);
+
 /// Lowers every file of `loaded`.
 pub fn lower(loaded: &Loaded, sem: &Semantics) -> (Ir, Vec<Diagnostic>) {
+    lower_cached(loaded, sem, None)
+}
+
+/// [`lower`], taking from `cache` the files whose text and tree did not change (and updating
+/// it).
+pub fn lower_cached(
+    loaded: &Loaded,
+    sem: &Semantics,
+    mut cache: Option<&mut Cache>,
+) -> (Ir, Vec<Diagnostic>) {
     let mut diags = Vec::new();
     for f in &loaded.not_utf8 {
         diags.push(not_utf8(loaded, f, sem));
@@ -27,14 +58,26 @@ pub fn lower(loaded: &Loaded, sem: &Semantics) -> (Ir, Vec<Diagnostic>) {
         None if sem.illegal_chars_default => schema::DEFAULT_ILLEGAL_NAME_CHARS.to_string(),
         None => String::new(),
     };
-    let per_file: Vec<(Vec<Object>, Vec<Diagnostic>)> = loaded
+    let old = cache.as_deref();
+    let hit = |id: FileId| -> Option<Arc<Lowered>> {
+        let c = old?.files.get(&id)?;
+        (Arc::ptr_eq(&c.text, loaded.sources.shared(id))
+            && Arc::ptr_eq(&c.tree, &loaded.trees[id.0 as usize])
+            && c.engine == sem.engine
+            && c.illegal == illegal)
+            .then(|| c.lowered.clone())
+    };
+    let per_file: Vec<(FileId, Arc<Lowered>)> = loaded
         .files()
         .zip(&loaded.origins)
         .filter(|(_, origin)| read_by(sem, **origin))
         .map(|(f, _)| f)
         .collect::<Vec<_>>()
         .par_iter()
-        .map(|(_, file, tree)| {
+        .map(|&(id, file, tree)| {
+            if let Some(l) = hit(id) {
+                return (id, l);
+            }
             let mut objects = Vec::with_capacity(tree.blocks.len());
             let mut diags = Vec::new();
             for block in &tree.blocks {
@@ -50,13 +93,29 @@ pub fn lower(loaded: &Loaded, sem: &Semantics) -> (Ir, Vec<Diagnostic>) {
                     }
                 }
             }
-            (objects, diags)
+            let objects = objects.into_iter().map(Arc::new).collect();
+            (id, Arc::new((objects, diags)))
         })
         .collect();
     let mut objects = Vec::new();
-    for (o, d) in per_file {
-        objects.extend(o);
-        diags.extend(d);
+    for (_, l) in &per_file {
+        objects.extend(l.0.iter().cloned());
+        diags.extend(l.1.iter().cloned());
+    }
+    if let Some(c) = cache.as_deref_mut() {
+        c.files = per_file
+            .into_iter()
+            .map(|(id, lowered)| {
+                let entry = CachedFile {
+                    text: loaded.sources.shared(id).clone(),
+                    tree: loaded.trees[id.0 as usize].clone(),
+                    engine: sem.engine,
+                    illegal: illegal.clone(),
+                    lowered,
+                };
+                (id, entry)
+            })
+            .collect();
     }
     let ir = Ir { main, objects };
     check_duplicates(&ir, sem, &mut diags);

@@ -124,8 +124,9 @@ impl ResolvedObject {
 
 #[derive(Debug, Default)]
 pub struct Resolved {
-    /// Every object, indexed like `Ir::objects`.
-    pub objects: Vec<ResolvedObject>,
+    /// Every object, indexed like `Ir::objects`. Shared: an object that an edit did not touch
+    /// keeps its resolution from the previous check (`resolve::Cache`).
+    pub objects: Vec<Arc<ResolvedObject>>,
 }
 
 impl Resolved {
@@ -133,6 +134,7 @@ impl Resolved {
     pub fn of_kind(&self, kind: ObjectKind) -> impl Iterator<Item = &ResolvedObject> {
         self.objects
             .iter()
+            .map(|o| &**o)
             .filter(move |o| o.kind == kind && o.register)
     }
 
@@ -140,6 +142,7 @@ impl Resolved {
     pub fn templates_of_kind(&self, kind: ObjectKind) -> impl Iterator<Item = &ResolvedObject> {
         self.objects
             .iter()
+            .map(|o| &**o)
             .filter(move |o| o.kind == kind && !o.register)
     }
 }
@@ -163,25 +166,81 @@ struct Template {
 /// Attributes that are never inherited.
 const NOT_INHERITED: &[&str] = &["register", "name", "use"];
 
+/// What resolving keeps for the next check of the same tree: the objects it resolved, their
+/// templates' results and its own. An object is resolved again only when it changed (it is
+/// not the same `Arc` from `lower::Cache`), its templates changed, or objects moved.
+#[derive(Default)]
+pub struct Cache {
+    engine: Option<crate::engine::Engine>,
+    objects: Vec<Arc<Object>>,
+    /// Each template's kind, name and place, sorted.
+    templates: Vec<(ObjectKind, String, usize)>,
+    uses: Vec<Vec<usize>>,
+    memo: Vec<Option<Template>>,
+    /// What ordering the templates reported (their loops).
+    order_diags: Vec<Diagnostic>,
+    resolved: Vec<Arc<ResolvedObject>>,
+}
+
 pub fn resolve(ir: &Ir, sem: &Semantics, diags: &mut Vec<Diagnostic>) -> Resolved {
+    resolve_cached(ir, sem, diags, None)
+}
+
+/// [`resolve`], taking from `cache` what the changes since it was filled cannot have changed
+/// (and updating it). The result is the same as without the cache.
+pub fn resolve_cached(
+    ir: &Ir,
+    sem: &Semantics,
+    diags: &mut Vec<Diagnostic>,
+    cache: Option<&mut Cache>,
+) -> Resolved {
     let index = TemplateIndex::new(ir, sem);
     let uses = index.link(ir, sem, diags);
-    let order = index.order(ir, &uses, diags);
+    let mut templates: Vec<(ObjectKind, String, usize)> = index
+        .by_name
+        .iter()
+        .map(|(&(k, n), &i)| (k, n.to_string(), i))
+        .collect();
+    templates.sort_unstable();
+    // The previous results hold while every template is the same object at the same place
+    // using the same templates: then every template passes on what it passed on before.
+    let prev = cache.as_ref().map(|c| &**c).filter(|c| {
+        c.engine == Some(sem.engine)
+            && c.objects.len() == ir.objects.len()
+            && c.templates == templates
+            && templates.iter().all(|&(_, _, t)| {
+                Arc::ptr_eq(&c.objects[t], &ir.objects[t]) && c.uses[t] == uses[t]
+            })
+    });
 
     // Templates, in dependency order: each one's attributes as it passes them on.
-    let mut memo: Vec<Option<Template>> = vec![None; ir.objects.len()];
-    for &t in &order {
-        memo[t] = Some(Template {
-            attrs: combine(ir, t, &uses[t], &memo, true),
-            customs: customs(ir, t, &uses[t], &memo),
-        });
-    }
+    let (computed, order_diags) = match prev {
+        Some(c) => (None, c.order_diags.clone()),
+        None => {
+            let mut order_diags = Vec::new();
+            let order = index.order(ir, &uses, &mut order_diags);
+            let mut memo: Vec<Option<Template>> = vec![None; ir.objects.len()];
+            for &t in &order {
+                memo[t] = Some(Template {
+                    attrs: combine(ir, t, &uses[t], &memo, true),
+                    customs: customs(ir, t, &uses[t], &memo),
+                });
+            }
+            (Some(memo), order_diags)
+        }
+    };
+    diags.extend(order_diags.iter().cloned());
+    let memo: &[Option<Template>] = match (&computed, prev) {
+        (Some(m), _) => m,
+        (None, Some(c)) => &c.memo,
+        (None, None) => unreachable!("a memo is computed when none is kept"),
+    };
     // Transitive template names, for the objects that show or use them: real objects, and
     // service templates that make services on the hosts of a host template. Objects with the
     // same `use` share one list.
     let mut names: HashMap<&[usize], Arc<[String]>> = HashMap::new();
     let empty: Arc<[String]> = Arc::from(Vec::new());
-    let templates: Vec<Arc<[String]>> = ir
+    let names_of: Vec<Arc<[String]>> = ir
         .objects
         .iter()
         .enumerate()
@@ -198,12 +257,17 @@ pub fn resolve(ir: &Ir, sem: &Semantics, diags: &mut Vec<Diagnostic>) -> Resolve
         })
         .collect();
 
-    let objects = ir
+    let objects: Vec<Arc<ResolvedObject>> = ir
         .objects
         .par_iter()
         .enumerate()
         .map(|(i, o)| {
-            let (nulled, attrs): (Vec<_>, Vec<_>) = combine(ir, i, &uses[i], &memo, false)
+            if let Some(c) = prev {
+                if Arc::ptr_eq(&c.objects[i], o) && c.uses[i] == uses[i] {
+                    return c.resolved[i].clone();
+                }
+            }
+            let (nulled, attrs): (Vec<_>, Vec<_>) = combine(ir, i, &uses[i], memo, false)
                 .into_iter()
                 .partition(|(_, p)| p.attr.value == Value::Null);
             let attrs = attrs.into_iter().map(|(k, p)| (k, p.attr)).collect();
@@ -212,19 +276,34 @@ pub fn resolve(ir: &Ir, sem: &Semantics, diags: &mut Vec<Diagnostic>) -> Resolve
             } else {
                 Box::default()
             };
-            ResolvedObject {
+            Arc::new(ResolvedObject {
                 nulled,
                 id: i,
                 kind: o.kind,
                 register: o.register,
                 attrs,
-                customs: customs(ir, i, &uses[i], &memo),
-                templates: templates[i].clone(),
-            }
+                customs: customs(ir, i, &uses[i], memo),
+                templates: names_of[i].clone(),
+            })
         })
         .collect();
     let resolved = Resolved { objects };
     check_required(ir, &resolved, sem, diags);
+    if let Some(c) = cache {
+        let memo = match computed {
+            Some(m) => m,
+            None => std::mem::take(&mut c.memo),
+        };
+        *c = Cache {
+            engine: Some(sem.engine),
+            objects: ir.objects.clone(),
+            templates,
+            uses,
+            memo,
+            order_diags,
+            resolved: resolved.objects.clone(),
+        };
+    }
     resolved
 }
 
@@ -693,7 +772,7 @@ mod tests {
         loaded
             .sources
             .add(SourceFile::new("test.cfg".into(), text.into()));
-        loaded.trees.push(tree);
+        loaded.trees.push(std::sync::Arc::new(tree));
         loaded.origins.push(Origin::Root);
         let (ir, d) = crate::lower::lower(&loaded, &crate::engine::NAGIOS);
         diags.extend(d);

@@ -17,7 +17,7 @@ pub mod tree;
 pub use diag::{codes, Code, Diagnostic, Label, Severity, REGISTRY};
 pub use loader::{
     load, load_alignak, load_alignak_with, load_with, AlignakEnv, LoadError, Loaded, NotUtf8,
-    Origin, Overlay,
+    Origin, Overlay, ParseCache,
 };
 pub use source::{FileId, Location, SourceFile, SourceMap, Span};
 pub use tree::{parse, Attribute, Block, Open, Param, SyntaxTree};

@@ -15,6 +15,7 @@
 use std::collections::{HashMap, HashSet};
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use rayon::prelude::*;
 
@@ -72,8 +73,8 @@ pub struct AlignakEnv {
 #[derive(Debug, Default)]
 pub struct Loaded {
     pub sources: SourceMap,
-    /// The syntax tree of each file, indexed like `sources`.
-    pub trees: Vec<SyntaxTree>,
+    /// The syntax tree of each file, indexed like `sources` (shared with a [`ParseCache`]).
+    pub trees: Vec<Arc<SyntaxTree>>,
     /// How each file was reached, indexed like `sources`.
     pub origins: Vec<Origin>,
     pub diagnostics: Vec<Diagnostic>,
@@ -99,7 +100,7 @@ impl Loaded {
         self.sources
             .iter()
             .zip(&self.trees)
-            .map(|((id, f), t)| (id, f, t))
+            .map(|((id, f), t)| (id, f, &**t))
     }
 }
 
@@ -108,6 +109,77 @@ struct Pending {
     path: PathBuf,
     directive: Option<Span>,
     origin: Origin,
+    /// Set once the file is queued for reading (none if it cannot be resolved).
+    canonical: Option<PathBuf>,
+}
+
+/// What a load keeps of each file for the next one (the language server checks the same tree
+/// on every edit): its text, and its syntax tree with the diagnostics parsing gave. A file is
+/// not read again while its size, modification time and inode are those it was read with (and
+/// that time is more than two seconds past, so that a write in the same clock tick is not
+/// missed); it is not parsed again while its text and its place in the load order are the same.
+#[derive(Debug, Default)]
+pub struct ParseCache {
+    files: HashMap<PathBuf, Cached>,
+}
+
+impl ParseCache {
+    /// How many files the cache holds.
+    pub fn len(&self) -> usize {
+        self.files.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.files.is_empty()
+    }
+}
+
+#[derive(Debug)]
+struct Cached {
+    /// The file on disk as it was read; none for an overlay text, or a file written too
+    /// recently to be sure of.
+    stamp: Option<Stamp>,
+    file: Arc<SourceFile>,
+    not_utf8: Option<(usize, u8)>,
+    nul: Option<usize>,
+    id: FileId,
+    tree: Arc<SyntaxTree>,
+    diagnostics: Vec<Diagnostic>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Stamp {
+    len: u64,
+    mtime: (i64, i64),
+    ino: u64,
+    dev: u64,
+}
+
+impl Stamp {
+    fn of(path: &Path) -> Option<Stamp> {
+        use std::os::unix::fs::MetadataExt;
+        let m = std::fs::metadata(path).ok()?;
+        Some(Stamp {
+            len: m.len(),
+            mtime: (m.mtime(), m.mtime_nsec()),
+            ino: m.ino(),
+            dev: m.dev(),
+        })
+    }
+
+    /// Old enough that a later write changes the modification time.
+    fn settled(self) -> Option<Stamp> {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs() as i64);
+        (self.mtime.0 + 2 < now).then_some(self)
+    }
+}
+
+/// A file's text as fetched: unchanged since the cached read, or read now.
+enum Got<'c> {
+    Kept(&'c Cached),
+    Read(String, Option<(usize, u8)>, Option<Stamp>),
 }
 
 /// Texts that stand for files on disk: an editor's unsaved buffers. A file is looked up by
@@ -140,6 +212,17 @@ impl Overlay {
             .map(String::as_str)
     }
 
+    /// The text for a file queued by the loader, whose canonical path is already known.
+    fn lookup(&self, p: &Pending) -> Option<&str> {
+        if self.files.is_empty() {
+            return None;
+        }
+        self.files
+            .get(&p.path)
+            .or_else(|| self.files.get(p.canonical.as_ref()?))
+            .map(String::as_str)
+    }
+
     pub fn is_empty(&self) -> bool {
         self.files.is_empty()
     }
@@ -147,15 +230,20 @@ impl Overlay {
 
 /// Loads the configuration rooted at `root`.
 pub fn load(root: &Path) -> Result<Loaded, LoadError> {
-    load_with(root, &Overlay::default())
+    load_with(root, &Overlay::default(), None)
 }
 
-/// [`load`], with the texts of `overlay` read instead of those files on disk.
-pub fn load_with(root: &Path, overlay: &Overlay) -> Result<Loaded, LoadError> {
+/// [`load`], with the texts of `overlay` read instead of those files on disk, and what an
+/// earlier load left in `cache` used where the files did not change (the cache is updated).
+pub fn load_with(
+    root: &Path,
+    overlay: &Overlay,
+    cache: Option<&mut ParseCache>,
+) -> Result<Loaded, LoadError> {
     let mut loaded = Loaded::default();
     let mut pending = Vec::new();
     add_root(root, &mut pending, &mut loaded)?;
-    follow(pending, &mut loaded, overlay);
+    follow(pending, &mut loaded, overlay, cache);
     Ok(loaded)
 }
 
@@ -163,15 +251,16 @@ pub fn load_with(root: &Path, overlay: &Overlay) -> Result<Loaded, LoadError> {
 /// `*.ini` under the `alignak.d` folder beside it (in name order, as Alignak reads them), the
 /// object files their `[alignak-configuration]` `cfg…` options name, and `config` if given.
 pub fn load_alignak(env: &Path, config: Option<&Path>) -> Result<Loaded, LoadError> {
-    load_alignak_with(env, config, &Overlay::default())
+    load_alignak_with(env, config, &Overlay::default(), None)
 }
 
 /// [`load_alignak`], with the texts of `overlay` read instead of those object files on disk
-/// (the `.ini` files are read from disk).
+/// (the `.ini` files are read from disk), and `cache` as in [`load_with`].
 pub fn load_alignak_with(
     env: &Path,
     config: Option<&Path>,
     overlay: &Overlay,
+    cache: Option<&mut ParseCache>,
 ) -> Result<Loaded, LoadError> {
     let mut loaded = Loaded::default();
     let text = monitorc_runtime::fs::read(env).map_err(|e| match e.kind() {
@@ -209,7 +298,7 @@ pub fn load_alignak_with(
         let id = FileId(loaded.sources.len() as u32);
         let (s, d) = crate::ini::parse(id, &text);
         loaded.sources.add(SourceFile::new(path, text));
-        loaded.trees.push(SyntaxTree::default());
+        loaded.trees.push(Arc::default());
         loaded.origins.push(Origin::AlignakEnv);
         loaded.diagnostics.extend(d);
         sections.extend(s);
@@ -255,6 +344,7 @@ pub fn load_alignak_with(
                 path: target,
                 directive: Some(o.value_span),
                 origin: Origin::Root,
+                canonical: None,
             });
         }
     }
@@ -262,7 +352,7 @@ pub fn load_alignak_with(
         path: env.to_path_buf(),
         sections,
     });
-    follow(pending, &mut loaded, overlay);
+    follow(pending, &mut loaded, overlay, cache);
     Ok(loaded)
 }
 
@@ -279,6 +369,7 @@ fn add_root(root: &Path, pending: &mut Vec<Pending>, loaded: &mut Loaded) -> Res
                 path,
                 directive: None,
                 origin: Origin::Root,
+                canonical: None,
             });
         }
         loaded.diagnostics.extend(diags);
@@ -298,55 +389,65 @@ fn add_root(root: &Path, pending: &mut Vec<Pending>, loaded: &mut Loaded) -> Res
             path: root.to_path_buf(),
             directive: None,
             origin: Origin::Root,
+            canonical: None,
         });
     }
     Ok(())
 }
 
 /// Reads and parses the pending files, then the files their directives name, level by level.
-fn follow(mut pending: Vec<Pending>, loaded: &mut Loaded, overlay: &Overlay) {
+fn follow(
+    mut pending: Vec<Pending>,
+    loaded: &mut Loaded,
+    overlay: &Overlay,
+    mut cache: Option<&mut ParseCache>,
+) {
     let mut seen = HashSet::new();
+    let mut kept = HashMap::new();
     while !pending.is_empty() {
         // Keep the first mention of each file; later mentions are harmless repeats.
-        pending.retain(|p| match std::fs::canonicalize(&p.path) {
-            Ok(c) => seen.insert(c),
-            Err(_) => true, // reported when read
+        for p in &mut pending {
+            p.canonical = std::fs::canonicalize(&p.path).ok();
+        }
+        pending.retain(|p| match &p.canonical {
+            Some(c) => seen.insert(c.clone()),
+            None => true, // reported when read
         });
-        let read: Vec<_> = pending.par_iter().map(|p| read_file(p, overlay)).collect();
+        let old = cache.as_deref();
+        let read: Vec<_> = pending.par_iter().map(|p| fetch(p, overlay, old)).collect();
         let first_id = loaded.sources.len() as u32;
         let mut ok = Vec::new();
         for (p, r) in pending.drain(..).zip(read) {
             match r {
-                Ok((text, not_utf8)) => ok.push((p, text, not_utf8)),
+                Ok(got) => ok.push((p, got)),
                 Err(d) => loaded.diagnostics.push(d),
             }
         }
         // A file with a NUL byte is no text file: it is reported at that byte, not parsed.
         // Its line index is built here too, on the pool rather than one file after the other.
-        type Parsed = (
-            Pending,
-            SourceFile,
-            Option<(usize, u8)>,
-            Option<usize>,
-            SyntaxTree,
-            Vec<Diagnostic>,
-        );
-        let parsed: Vec<Parsed> = ok
+        let parsed: Vec<(Pending, Cached)> = ok
             .into_par_iter()
             .enumerate()
-            .map(|(i, (p, text, not_utf8))| {
+            .map(|(i, (p, got))| {
                 let id = FileId(first_id + i as u32);
-                let nul = text.find('\0');
-                let (tree, diags) = match nul {
-                    Some(_) => tree::parse(id, ""),
-                    None => tree::parse(id, &text),
-                };
-                let file = SourceFile::new(p.path.clone(), text);
-                (p, file, not_utf8, nul, tree, diags)
+                let entry = parse_file(&p, id, got, old);
+                (p, entry)
             })
             .collect();
-        for (p, file, not_utf8, nul, tree, diags) in parsed {
-            let id = loaded.sources.add(file);
+        for (p, entry) in parsed {
+            let Cached {
+                file,
+                not_utf8,
+                nul,
+                tree,
+                diagnostics: diags,
+                ..
+            } = &entry;
+            let (not_utf8, nul, tree, diags) = (*not_utf8, *nul, tree.clone(), diags.clone());
+            let id = loaded.sources.add_shared(file.clone());
+            if let Some(c) = &p.canonical {
+                kept.insert(c.clone(), entry);
+            }
             if let Some(pos) = nul {
                 let mut d = Diagnostic::new(
                     codes::FILE_HAS_NUL,
@@ -429,6 +530,7 @@ fn follow(mut pending: Vec<Pending>, loaded: &mut Loaded, overlay: &Overlay) {
                             path,
                             directive: Some(at),
                             origin,
+                            canonical: None,
                         });
                     }
                 } else {
@@ -436,12 +538,79 @@ fn follow(mut pending: Vec<Pending>, loaded: &mut Loaded, overlay: &Overlay) {
                         path: target,
                         directive: Some(at),
                         origin,
+                        canonical: None,
                     });
                 }
             }
             loaded.trees.push(tree);
             loaded.origins.push(p.origin);
         }
+    }
+    // What this load did not reach is forgotten.
+    if let Some(c) = cache.as_deref_mut() {
+        c.files = kept;
+    }
+}
+
+/// The file's text: unchanged since `cache` read it, from `overlay`, or from disk.
+fn fetch<'c>(
+    p: &Pending,
+    overlay: &Overlay,
+    cache: Option<&'c ParseCache>,
+) -> Result<Got<'c>, Diagnostic> {
+    if let Some(text) = overlay.lookup(p) {
+        return Ok(Got::Read(text.to_string(), None, None));
+    }
+    let cached = cache
+        .and_then(|c| c.files.get(p.canonical.as_ref()?))
+        .filter(|c| c.file.path == p.path);
+    let stamp = cache.and(Stamp::of(&p.path));
+    if let (Some(c), Some(s)) = (cached, stamp) {
+        if c.stamp == Some(s) {
+            return Ok(Got::Kept(c));
+        }
+    }
+    let (text, not_utf8) = read_file(p)?;
+    Ok(Got::Read(text, not_utf8, stamp.and_then(Stamp::settled)))
+}
+
+/// The file as parsed for its place `id`: what `cache` holds when its text and place are the
+/// same, else parsed now.
+fn parse_file(p: &Pending, id: FileId, got: Got<'_>, cache: Option<&ParseCache>) -> Cached {
+    let cached = cache
+        .and_then(|c| c.files.get(p.canonical.as_ref()?))
+        .filter(|c| c.file.path == p.path);
+    let (stamp, file, not_utf8, nul, same) = match got {
+        Got::Kept(c) => (c.stamp, c.file.clone(), c.not_utf8, c.nul, true),
+        Got::Read(text, not_utf8, stamp) => {
+            match cached.filter(|c| c.file.text == text && c.not_utf8 == not_utf8) {
+                Some(c) => (stamp, c.file.clone(), c.not_utf8, c.nul, true),
+                None => {
+                    let nul = text.find('\0');
+                    let file = Arc::new(SourceFile::new(p.path.clone(), text));
+                    (stamp, file, not_utf8, nul, false)
+                }
+            }
+        }
+    };
+    let (tree, diagnostics) = match cached.filter(|c| same && c.id == id) {
+        Some(c) => (c.tree.clone(), c.diagnostics.clone()),
+        None => {
+            let (tree, diags) = match nul {
+                Some(_) => tree::parse(id, ""),
+                None => tree::parse(id, &file.text),
+            };
+            (Arc::new(tree), diags)
+        }
+    };
+    Cached {
+        stamp,
+        file,
+        not_utf8,
+        nul,
+        id,
+        tree,
+        diagnostics,
     }
 }
 
@@ -519,14 +688,11 @@ fn io_reason(e: &walkdir::Error) -> String {
 /// A file's text (invalid bytes kept as escape characters) and its first invalid byte.
 type Read = (String, Option<(usize, u8)>);
 
-fn read_file(p: &Pending, overlay: &Overlay) -> Result<Read, Diagnostic> {
+fn read_file(p: &Pending) -> Result<Read, Diagnostic> {
     let at = |d: Diagnostic| match p.directive {
         Some(s) => d.at(s).label("included here"),
         None => d.in_file(&p.path),
     };
-    if let Some(text) = overlay.get(&p.path) {
-        return Ok((text.to_string(), None));
-    }
     let bytes = match monitorc_runtime::fs::read(&p.path) {
         Ok(b) => b,
         Err(e) => {

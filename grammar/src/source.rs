@@ -107,13 +107,23 @@ impl SourceFile {
 /// Every file of one configuration, indexed by [`FileId`].
 #[derive(Debug, Default)]
 pub struct SourceMap {
-    files: Vec<SourceFile>,
+    files: Vec<std::sync::Arc<SourceFile>>,
 }
 
 impl SourceMap {
     pub fn add(&mut self, file: SourceFile) -> FileId {
+        self.add_shared(std::sync::Arc::new(file))
+    }
+
+    /// Adds a file that an earlier load read too (`loader::ParseCache`).
+    pub fn add_shared(&mut self, file: std::sync::Arc<SourceFile>) -> FileId {
         self.files.push(file);
         FileId(self.files.len() as u32 - 1)
+    }
+
+    /// The file as shared between loads: two loads that hold the same `Arc` read the same text.
+    pub fn shared(&self, id: FileId) -> &std::sync::Arc<SourceFile> {
+        &self.files[id.0 as usize]
     }
 
     pub fn get(&self, id: FileId) -> &SourceFile {
@@ -144,7 +154,7 @@ impl SourceMap {
         self.files
             .iter()
             .enumerate()
-            .map(|(i, f)| (FileId(i as u32), f))
+            .map(|(i, f)| (FileId(i as u32), &**f))
     }
 }
 

@@ -135,6 +135,8 @@ struct Done {
 
 /// Checks on its own thread; a job still queued behind a newer one is skipped.
 fn worker(jobs: Receiver<Job>, done: Sender<Done>) {
+    // What the previous checks read and lowered, taken again for the files an edit left alone.
+    let mut cache = monitorc_compiler::Cache::default();
     while let Ok(mut job) = jobs.recv() {
         while let Ok(newer) = jobs.try_recv() {
             job = newer;
@@ -147,12 +149,21 @@ fn worker(jobs: Receiver<Job>, done: Sender<Done>) {
             cancel: Some(job.cancel.clone()),
             ..Options::default()
         };
-        let result = std::panic::catch_unwind(|| {
-            monitorc_compiler::check_timed(&job.root, &options)
-                .map(|(checked, _)| analyse(checked))
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            monitorc_compiler::check_cached(&job.root, &options, &mut cache)
+                .map(|(checked, t)| {
+                    let s = std::time::Instant::now();
+                    let a = analyse(checked);
+                    if std::env::var_os("MONITORC_LSP_TIMINGS").is_some() {
+                        eprintln!("{t:?} analyse {:?}", s.elapsed());
+                    }
+                    a
+                })
                 .map_err(|e| e.to_string())
-        })
+        }))
         .unwrap_or_else(|_| {
+            // A panic may have left the cache half updated: start again from the files.
+            cache = monitorc_compiler::Cache::default();
             Err("the checker failed on this tree (a bug: please report it)".into())
         });
         if done
@@ -439,9 +450,14 @@ impl Server {
             self.publish(&p, diags)?;
         }
         // Freeing a large tree's analysis takes as long as a good part of checking it: the
-        // previous one goes on another thread, so the next edit is not kept waiting.
+        // previous one goes on another thread, at the lowest priority, so that it takes a
+        // core the checker of the next edit leaves idle rather than slowing that check.
         let old = self.analysis.replace(Arc::new(analysis));
-        std::thread::spawn(move || drop(old));
+        std::thread::spawn(move || {
+            // SAFETY: setpriority on the calling thread (Linux: `who` 0 is this thread only).
+            unsafe { libc::setpriority(libc::PRIO_PROCESS, 0, 19) };
+            drop(old)
+        });
         Ok(())
     }
 
