@@ -12,6 +12,7 @@ use std::sync::Arc;
 
 use monitorc_compiler::grammar::Overlay;
 use monitorc_compiler::{check_cached, check_timed, Cache, Checked, Engine, EngineChoice, Options};
+use monitorc_lsp::index::{self, Index};
 
 fn digest(c: &Checked) -> String {
     // The model and the plan hold hash maps (name → index), printed in no fixed order: their
@@ -33,10 +34,30 @@ fn digest(c: &Checked) -> String {
     )
 }
 
+fn index_digest(index: &Index) -> String {
+    let mut files: Vec<_> = index.files.iter().collect();
+    files.sort_by_key(|(id, _)| **id);
+    let mut out = String::new();
+    for (id, f) in files {
+        let mut defs: Vec<_> = f
+            .defs
+            .iter()
+            .flat_map(|(space, names)| names.iter().map(move |(n, s)| (space, n, s)))
+            .collect();
+        defs.sort();
+        out.push_str(&format!(
+            "{id:?}\n{:#?}\n{:#?}\n{defs:#?}\n",
+            f.occurrences, f.blocks
+        ));
+    }
+    out
+}
+
 /// A tree checked again and again with one cache, each time against a fresh check.
 struct Session {
     main: PathBuf,
     cache: Cache,
+    index: index::Cache,
     overlay: Overlay,
     engine: EngineChoice,
 }
@@ -46,6 +67,7 @@ impl Session {
         Session {
             main,
             cache: Cache::default(),
+            index: index::Cache::default(),
             overlay: Overlay::default(),
             engine: EngineChoice::default(),
         }
@@ -60,7 +82,13 @@ impl Session {
         };
         let (cached, _) = check_cached(&self.main, &options, &mut self.cache).unwrap();
         let (fresh, _) = check_timed(&self.main, &options).unwrap();
-        let (a, b) = (digest(&cached), digest(&fresh));
+        // The language server's index of names, built per file from what did not change.
+        let kept = Index::build(&cached, &mut self.index);
+        let anew = Index::build(&fresh, &mut index::Cache::default());
+        let (a, b) = (
+            digest(&cached) + &index_digest(&kept),
+            digest(&fresh) + &index_digest(&anew),
+        );
         if a != b {
             let line = a
                 .lines()
@@ -284,6 +312,65 @@ fn a_cached_check_equals_a_fresh_one_on_a_generated_tree() {
     s.check("a host in an unknown group");
     s.overlay = Overlay::default();
     s.check("the buffer closed");
+}
+
+/// Random edits, as a person typing and deleting makes them (characters that matter to the
+/// syntax included), each followed by both checks: 300 steps over the example's files, from
+/// fixed seeds.
+#[test]
+fn random_edits_keep_the_cached_check_exact() {
+    let root = common::root().join("fixtures/example");
+    let files: Vec<PathBuf> = walk(&root)
+        .into_iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "cfg"))
+        .collect();
+    let alphabet: Vec<char> = "{}\n\t ,;!+-_x0#\\".chars().collect();
+    for seed in 1..=3u64 {
+        let mut rng = fastrand::Rng::with_seed(seed);
+        let mut s = Session::new(root.join("monitorc.cfg"));
+        s.check("the first check");
+        for step in 0..100 {
+            let file = &files[rng.usize(..files.len())];
+            let mut text = s.text(file);
+            let mut at = rng.usize(..=text.len());
+            while !text.is_char_boundary(at) {
+                at -= 1;
+            }
+            let what = match rng.u8(..4) {
+                // Delete up to 20 bytes.
+                0 => {
+                    let mut end = (at + rng.usize(1..20)).min(text.len());
+                    while !text.is_char_boundary(end) {
+                        end -= 1;
+                    }
+                    text.replace_range(at..end, "");
+                    "a deletion"
+                }
+                // Type a word of the syntax's own characters.
+                1 | 2 => {
+                    let word: String = (0..rng.usize(1..6))
+                        .map(|_| alphabet[rng.usize(..alphabet.len())])
+                        .collect();
+                    text.insert_str(at, &word);
+                    "an insertion"
+                }
+                // Close the buffer: the file on disk counts again.
+                _ => {
+                    s.overlay.remove(file);
+                    s.check(&format!(
+                        "seed {seed} step {step}: {} closed",
+                        file.display()
+                    ));
+                    continue;
+                }
+            };
+            s.overlay.insert(file, text);
+            s.check(&format!(
+                "seed {seed} step {step}: {what} in {}",
+                file.display()
+            ));
+        }
+    }
 }
 
 fn walk(dir: &Path) -> Vec<PathBuf> {

@@ -387,3 +387,73 @@ fn an_editor_session_on_the_example() {
         std::thread::sleep(Duration::from_millis(20));
     }
 }
+
+/// A 100 MB file in the tree, opened in the editor and edited: its diagnostics come, the
+/// server answers requests from the previous analysis while it checks, and an edit at the end
+/// of the buffer is checked again.
+#[test]
+fn a_100_mb_file_is_checked_while_the_server_keeps_answering() {
+    let dir = tempfile::tempdir().unwrap();
+    let folder = std::fs::canonicalize(dir.path()).unwrap();
+    std::fs::write(
+        folder.join("nagios.cfg"),
+        "cfg_file=objects.cfg\ncfg_file=big.cfg\n",
+    )
+    .unwrap();
+    let objects = folder.join("objects.cfg");
+    std::fs::write(
+        &objects,
+        "define command {\n command_name true\n command_line /bin/true\n}\n",
+    )
+    .unwrap();
+    // 1,234,567 comment lines of 81 bytes, then a line that is not configuration.
+    let comment = format!("# {}\n", "x".repeat(78));
+    let lines = 100_000_000 / comment.len();
+    let mut big_text = comment.repeat(lines);
+    big_text.push_str("this line is not configuration\n");
+    let big = folder.join("big.cfg");
+    std::fs::write(&big, &big_text).unwrap();
+    let (o_uri, b_uri) = (uri(&objects), uri(&big));
+    let mut c = Client::start(&folder);
+    c.notify(
+        "textDocument/didOpen",
+        json!({"textDocument": {"uri": o_uri, "languageId": "nagios", "version": 1,
+                               "text": std::fs::read_to_string(&objects).unwrap()}}),
+    );
+    let on_big = |p: &Value| p["uri"] == b_uri.as_str();
+    let first = c.wait_for("textDocument/publishDiagnostics", 120, on_big);
+    assert_eq!(first["diagnostics"][0]["code"], "E0013", "{first}");
+    assert_eq!(first["diagnostics"][0]["range"]["start"]["line"], lines);
+
+    // The buffer itself, 100 MB in one message: while it is checked, a request is answered
+    // (from the analysis before it) ahead of the new diagnostics.
+    c.notify(
+        "textDocument/didOpen",
+        json!({"textDocument": {"uri": b_uri, "languageId": "nagios", "version": 1, "text": big_text}}),
+    );
+    let symbols = c.request(
+        "textDocument/documentSymbol",
+        json!({"textDocument": {"uri": o_uri}}),
+    );
+    assert_eq!(strings(&symbols, "name"), ["command true"]);
+    assert!(
+        !c.notes.iter().any(|m| on_big(&m["params"])),
+        "the request waited for the check of the 100 MB buffer"
+    );
+    let again = c.wait_for("textDocument/publishDiagnostics", 120, on_big);
+    assert_eq!(again["diagnostics"][0]["code"], "E0013", "{again}");
+
+    // The last line taken out of the buffer: the file is clean.
+    c.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": b_uri, "version": 2},
+               "contentChanges": [{"range": {"start": {"line": lines, "character": 0},
+                                             "end": {"line": lines + 1, "character": 0}},
+                                   "text": ""}]}),
+    );
+    c.wait_for("textDocument/publishDiagnostics", 120, |p| {
+        on_big(p) && p["diagnostics"].as_array().is_some_and(|d| d.is_empty())
+    });
+    c.request("shutdown", Value::Null);
+    c.notify("exit", Value::Null);
+}

@@ -11,6 +11,10 @@ use criterion::{criterion_group, criterion_main, Criterion, SamplingMode};
 use lsp_server::{Connection, Message, Notification, Request, RequestId};
 use serde_json::{json, Value};
 
+// The allocator of the `monitorc` binary that editors run.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn tree(hosts: usize) -> PathBuf {
     let dir = monitorc_bench::target_dir()
         .join("bench-data")

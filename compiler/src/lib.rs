@@ -166,7 +166,7 @@ fn run(
         &ir,
         semantics,
         &mut diagnostics,
-        cache.as_deref_mut().map(|c| &mut c.resolve),
+        cache.map(|c| &mut c.resolve),
     );
     lap("resolve", &mut timings)?;
     let model = expand::expand(&ir, &resolved, &loaded.sources, semantics, &mut diagnostics);

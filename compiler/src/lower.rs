@@ -46,7 +46,7 @@ pub fn lower(loaded: &Loaded, sem: &Semantics) -> (Ir, Vec<Diagnostic>) {
 pub fn lower_cached(
     loaded: &Loaded,
     sem: &Semantics,
-    mut cache: Option<&mut Cache>,
+    cache: Option<&mut Cache>,
 ) -> (Ir, Vec<Diagnostic>) {
     let mut diags = Vec::new();
     for f in &loaded.not_utf8 {
@@ -102,7 +102,7 @@ pub fn lower_cached(
         objects.extend(l.0.iter().cloned());
         diags.extend(l.1.iter().cloned());
     }
-    if let Some(c) = cache.as_deref_mut() {
+    if let Some(c) = cache {
         c.files = per_file
             .into_iter()
             .map(|(id, lowered)| {

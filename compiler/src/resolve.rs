@@ -204,7 +204,7 @@ pub fn resolve_cached(
     templates.sort_unstable();
     // The previous results hold while every template is the same object at the same place
     // using the same templates: then every template passes on what it passed on before.
-    let prev = cache.as_ref().map(|c| &**c).filter(|c| {
+    let prev = cache.as_deref().filter(|c| {
         c.engine == Some(sem.engine)
             && c.objects.len() == ir.objects.len()
             && c.templates == templates

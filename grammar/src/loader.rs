@@ -400,7 +400,7 @@ fn follow(
     mut pending: Vec<Pending>,
     loaded: &mut Loaded,
     overlay: &Overlay,
-    mut cache: Option<&mut ParseCache>,
+    cache: Option<&mut ParseCache>,
 ) {
     let mut seen = HashSet::new();
     let mut kept = HashMap::new();
@@ -547,7 +547,7 @@ fn follow(
         }
     }
     // What this load did not reach is forgotten.
-    if let Some(c) = cache.as_deref_mut() {
+    if let Some(c) = cache {
         c.files = kept;
     }
 }

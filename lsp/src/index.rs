@@ -4,6 +4,7 @@
 //! has its exact place.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use monitorc_compiler::ir::Object;
 use monitorc_compiler::schema::ObjectKind;
@@ -47,14 +48,32 @@ pub struct Block {
     pub header: Span,
 }
 
+/// The names and blocks of one file.
+#[derive(Debug, Default)]
+pub struct FileIndex {
+    /// In text order.
+    pub occurrences: Vec<Occurrence>,
+    pub blocks: Vec<Block>,
+    /// Where each name is defined in this file.
+    pub defs: HashMap<Space, HashMap<String, Vec<Span>>>,
+}
+
+/// Every file's names. Built per file: a file whose objects did not change since the last
+/// check (the same objects from the compiler's cache, at the same places) keeps its index.
 #[derive(Debug, Default)]
 pub struct Index {
-    /// Per file, in text order.
-    pub occurrences: HashMap<FileId, Vec<Occurrence>>,
-    pub blocks: HashMap<FileId, Vec<Block>>,
-    /// Where each name is defined.
-    pub defs: HashMap<(Space, String), Vec<Span>>,
+    pub files: HashMap<FileId, Arc<FileIndex>>,
 }
+
+/// What the index keeps for the next check: each file's objects (as shared by the compiler's
+/// cache), where they start, and their index.
+#[derive(Default)]
+pub struct Cache {
+    files: HashMap<FileId, Indexed>,
+}
+
+/// A file's objects, their places in the IR, and the index made of them.
+type Indexed = (Vec<usize>, Vec<Arc<Object>>, Arc<FileIndex>);
 
 /// The attributes of `kind` whose values name objects of another type.
 pub fn target(kind: ObjectKind, attr: &str) -> Option<ObjectKind> {
@@ -151,19 +170,107 @@ fn entries(
 }
 
 impl Index {
-    pub fn build(c: &Checked) -> Index {
-        let mut index = Index::default();
+    /// The index of `c`, taking from `cache` the files whose objects are the same (and
+    /// updating it).
+    pub fn build(c: &Checked, cache: &mut Cache) -> Index {
+        // Each file's objects with their places in the IR, in order.
+        type Objects = (Vec<usize>, Vec<Arc<Object>>);
+        let mut per_file: HashMap<FileId, Objects> = HashMap::new();
         for (i, o) in c.ir.objects.iter().enumerate() {
-            let file = o.span.file;
-            let text = &c.loaded.sources.get(file).text;
-            index.blocks.entry(file).or_default().push(Block {
+            let (places, objects) = per_file.entry(o.span.file).or_default();
+            places.push(i);
+            objects.push(o.clone());
+        }
+        let mut files = HashMap::with_capacity(per_file.len());
+        let mut kept = HashMap::with_capacity(per_file.len());
+        for (file, (places, objects)) in per_file {
+            let same = cache.files.remove(&file).filter(|(p, old, _)| {
+                *p == places
+                    && old.len() == objects.len()
+                    && old.iter().zip(&objects).all(|(a, b)| Arc::ptr_eq(a, b))
+            });
+            let index = match same {
+                Some((_, _, index)) => index,
+                None => Arc::new(FileIndex::build(c, file, &places, &objects)),
+            };
+            files.insert(file, index.clone());
+            kept.insert(file, (places, objects, index));
+        }
+        cache.files = kept;
+        Index { files }
+    }
+
+    /// Where `name` of `space` is defined, in file order.
+    pub fn defs(&self, space: Space, name: &str) -> Vec<Span> {
+        let mut out: Vec<Span> = self
+            .files
+            .values()
+            .filter_map(|f| f.defs.get(&space)?.get(name))
+            .flatten()
+            .copied()
+            .collect();
+        out.sort_by_key(|s| (s.file.0, s.start));
+        out
+    }
+
+    /// The name written at `offset` of `file`.
+    pub fn at(&self, file: FileId, offset: usize) -> Option<&Occurrence> {
+        self.files
+            .get(&file)?
+            .occurrences
+            .iter()
+            .find(|o| (o.span.start as usize) <= offset && offset <= o.span.end as usize)
+    }
+
+    /// The block `offset` of `file` is in.
+    pub fn block(&self, file: FileId, offset: usize) -> Option<&Block> {
+        self.files
+            .get(&file)?
+            .blocks
+            .iter()
+            .find(|b| (b.span.start as usize) <= offset && offset < b.span.end as usize)
+    }
+
+    /// Every place `name` of `space` is written, its definitions too if `defs`.
+    pub fn all(&self, space: Space, name: &str, defs: bool) -> Vec<Span> {
+        let mut out: Vec<Span> = self
+            .files
+            .values()
+            .flat_map(|f| &f.occurrences)
+            .filter(|o| o.space == space && o.name == name && (defs || !o.def))
+            .map(|o| o.span)
+            .collect();
+        out.sort_by_key(|s| (s.file.0, s.start));
+        out
+    }
+
+    /// The names defined in `space`, sorted.
+    pub fn names(&self, space: Space) -> Vec<&str> {
+        let mut out: Vec<&str> = self
+            .files
+            .values()
+            .filter_map(|f| f.defs.get(&space))
+            .flat_map(|d| d.keys().map(String::as_str))
+            .collect();
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+}
+
+impl FileIndex {
+    /// The index of `file`, whose objects are `objects`, at `places` in the IR.
+    fn build(c: &Checked, file: FileId, places: &[usize], objects: &[Arc<Object>]) -> FileIndex {
+        let mut index = FileIndex::default();
+        let text = &c.loaded.sources.get(file).text;
+        for (&i, o) in places.iter().zip(objects) {
+            index.blocks.push(Block {
                 object: i,
                 kind: o.kind,
                 label: label(o),
                 span: o.span,
                 header: o.header,
             });
-            let occ = index.occurrences.entry(file).or_default();
             for a in &o.attrs {
                 let (s, e) = (a.value_span.start as usize, a.value_span.end as usize);
                 if e > text.len() || s > e {
@@ -193,11 +300,13 @@ impl Index {
                     if def {
                         index
                             .defs
-                            .entry((space, name.clone()))
+                            .entry(space)
+                            .or_default()
+                            .entry(name.clone())
                             .or_default()
                             .push(at(p));
                     }
-                    occ.push(Occurrence {
+                    index.occurrences.push(Occurrence {
                         span: at(p),
                         space,
                         name,
@@ -206,60 +315,17 @@ impl Index {
                 }
             }
         }
-        for list in index.occurrences.values_mut() {
-            list.sort_by_key(|o| (o.span.start, o.span.end));
-            list.dedup();
-        }
-        for list in index.blocks.values_mut() {
-            list.sort_by_key(|b| b.span.start);
-            list.dedup_by_key(|b| b.span);
-        }
-        for spans in index.defs.values_mut() {
-            spans.sort_by_key(|s| (s.file.0, s.start));
+        index
+            .occurrences
+            .sort_by_key(|o| (o.span.start, o.span.end));
+        index.occurrences.dedup();
+        index.blocks.sort_by_key(|b| b.span.start);
+        index.blocks.dedup_by_key(|b| b.span);
+        for spans in index.defs.values_mut().flat_map(|d| d.values_mut()) {
+            spans.sort_by_key(|s| s.start);
             spans.dedup();
         }
         index
-    }
-
-    /// The name written at `offset` of `file`.
-    pub fn at(&self, file: FileId, offset: usize) -> Option<&Occurrence> {
-        self.occurrences
-            .get(&file)?
-            .iter()
-            .find(|o| (o.span.start as usize) <= offset && offset <= o.span.end as usize)
-    }
-
-    /// The block `offset` of `file` is in.
-    pub fn block(&self, file: FileId, offset: usize) -> Option<&Block> {
-        self.blocks
-            .get(&file)?
-            .iter()
-            .find(|b| (b.span.start as usize) <= offset && offset < b.span.end as usize)
-    }
-
-    /// Every place `name` of `space` is written, its definitions too if `defs`.
-    pub fn all(&self, space: Space, name: &str, defs: bool) -> Vec<Span> {
-        let mut out: Vec<Span> = self
-            .occurrences
-            .values()
-            .flatten()
-            .filter(|o| o.space == space && o.name == name && (defs || !o.def))
-            .map(|o| o.span)
-            .collect();
-        out.sort_by_key(|s| (s.file.0, s.start));
-        out
-    }
-
-    /// The names defined in `space`, sorted.
-    pub fn names(&self, space: Space) -> Vec<&str> {
-        let mut out: Vec<&str> = self
-            .defs
-            .keys()
-            .filter(|(s, _)| *s == space)
-            .map(|(_, n)| n.as_str())
-            .collect();
-        out.sort_unstable();
-        out
     }
 }
 

@@ -10,7 +10,7 @@
 //! the newest result is published. Requests (definition,
 //! references, hover, completion, symbols, rename) are answered from the last result.
 
-mod index;
+pub mod index;
 pub mod text;
 
 use std::collections::{HashMap, HashSet};
@@ -18,6 +18,7 @@ use std::error::Error;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::time::Instant;
 
 use crossbeam_channel::{select, Receiver, Sender};
 use lsp_server::{Connection, ErrorCode, Message, Notification, Request, Response};
@@ -40,7 +41,7 @@ use lsp_types::{
     ServerCapabilities, ShowMessageParams, SymbolKind, TextDocumentContentChangeEvent,
     TextDocumentSyncCapability, TextDocumentSyncKind, TextEdit, Uri, WorkspaceEdit,
 };
-use monitorc_compiler::grammar::{FileId, Overlay, Severity, Span};
+use monitorc_compiler::grammar::{FileId, Overlay, Severity, SourceFile, Span};
 use monitorc_compiler::schema::ObjectKind;
 use monitorc_compiler::{Checked, Options};
 
@@ -125,18 +126,31 @@ struct Job {
     overlay: Arc<Overlay>,
     /// Set when a newer edit arrives: the check stops at its next stage.
     cancel: Arc<AtomicBool>,
+    /// When the edit arrived.
+    queued: Instant,
 }
 
 struct Done {
     generation: u64,
     root: PathBuf,
     result: Result<Analysis, String>,
+    queued: Instant,
+    /// How long the job waited, each stage took, and the index.
+    timings: String,
+}
+
+/// With `MONITORC_LSP_TIMINGS` set, each published check writes its timings to stderr (which
+/// editors keep in their language-server log).
+fn timings_wanted() -> bool {
+    static WANTED: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *WANTED.get_or_init(|| std::env::var_os("MONITORC_LSP_TIMINGS").is_some())
 }
 
 /// Checks on its own thread; a job still queued behind a newer one is skipped.
 fn worker(jobs: Receiver<Job>, done: Sender<Done>) {
     // What the previous checks read and lowered, taken again for the files an edit left alone.
     let mut cache = monitorc_compiler::Cache::default();
+    let mut kept = Kept::default();
     while let Ok(mut job) = jobs.recv() {
         while let Ok(newer) = jobs.try_recv() {
             job = newer;
@@ -149,13 +163,17 @@ fn worker(jobs: Receiver<Job>, done: Sender<Done>) {
             cancel: Some(job.cancel.clone()),
             ..Options::default()
         };
+        let mut timings = format!("wait {:.1?}", job.queued.elapsed());
         let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             monitorc_compiler::check_cached(&job.root, &options, &mut cache)
-                .map(|(checked, t)| {
-                    let s = std::time::Instant::now();
-                    let a = analyse(checked);
-                    if std::env::var_os("MONITORC_LSP_TIMINGS").is_some() {
-                        eprintln!("{t:?} analyse {:?}", s.elapsed());
+                .map(|(checked, stages)| {
+                    let start = Instant::now();
+                    let a = analyse(checked, &mut kept);
+                    if timings_wanted() {
+                        for (name, t) in stages {
+                            timings.push_str(&format!(", {name} {t:.1?}"));
+                        }
+                        timings.push_str(&format!(", index {:.1?}", start.elapsed()));
                     }
                     a
                 })
@@ -164,6 +182,7 @@ fn worker(jobs: Receiver<Job>, done: Sender<Done>) {
         .unwrap_or_else(|_| {
             // A panic may have left the cache half updated: start again from the files.
             cache = monitorc_compiler::Cache::default();
+            kept = Kept::default();
             Err("the checker failed on this tree (a bug: please report it)".into())
         });
         if done
@@ -171,6 +190,8 @@ fn worker(jobs: Receiver<Job>, done: Sender<Done>) {
                 generation: job.generation,
                 root: job.root,
                 result,
+                queued: job.queued,
+                timings,
             })
             .is_err()
         {
@@ -179,14 +200,28 @@ fn worker(jobs: Receiver<Job>, done: Sender<Done>) {
     }
 }
 
-fn analyse(checked: Checked) -> Analysis {
-    let index = Index::build(&checked);
-    let by_path = checked
-        .loaded
-        .sources
-        .iter()
-        .map(|(id, f)| (canonical(&f.path), id))
-        .collect();
+/// What the worker keeps between checks besides the compiler's cache: each file's index, and
+/// its canonical path (valid while the file is the same one the loader read).
+#[derive(Default)]
+struct Kept {
+    index: index::Cache,
+    canonical: HashMap<PathBuf, (Arc<SourceFile>, PathBuf)>,
+}
+
+fn analyse(checked: Checked, kept: &mut Kept) -> Analysis {
+    let index = Index::build(&checked, &mut kept.index);
+    let mut canonicals = HashMap::with_capacity(checked.loaded.sources.len());
+    let mut by_path = HashMap::with_capacity(checked.loaded.sources.len());
+    for (id, f) in checked.loaded.sources.iter() {
+        let shared = checked.loaded.sources.shared(id);
+        let c = match kept.canonical.remove(&f.path) {
+            Some((file, c)) if Arc::ptr_eq(&file, shared) => c,
+            _ => canonical(&f.path),
+        };
+        by_path.insert(c.clone(), id);
+        canonicals.insert(f.path.clone(), (shared.clone(), c));
+    }
+    kept.canonical = canonicals;
     Analysis {
         checked,
         index,
@@ -266,6 +301,7 @@ impl Server {
 
     /// Queues a check of the root with the open buffers.
     fn recheck(&mut self) {
+        let queued = Instant::now();
         let Some(root) = self.root.clone() else {
             return;
         };
@@ -284,6 +320,7 @@ impl Server {
             root,
             overlay: Arc::new(overlay),
             cancel,
+            queued,
         });
     }
 
@@ -375,6 +412,7 @@ impl Server {
         if d.generation != self.generation {
             return Ok(());
         }
+        let publish = Instant::now();
         let analysis = match d.result {
             Ok(a) => a,
             Err(e) => {
@@ -458,6 +496,14 @@ impl Server {
             unsafe { libc::setpriority(libc::PRIO_PROCESS, 0, 19) };
             drop(old)
         });
+        if timings_wanted() {
+            eprintln!(
+                "monitorc lsp: edit to diagnostics {:.1?} ({}, publish {:.1?})",
+                d.queued.elapsed(),
+                d.timings,
+                publish.elapsed()
+            );
+        }
         Ok(())
     }
 
@@ -491,7 +537,7 @@ impl Server {
                 let pos = p.text_document_position_params;
                 let r = a.as_deref().and_then(|a| {
                     let o = a.name_at(&pos.text_document.uri, pos.position)?;
-                    let defs = a.index.defs.get(&(o.space, o.name.clone()))?;
+                    let defs = Some(a.index.defs(o.space, &o.name)).filter(|d| !d.is_empty())?;
                     Some(GotoDefinitionResponse::Array(
                         defs.iter().map(|s| location(a, *s)).collect(),
                     ))
@@ -574,7 +620,7 @@ impl Server {
                 let r = a.as_deref().and_then(|a| {
                     let path = text::path(&p.text_document.uri)?;
                     let file = *a.by_path.get(&canonical(&path))?;
-                    let blocks = a.index.blocks.get(&file)?;
+                    let blocks = &a.index.files.get(&file)?.blocks;
                     #[allow(deprecated)]
                     let symbols = blocks
                         .iter()
@@ -710,7 +756,7 @@ fn hover(a: &Analysis, uri: &Uri, pos: Position) -> Option<Hover> {
     let mut md = String::new();
     if let Some(o) = a.index.at(file, offset) {
         md.push_str(&format!("**{}** `{}`", o.space.describe(), o.name));
-        match a.index.defs.get(&(o.space, o.name.clone())) {
+        match Some(a.index.defs(o.space, &o.name)).filter(|d| !d.is_empty()) {
             Some(defs) => {
                 let at: Vec<String> = defs.iter().map(|s| place(*s)).collect();
                 md.push_str(&format!(", defined at {}", at.join(", ")));
