@@ -4,7 +4,7 @@
 # the example shard set's manifest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-for t in grammar check expressions shard; do mkdir -p "fuzz/corpus/$t"; done
+for t in grammar check expressions shard recheck; do mkdir -p "fuzz/corpus/$t"; done
 i=0
 while IFS= read -r -d '' f; do
   i=$((i + 1))
@@ -13,6 +13,9 @@ while IFS= read -r -d '' f; do
   for e in 0 1 2; do
     { printf "\\x0$e"; cat "$f"; } > "fuzz/corpus/check/fixture-$i-$e"
   done
+  # recheck: the engine byte, the file, 0x1E, the file with its first `}` taken out.
+  { printf "\\x0$((i % 3))"; cat "$f"; printf "\\x1e"; sed '0,/}/s/}//' "$f"; } \
+    > "fuzz/corpus/recheck/fixture-$i"
 done < <(find fixtures -name '*.cfg' -size -64k -print0 | sort -z)
 grep -rhoE '(bp_rule!|hostgroup_name +)[^;]*' fixtures | sed -E 's/^(bp_rule!|hostgroup_name +)//' \
   | sort -u | head -200 | while IFS= read -r line; do
