@@ -4,8 +4,10 @@
 //!
 //! The workspace root is the main configuration found upward from the first file opened
 //! (`nagios.cfg`, `shinken.cfg`, `alignak.ini`, `monitorc.cfg`), or else the workspace folder.
-//! Every change re-checks the whole tree on a worker thread with the editor's open buffers
-//! standing for their files ([`monitorc_grammar::Overlay`]); a newer edit cancels the check
+//! Every change re-checks the tree on a worker thread with the editor's open buffers standing
+//! for their files ([`monitorc_grammar::Overlay`]), from what the previous check kept
+//! ([`monitorc_compiler::Cache`]: only what changed is read, parsed, lowered, resolved and
+//! indexed again); a newer edit cancels the check
 //! of an older text (it stops at its next stage, and one still queued never starts), and only
 //! the newest result is published. Requests (definition,
 //! references, hover, completion, symbols, rename) are answered from the last result.
@@ -148,7 +150,8 @@ fn timings_wanted() -> bool {
 
 /// Checks on its own thread; a job still queued behind a newer one is skipped.
 fn worker(jobs: Receiver<Job>, done: Sender<Done>) {
-    // What the previous checks read and lowered, taken again for the files an edit left alone.
+    // What the previous checks read, lowered, resolved and indexed, taken again for what an
+    // edit left alone.
     let mut cache = monitorc_compiler::Cache::default();
     let mut kept = Kept::default();
     while let Ok(mut job) = jobs.recv() {
