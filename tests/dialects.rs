@@ -213,7 +213,7 @@ fn an_alignak_environment_s_cfg_files_are_main_files() {
     write(
         "objects/hosts.cfg",
         "define command {\n  command_name check_dummy\n  command_line /bin/true\n}\n\
-         define host {\n  host_name h1\n  address 127.0.0.1\n  check_command check_dummy\n}\n\
+         define host {\n  host_name h1\n  address 127.0.0.1\n  check_command check_dummy\n  notifications_enabled 0\n}\n\
          cfg_file=more.conf\n",
     );
     write(

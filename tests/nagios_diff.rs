@@ -167,7 +167,7 @@ define service {\n    name                lite-service\n    max_check_attempts  
     // Contacts without contact groups, on hosts with contact groups: Nagios gives the service
     // neither of the host's. No check period either: Nagios does not take the host's.
     o.push_str(
-        "define service {\n    hostgroup_name         windows-servers\n    service_description    Agent\n    check_command          check_cpu\n    max_check_attempts     3\n    check_interval         5\n    retry_interval         1\n    contacts               carol\n}\n\n",
+        "define service {\n    hostgroup_name         windows-servers\n    service_description    Agent\n    check_command          check_cpu\n    check_period           24x7\n    max_check_attempts     3\n    check_interval         5\n    retry_interval         1\n    contacts               carol\n}\n\n",
     );
     std::fs::write(dir.join("objects.cfg"), o).unwrap();
     std::fs::write(dir.join("dependencies.cfg"), DEPENDENCIES).unwrap();

@@ -180,6 +180,10 @@ pub struct Semantics {
     /// D1: Nagios copies the host's `contacts` and `contact_groups` together, and only to a
     /// service that sets neither; Shinken and Alignak copy each one the service lacks.
     pub implied_contacts_as_pair: bool,
+    /// D2: a service without `check_period` (never implied in Nagios 4) or without
+    /// `notification_period` (its own or its host's) is checked or notified about at any time,
+    /// which `nagios4 -v` warns about; Shinken and Alignak take both from the host.
+    pub service_periods_warned: bool,
     /// The product of two groups above which a dependency gets a warning with its size.
     pub product_warning: u64,
     /// #15: `define host` with its `{` alone on a later line. Shinken and Alignak accept it;
@@ -371,6 +375,7 @@ pub static NAGIOS: Semantics = Semantics {
     services_on_host_templates: false,
     implied_from_host: NAGIOS_IMPLIED,
     implied_contacts_as_pair: true,
+    service_periods_warned: true,
     product_warning: PRODUCT_WARNING,
     open_brace_next_line: false,
     open_brace_missing: true,
@@ -442,6 +447,7 @@ pub static SHINKEN: Semantics = Semantics {
     services_on_host_templates: true,
     implied_from_host: SHINKEN_IMPLIED,
     implied_contacts_as_pair: false,
+    service_periods_warned: false,
     product_warning: PRODUCT_WARNING,
     open_brace_next_line: true,
     open_brace_missing: false,
@@ -500,6 +506,7 @@ pub static ALIGNAK: Semantics = Semantics {
     services_on_host_templates: true,
     implied_from_host: SHINKEN_IMPLIED,
     implied_contacts_as_pair: false,
+    service_periods_warned: false,
     product_warning: PRODUCT_WARNING,
     open_brace_next_line: true,
     open_brace_missing: false,

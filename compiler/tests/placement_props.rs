@@ -80,7 +80,8 @@ fn write(dir: &Path, c: &Case, extra_host: bool) -> std::path::PathBuf {
     for (i, &r) in c.hosts.iter().enumerate() {
         write!(
             o,
-            "define host {{\n    host_name  h{i:03}\n    realm  R{r}\n"
+            // Placement is what these trees are about: they notify no one, on purpose.
+            "define host {{\n    host_name  h{i:03}\n    realm  R{r}\n    notifications_enabled  0\n"
         )
         .unwrap();
         if let Some(p) = c.parents[i] {
@@ -88,7 +89,7 @@ fn write(dir: &Path, c: &Case, extra_host: bool) -> std::path::PathBuf {
         }
         o.push_str("}\n\n");
         for s in 0..c.services[i] {
-            writeln!(o, "define service {{\n    host_name  h{i:03}\n    service_description  S{s}\n    check_interval  5\n    retry_interval  1\n    check_command  check_x\n}}\n").unwrap();
+            writeln!(o, "define service {{\n    host_name  h{i:03}\n    service_description  S{s}\n    check_interval  5\n    retry_interval  1\n    check_command  check_x\n    notifications_enabled  0\n}}\n").unwrap();
         }
     }
     if extra_host {

@@ -250,6 +250,12 @@ registry! {
         "`yes`, `true` or `on` on a Nagios 4 switch: Nagios reads it with atoi, as 0, and turns the switch off (E0022 for active_checks_enabled and notifications_enabled)";
     DAEMON_ADDRESS_SHARED_IDLE = "W0028" "daemon-address-shared-idle" Warning
         "two daemons at one address and port where at most one holds work (an idle daemon, or a spare at its master's address, which can take nothing over)";
+    NO_CONTACTS = "W0029" "no-contacts" Warning
+        "a host or service with notifications enabled and no contacts or contact groups (its own, or for a service its host's): its problems are sent to no one";
+    NO_CHECK_PERIOD = "W0030" "no-check-period" Warning
+        "a service without check_period in Nagios 4, which does not take the host's (D2): checked at any time";
+    NO_NOTIFICATION_PERIOD = "W0031" "no-notification-period" Warning
+        "a service with notifications enabled and no notification_period, its own or its host's, in Nagios 4: notified about at any time";
 }
 
 /// A label on a span, possibly in another file than the primary one.

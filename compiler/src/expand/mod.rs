@@ -18,6 +18,7 @@ mod business;
 mod dependencies;
 mod groups;
 mod implicit;
+mod notify;
 mod references;
 mod select;
 mod services;
@@ -275,6 +276,7 @@ pub fn expand(
     );
     x.references(checks);
     x.triggers();
+    x.unnotified();
     x.flush_unknown();
     diags.extend(x.diags);
     x.model
