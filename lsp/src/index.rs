@@ -66,7 +66,7 @@ pub struct Index {
 }
 
 /// What the index keeps for the next check: each file's objects (as shared by the compiler's
-/// cache), where they start, and their index.
+/// cache), their places in the IR, and their index.
 #[derive(Default)]
 pub struct Cache {
     files: HashMap<FileId, Indexed>,
